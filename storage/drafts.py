@@ -1,0 +1,85 @@
+"""Half-filled complaints. The draft row is the truth of where a resident is in the intake."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+from typing import Any
+
+from storage.records import Draft, Photo, from_db, to_db
+
+_FIELDS = ("step", "editing", "category", "lat", "lon", "location_source", "place_key", "place_text",
+           "description")
+
+
+def _draft(row: sqlite3.Row, photo_count: int) -> Draft:
+    return Draft(
+        user_id=row["user_id"], id=row["id"], step=row["step"], editing=bool(row["editing"]),
+        category=row["category"], lat=row["lat"], lon=row["lon"], location_source=row["location_source"],
+        place_key=row["place_key"], place_text=row["place_text"], description=row["description"],
+        photo_count=photo_count, created_at=from_db(row["created_at"]), updated_at=from_db(row["updated_at"]),
+    )
+
+
+def get(conn: sqlite3.Connection, user_id: int) -> Draft | None:
+    row = conn.execute(
+        "SELECT d.*, (SELECT count(*) FROM draft_photos p WHERE p.user_id = d.user_id) AS n "
+        "FROM drafts d WHERE d.user_id = ?",
+        (user_id,),
+    ).fetchone()
+    return _draft(row, row["n"]) if row else None
+
+
+def create(conn: sqlite3.Connection, user_id: int, draft_id: str, step: str, now: datetime) -> Draft:
+    """Start a fresh draft, replacing any earlier one (and its photos)."""
+    delete(conn, user_id)
+    t = to_db(now)
+    conn.execute(
+        "INSERT INTO drafts(user_id, id, step, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+        (user_id, draft_id, step, t, t),
+    )
+    return get(conn, user_id)  # type: ignore[return-value]
+
+
+def update(conn: sqlite3.Connection, user_id: int, now: datetime, **fields: Any) -> Draft:
+    unknown = set(fields) - set(_FIELDS)
+    if unknown:
+        raise ValueError(f"not draft fields: {sorted(unknown)}")
+    sets = ", ".join(f"{k} = ?" for k in fields)
+    conn.execute(
+        f"UPDATE drafts SET {sets}, updated_at = ? WHERE user_id = ?",
+        (*fields.values(), to_db(now), user_id),
+    )
+    return get(conn, user_id)  # type: ignore[return-value]
+
+
+def delete(conn: sqlite3.Connection, user_id: int) -> None:
+    conn.execute("DELETE FROM draft_photos WHERE user_id = ?", (user_id,))
+    conn.execute("DELETE FROM drafts WHERE user_id = ?", (user_id,))
+
+
+def add_photo(conn: sqlite3.Connection, user_id: int, photo: Photo) -> int:
+    """Append a photo; returns its position (1-based)."""
+    position = conn.execute(
+        "SELECT coalesce(max(position), 0) + 1 FROM draft_photos WHERE user_id = ?", (user_id,)
+    ).fetchone()[0]
+    conn.execute(
+        "INSERT INTO draft_photos(user_id, position, source, file_id, file_unique_id, data, width, height, "
+        "media_group_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (user_id, position, photo.source, photo.file_id, photo.file_unique_id, photo.data, photo.width,
+         photo.height, photo.media_group_id),
+    )
+    return int(position)
+
+
+def clear_photos(conn: sqlite3.Connection, user_id: int) -> None:
+    conn.execute("DELETE FROM draft_photos WHERE user_id = ?", (user_id,))
+
+
+def photos(conn: sqlite3.Connection, user_id: int) -> list[Photo]:
+    rows = conn.execute(
+        "SELECT position, source, file_id, file_unique_id, data, width, height, media_group_id "
+        "FROM draft_photos WHERE user_id = ? ORDER BY position",
+        (user_id,),
+    ).fetchall()
+    return [Photo(**dict(r)) for r in rows]

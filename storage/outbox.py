@@ -1,0 +1,102 @@
+"""The outbox: every message a change causes is a row here, written in that change's transaction.
+
+Only the sender (scheduler/outbox.py) sends them. A row is `pending` until Telegram accepted it (`sent`) or it
+can never be delivered (`dead`, with the reason kept in `last_error`): nothing is silently dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime
+from typing import Any
+
+from storage.records import OutboxMessage, from_db, to_db
+
+
+def add(
+    conn: sqlite3.Connection,
+    chat_id: int,
+    kind: str,
+    payload: dict[str, Any],
+    now: datetime,
+    *,
+    ticket_id: int | None = None,
+    dedupe_key: str | None = None,
+    not_before: datetime | None = None,
+) -> bool:
+    """Queue a message; False when a row with the same dedupe key already exists."""
+    cur = conn.execute(
+        "INSERT OR IGNORE INTO outbox(chat_id, kind, payload, ticket_id, dedupe_key, created_at, not_before) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (chat_id, kind, json.dumps(payload, ensure_ascii=False), ticket_id, dedupe_key, to_db(now),
+         to_db(not_before or now)),
+    )
+    return cur.rowcount == 1
+
+
+def due(conn: sqlite3.Connection, now: datetime, limit: int = 50) -> list[OutboxMessage]:
+    rows = conn.execute(
+        "SELECT id, chat_id, kind, payload, ticket_id, attempts, not_before FROM outbox "
+        "WHERE status = 'pending' AND not_before <= ? ORDER BY not_before, id LIMIT ?",
+        (to_db(now), limit),
+    ).fetchall()
+    return [
+        OutboxMessage(r["id"], r["chat_id"], r["kind"], json.loads(r["payload"]), r["ticket_id"], r["attempts"],
+                      from_db(r["not_before"]))  # type: ignore[arg-type]
+        for r in rows
+    ]
+
+
+def next_due_at(conn: sqlite3.Connection) -> datetime | None:
+    row = conn.execute("SELECT min(not_before) FROM outbox WHERE status = 'pending'").fetchone()
+    return from_db(row[0])
+
+
+def mark_sent(conn: sqlite3.Connection, row_id: int, now: datetime, message_id: int | None) -> None:
+    conn.execute(
+        "UPDATE outbox SET status = 'sent', sent_at = ?, sent_message_id = ?, attempts = attempts + 1 "
+        "WHERE id = ?",
+        (to_db(now), message_id, row_id),
+    )
+
+
+def retry_later(conn: sqlite3.Connection, row_id: int, not_before: datetime, error: str, *,
+                count_attempt: bool = True) -> None:
+    conn.execute(
+        "UPDATE outbox SET not_before = ?, last_error = ?, attempts = attempts + ? WHERE id = ?",
+        (to_db(not_before), error, int(count_attempt), row_id),
+    )
+
+
+def mark_dead(conn: sqlite3.Connection, row_id: int, error: str) -> None:
+    conn.execute(
+        "UPDATE outbox SET status = 'dead', last_error = ?, attempts = attempts + 1 WHERE id = ?",
+        (error, row_id),
+    )
+
+
+def mark_dead_for_chat(conn: sqlite3.Connection, chat_id: int, error: str) -> int:
+    """Give up every pending row to a chat that cannot be reached (e.g. the user blocked the bot)."""
+    return conn.execute(
+        "UPDATE outbox SET status = 'dead', last_error = ? WHERE chat_id = ? AND status = 'pending'",
+        (error, chat_id),
+    ).rowcount
+
+
+def move_chat(conn: sqlite3.Connection, old_chat_id: int, new_chat_id: int, now: datetime) -> None:
+    """A group became a supergroup: remember it and re-address what is still pending."""
+    conn.execute(
+        "INSERT OR REPLACE INTO chat_migrations(old_chat_id, new_chat_id, at) VALUES (?, ?, ?)",
+        (old_chat_id, new_chat_id, to_db(now)),
+    )
+    conn.execute("UPDATE outbox SET chat_id = ? WHERE chat_id = ? AND status = 'pending'",
+                 (new_chat_id, old_chat_id))
+
+
+def counts(conn: sqlite3.Connection) -> dict[str, int]:
+    return {r[0]: r[1] for r in conn.execute("SELECT status, count(*) FROM outbox GROUP BY status")}
+
+
+def rows_for_chat(conn: sqlite3.Connection, chat_id: int) -> list[dict[str, Any]]:
+    return [dict(r) for r in conn.execute("SELECT * FROM outbox WHERE chat_id = ? ORDER BY id", (chat_id,))]

@@ -1,0 +1,107 @@
+"""What the repositories return: plain, typed records (no behaviour beyond small conveniences)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+
+def to_db(when: datetime) -> str:
+    return when.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def from_db(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    language: str
+    reachable: bool
+
+
+@dataclass(frozen=True)
+class Photo:
+    """A picture of a draft or a ticket: a Telegram file id, or our own EXIF-free bytes, or both."""
+
+    position: int
+    source: str  # "photo" | "document"
+    file_id: str | None
+    file_unique_id: str | None
+    data: bytes | None
+    width: int | None
+    height: int | None
+    media_group_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Draft:
+    user_id: int
+    id: str
+    step: str
+    editing: bool
+    category: str | None
+    lat: float | None
+    lon: float | None
+    location_source: str | None
+    place_key: str | None
+    place_text: str | None
+    description: str | None
+    photo_count: int
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def has_location(self) -> bool:
+        return self.location_source not in (None, "none")
+
+
+@dataclass(frozen=True)
+class Ticket:
+    id: int
+    number: str
+    state: str
+    version: int
+    category: str
+    reporter_id: int
+    description: str
+    lat: float | None
+    lon: float | None
+    location_source: str
+    place_key: str | None
+    place_text: str | None
+    district: str | None
+    unit: str | None
+    deadline_class: str
+    sign_due_at: datetime | None
+    due_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    ticket_id: int
+    at: datetime
+    actor_kind: str
+    actor_id: int | None
+    action: str
+    from_state: str | None
+    to_state: str | None
+    unit: str | None
+    reason: str | None
+    public: bool
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    id: int
+    chat_id: int
+    kind: str
+    payload: dict
+    ticket_id: int | None
+    attempts: int
+    not_before: datetime

@@ -1,0 +1,162 @@
+"""Tickets, their photos, followers and events (the timeline). Events are only ever appended."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from storage.records import Event, Photo, Ticket, from_db, to_db
+
+# Keep in step with the partial index tickets_open_by_place (0001_init.sql) and bot.domain.lifecycle.OPEN_STATES.
+OPEN_STATES: tuple[str, ...] = ("registered", "dispatched", "accepted", "returned", "reopened")
+_OPEN_IN = "(" + ", ".join(f"'{s}'" for s in OPEN_STATES) + ")"
+
+
+@dataclass(frozen=True)
+class NewTicket:
+    number: str
+    state: str
+    category: str
+    reporter_id: int
+    description: str
+    lat: float | None
+    lon: float | None
+    location_source: str
+    place_key: str | None
+    place_text: str | None
+    district: str | None
+    deadline_class: str
+
+
+def _ticket(row: sqlite3.Row) -> Ticket:
+    d = dict(row)
+    for k in ("sign_due_at", "due_at", "created_at", "updated_at", "closed_at"):
+        d[k] = from_db(d[k])
+    return Ticket(**d)
+
+
+def insert(conn: sqlite3.Connection, new: NewTicket, now: datetime) -> Ticket:
+    t = to_db(now)
+    cur = conn.execute(
+        "INSERT INTO tickets(number, state, category, reporter_id, description, lat, lon, location_source, "
+        "place_key, place_text, district, deadline_class, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (new.number, new.state, new.category, new.reporter_id, new.description, new.lat, new.lon,
+         new.location_source, new.place_key, new.place_text, new.district, new.deadline_class, t, t),
+    )
+    return get(conn, cur.lastrowid)  # type: ignore[arg-type, return-value]
+
+
+def get(conn: sqlite3.Connection, ticket_id: int) -> Ticket | None:
+    row = conn.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
+    return _ticket(row) if row else None
+
+
+def by_number(conn: sqlite3.Connection, number: str) -> Ticket | None:
+    row = conn.execute("SELECT * FROM tickets WHERE number = ?", (number,)).fetchone()
+    return _ticket(row) if row else None
+
+
+def by_reporter(conn: sqlite3.Connection, user_id: int, limit: int = 20) -> list[Ticket]:
+    rows = conn.execute(
+        "SELECT * FROM tickets WHERE reporter_id = ? ORDER BY created_at DESC LIMIT ?", (user_id, limit)
+    ).fetchall()
+    return [_ticket(r) for r in rows]
+
+
+def followed_by(conn: sqlite3.Connection, user_id: int, limit: int = 20) -> list[Ticket]:
+    """Tickets the user follows without having reported them."""
+    rows = conn.execute(
+        "SELECT t.* FROM followers f JOIN tickets t ON t.id = f.ticket_id "
+        "WHERE f.user_id = ? AND t.reporter_id != ? ORDER BY f.since DESC LIMIT ?",
+        (user_id, user_id, limit),
+    ).fetchall()
+    return [_ticket(r) for r in rows]
+
+
+def count_by_reporter_since(conn: sqlite3.Connection, user_id: int, since: datetime) -> int:
+    return conn.execute(
+        "SELECT count(*) FROM tickets WHERE reporter_id = ? AND created_at >= ?", (user_id, to_db(since))
+    ).fetchone()[0]
+
+
+def open_in_box(
+    conn: sqlite3.Connection, category: str, box: tuple[float, float, float, float]
+) -> list[Ticket]:
+    """Open tickets of a category whose point lies in (min_lat, max_lat, min_lon, max_lon)."""
+    min_lat, max_lat, min_lon, max_lon = box
+    rows = conn.execute(
+        f"SELECT * FROM tickets WHERE category = ? AND state IN {_OPEN_IN} "
+        "AND lat BETWEEN ? AND ? AND lon BETWEEN ? AND ?",
+        (category, min_lat, max_lat, min_lon, max_lon),
+    ).fetchall()
+    return [_ticket(r) for r in rows]
+
+
+def add_photos(conn: sqlite3.Connection, ticket_id: int, photos: Iterable[Photo]) -> None:
+    conn.executemany(
+        "INSERT INTO ticket_photos(ticket_id, position, source, file_id, file_unique_id, data, width, height) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(ticket_id, i, p.source, p.file_id, p.file_unique_id, p.data, p.width, p.height)
+         for i, p in enumerate(photos, start=1)],
+    )
+
+
+def photo_count(conn: sqlite3.Connection, ticket_id: int) -> int:
+    return conn.execute("SELECT count(*) FROM ticket_photos WHERE ticket_id = ?", (ticket_id,)).fetchone()[0]
+
+
+def follow(conn: sqlite3.Connection, ticket_id: int, user_id: int, now: datetime) -> bool:
+    """Add a follower; False if they already followed it."""
+    cur = conn.execute(
+        "INSERT OR IGNORE INTO followers(ticket_id, user_id, since) VALUES (?, ?, ?)",
+        (ticket_id, user_id, to_db(now)),
+    )
+    return cur.rowcount == 1
+
+
+def followers(conn: sqlite3.Connection, ticket_id: int) -> list[int]:
+    return [r[0] for r in conn.execute("SELECT user_id FROM followers WHERE ticket_id = ?", (ticket_id,))]
+
+
+def add_event(
+    conn: sqlite3.Connection,
+    ticket_id: int,
+    at: datetime,
+    *,
+    actor_kind: str,
+    action: str,
+    actor_id: int | None = None,
+    from_state: str | None = None,
+    to_state: str | None = None,
+    unit: str | None = None,
+    reason: str | None = None,
+    public: bool = True,
+    data: dict[str, Any] | None = None,
+) -> None:
+    conn.execute(
+        "INSERT INTO events(ticket_id, at, actor_kind, actor_id, action, from_state, to_state, unit, reason, "
+        "public, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (ticket_id, to_db(at), actor_kind, actor_id, action, from_state, to_state, unit, reason, int(public),
+         json.dumps(data, ensure_ascii=False) if data else None),
+    )
+
+
+def events(conn: sqlite3.Connection, ticket_id: int, public_only: bool = False) -> list[Event]:
+    sql = ("SELECT id, ticket_id, at, actor_kind, actor_id, action, from_state, to_state, unit, reason, public "
+           "FROM events WHERE ticket_id = ?")
+    if public_only:
+        sql += " AND public = 1"
+    rows = conn.execute(sql + " ORDER BY at, id", (ticket_id,)).fetchall()
+    return [Event(**{**dict(r), "at": from_db(r["at"]), "public": bool(r["public"])}) for r in rows]
+
+
+def numbers(conn: sqlite3.Connection, ticket_ids: Sequence[int]) -> dict[int, str]:
+    if not ticket_ids:
+        return {}
+    marks = ",".join("?" * len(ticket_ids))
+    return {r[0]: r[1] for r in conn.execute(f"SELECT id, number FROM tickets WHERE id IN ({marks})", ticket_ids)}
