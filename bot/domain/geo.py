@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from numbers import Real
 
 EARTH_RADIUS_M = 6_371_008.8  # IUGG mean radius
 
@@ -17,29 +18,31 @@ _BBOX_MARGIN = 1e-9
 
 
 def valid_coordinates(lat: float, lon: float) -> bool:
-    """True for a finite latitude in [-90, 90] and longitude in [-180, 180]; False for NaN/inf/non-numbers."""
-    try:
-        lat_f = float(lat)
-        lon_f = float(lon)
-    except (TypeError, ValueError):
-        return False
-    if isinstance(lat, bool) or isinstance(lon, bool):
-        return False
+    """True for finite numbers with lat in [-90, 90] and lon in [-180, 180] (NaN, inf, str, None: False)."""
+    for value in (lat, lon):
+        if isinstance(value, bool) or not isinstance(value, Real):
+            return False
+    lat_f = float(lat)
+    lon_f = float(lon)
     if not (math.isfinite(lat_f) and math.isfinite(lon_f)):
         return False
     return -90.0 <= lat_f <= 90.0 and -180.0 <= lon_f <= 180.0
 
 
 def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in metres between two points given in degrees."""
+    """Great-circle distance in metres between two points given in degrees.
+
+    Computed with the atan2 (spherical Vincenty) form of the haversine distance, which stays accurate both
+    for a few metres and for nearly antipodal points, where the textbook asin form loses precision.
+    """
     phi1 = math.radians(lat1)
     phi2 = math.radians(lat2)
-    dphi = phi2 - phi1
     dlam = math.radians(lon2 - lon1)
-    h = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlam / 2) ** 2
-    # Rounding can push h a hair outside [0, 1] for antipodal points.
-    h = min(1.0, max(0.0, h))
-    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(h))
+    sin1, cos1 = math.sin(phi1), math.cos(phi1)
+    sin2, cos2 = math.sin(phi2), math.cos(phi2)
+    cross = math.hypot(cos2 * math.sin(dlam), cos1 * sin2 - sin1 * cos2 * math.cos(dlam))
+    dot = sin1 * sin2 + cos1 * cos2 * math.cos(dlam)
+    return EARTH_RADIUS_M * math.atan2(cross, dot)
 
 
 def bbox_around(lat: float, lon: float, radius_m: float) -> tuple[float, float, float, float]:
