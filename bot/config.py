@@ -1,0 +1,720 @@
+"""Deployment configuration and city description: TOML in, frozen and validated dataclasses out.
+
+Two files. The deployment config (see ``config.example.toml``) holds the Telegram, storage, intake, limit and
+outbox settings and names a city file, resolved against the config file's directory. The city file (see
+``examples/fuyang/city.toml``) describes the units, categories, places and group chats of one city.
+
+A bad file stops start-up with exactly one :class:`ConfigError` whose text is ``"<file>: <key>: <problem>"``,
+e.g. ``config.toml: intake.max_photos: must be an integer ≥ 1, got "six"``. Entries of an array of tables are
+named by their position counted from 0 in file order: ``city.toml: units[3].kind: …``. Unknown keys are errors
+(a typo must not silently fall back to a default), and missing optional keys take the defaults below.
+
+The bot token is never read from a file: ``telegram.token_env`` names the environment variable that holds it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+import os
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import MISSING, dataclass, field, fields
+from datetime import date, datetime, time
+from functools import cached_property
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal, NoReturn, TypeVar, get_args, get_type_hints
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.domain.geo import Bounds
+
+UnitKind = Literal["district", "department", "zone"]
+DeadlineClass = Literal["immediate", "general", "complex"]
+GroupRole = Literal["unit", "coordination", "supervision"]
+
+#: The value of ``Category.route`` (or of a ``routes`` entry) meaning "the unit where it happened".
+LOCAL = "local"
+
+#: Keys of units, categories, places and groups. Short and ASCII because they travel in callback data.
+KEY_PATTERN = re.compile(r"[a-z][a-z0-9_]*")
+KEY_MAX_LENGTH = 32
+
+#: Telegram hard limits that some settings must respect.
+TELEGRAM_MAX_ALBUM = 10  # sendMediaGroup carries at most 10 items
+TELEGRAM_MAX_TEXT = 4096  # characters in one message
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class ConfigError(Exception):
+    """A configuration problem. ``str(error)`` is the whole message for the operator."""
+
+
+def _pick(lang: str, zh: str, en: str) -> str:
+    """Chinese unless the (Telegram) language code is English: "en", "en-US", "EN"…"""
+    return en if lang.lower().startswith("en") else zh
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The deployment config
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str = "https://api.telegram.org/file/bot"
+    token_env: str = "TELEGRAM_BOT_TOKEN"
+    poll_timeout_s: float = 30
+    connect_timeout_s: float = 10
+    read_timeout_s: float = 10
+    write_timeout_s: float = 20
+    rate_limiter: bool = True
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    database: Path  # absolute: a relative path in the file is resolved against the config file's directory
+
+
+@dataclass(frozen=True)
+class IntakeConfig:
+    max_photos: int = 6
+    description_min_chars: int = 10
+    description_max_chars: int = 1500
+    duplicate_radius_m: float = 300
+    max_image_bytes: int = 10 * 1024 * 1024
+    max_image_pixels: int = 40_000_000
+    categories_per_page: int = 6
+    album_settle_s: float = 0.8
+
+
+@dataclass(frozen=True)
+class LimitsConfig:
+    tickets_per_day: int = 5
+    messages_per_minute: int = 30
+
+
+@dataclass(frozen=True)
+class OutboxConfig:
+    max_attempts: int = 8
+    poll_interval_s: float = 1.0
+    backoff_base_s: float = 2.0
+    backoff_max_s: float = 300
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The city
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A body that handles cases: a district (属地), a line department (行业部门) or a special zone (园区)."""
+
+    key: str
+    kind: UnitKind
+    name_zh: str
+    name_en: str
+
+    def name(self, lang: str) -> str:
+        return _pick(lang, self.name_zh, self.name_en)
+
+
+@dataclass(frozen=True)
+class Category:
+    """What a complaint is about, its deadline class and who handles it.
+
+    ``route`` is ``"local"`` (the district or zone where it happened) or the key of a unit (a line department).
+    ``routes`` overrides that per district: ``{district key: unit key or "local"}``.
+    """
+
+    key: str
+    name_zh: str
+    name_en: str
+    deadline_class: DeadlineClass
+    route: str
+    routes: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), hash=False)
+    keywords: tuple[str, ...] = ()
+
+    def name(self, lang: str) -> str:
+        return _pick(lang, self.name_zh, self.name_en)
+
+    def route_in(self, district: str | None) -> str:
+        """The route for a case in ``district`` (a unit key, or None if unknown): a unit key or ``"local"``."""
+        if district is not None and district in self.routes:
+            return self.routes[district]
+        return self.route
+
+
+@dataclass(frozen=True)
+class Place:
+    """A well-known place a resident may type instead of sharing a location."""
+
+    key: str
+    name_zh: str
+    name_en: str
+    aliases: tuple[str, ...]
+    unit: str  # the district or zone it lies in
+    lat: float
+    lon: float
+
+    def name(self, lang: str) -> str:
+        return _pick(lang, self.name_zh, self.name_en)
+
+
+@dataclass(frozen=True)
+class Group:
+    """A group chat the bot works in: a unit's liaison chat, the coordination or the supervision group."""
+
+    key: str
+    title: str
+    role: GroupRole
+    unit: str | None  # set iff role == "unit"
+
+
+@dataclass(frozen=True)
+class City:
+    name_zh: str
+    name_en: str
+    timezone: ZoneInfo
+    bounds: Bounds
+    units: tuple[Unit, ...]
+    categories: tuple[Category, ...]
+    places: tuple[Place, ...]
+    groups: tuple[Group, ...]
+
+    def name(self, lang: str) -> str:
+        return _pick(lang, self.name_zh, self.name_en)
+
+    def unit(self, key: str) -> Unit:
+        """The unit with this key; KeyError if there is none."""
+        return self._units_by_key[key]
+
+    def category(self, key: str) -> Category:
+        """The category with this key; KeyError if there is none."""
+        return self._categories_by_key[key]
+
+    def place(self, key: str) -> Place:
+        """The place with this key; KeyError if there is none."""
+        return self._places_by_key[key]
+
+    def group(self, key: str) -> Group:
+        """The group with this key; KeyError if there is none."""
+        return self._groups_by_key[key]
+
+    def group_for_unit(self, unit: str) -> Group | None:
+        """The liaison group of a unit, if the city file declares one."""
+        return next((g for g in self.groups if g.role == "unit" and g.unit == unit), None)
+
+    def group_with_role(self, role: Literal["coordination", "supervision"]) -> Group | None:
+        """The coordination or supervision group, if the city file declares one (there is at most one)."""
+        return next((g for g in self.groups if g.role == role), None)
+
+    # Lookup tables, built on first use (cached_property writes to __dict__, which a frozen dataclass allows).
+    @cached_property
+    def _units_by_key(self) -> dict[str, Unit]:
+        return {u.key: u for u in self.units}
+
+    @cached_property
+    def _categories_by_key(self) -> dict[str, Category]:
+        return {c.key: c for c in self.categories}
+
+    @cached_property
+    def _places_by_key(self) -> dict[str, Place]:
+        return {p.key: p for p in self.places}
+
+    @cached_property
+    def _groups_by_key(self) -> dict[str, Group]:
+        return {g.key: g for g in self.groups}
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path  # the config file, absolute
+    telegram: TelegramConfig
+    storage: StorageConfig
+    intake: IntakeConfig
+    limits: LimitsConfig
+    outbox: OutboxConfig
+    admins: tuple[int, ...]
+    city: City
+
+    def token(self) -> str:
+        """The bot token from the environment variable named by ``telegram.token_env``."""
+        name = self.telegram.token_env
+        token = os.environ.get(name, "").strip()
+        if not token:
+            raise ConfigError(
+                f"{self.path}: telegram.token_env: set {name} to the bot's token "
+                "(the token is read from the environment, never from a file)"
+            )
+        return token
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Reading TOML tables with one clear message per problem
+
+_REQUIRED: Any = object()
+_T = TypeVar("_T")
+
+
+def _show(value: object) -> str:
+    """A value as the operator wrote it in TOML, for "got …" in messages."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, datetime | date | time):
+        return f"a date/time ({value.isoformat()})"
+    return repr(value)
+
+
+def _quoted(options: Iterable[str]) -> str:
+    return ", ".join(json.dumps(o, ensure_ascii=False) for o in options)
+
+
+class _Table:
+    """One TOML table plus where it is (file and dotted key), so every problem names both."""
+
+    def __init__(self, file: str, where: str, data: Mapping[str, Any]) -> None:
+        self.file = file
+        self.where = where
+        self.data = data
+
+    def path(self, key: str | None = None) -> str:
+        if key is None:
+            return self.where
+        return f"{self.where}.{key}" if self.where else key
+
+    def fail(self, key: str | None, problem: str) -> NoReturn:
+        where = self.path(key)
+        raise ConfigError(f"{self.file}: {where}: {problem}" if where else f"{self.file}: {problem}")
+
+    def check_keys(self, known: Iterable[str]) -> None:
+        known = list(known)
+        for key in self.data:
+            if key not in known:
+                close = difflib.get_close_matches(key, known, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else f" (known keys: {', '.join(known)})"
+                self.fail(None, f"unknown key {key!r}{hint}")
+
+    def has(self, key: str) -> bool:
+        return key in self.data
+
+    def _get(self, key: str, default: Any) -> Any:
+        if key in self.data:
+            return self.data[key]
+        if default is _REQUIRED:
+            self.fail(key, "required key is missing")
+        return default
+
+    def integer(self, key: str, default: Any = _REQUIRED, minimum: int = 1) -> int:
+        value = self._get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            self.fail(key, f"must be an integer ≥ {minimum}, got {_show(value)}")
+        return value
+
+    def number(self, key: str, default: Any = _REQUIRED, positive: bool = False) -> float:
+        value = self._get(key, default)
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        if not ok or (positive and value <= 0):
+            self.fail(key, f"must be a number{' > 0' if positive else ''}, got {_show(value)}")
+        return float(value)
+
+    def boolean(self, key: str, default: Any = _REQUIRED) -> bool:
+        value = self._get(key, default)
+        if not isinstance(value, bool):
+            self.fail(key, f"must be true or false, got {_show(value)}")
+        return value
+
+    def string(self, key: str, default: Any = _REQUIRED) -> str:
+        """A string with something in it besides white space (surrounding white space is dropped)."""
+        value = self._get(key, default)
+        if not isinstance(value, str) or not value.strip():
+            self.fail(key, f"must be a non-empty string, got {_show(value)}")
+        return value.strip()
+
+    def choice(self, key: str, options: tuple[str, ...], default: Any = _REQUIRED) -> str:
+        value = self._get(key, default)
+        if value not in options:
+            self.fail(key, f"must be one of {_quoted(options)}, got {_show(value)}")
+        return value
+
+    def key(self, key: str = "key") -> str:
+        value = self._get(key, _REQUIRED)
+        if not isinstance(value, str) or not KEY_PATTERN.fullmatch(value) or len(value) > KEY_MAX_LENGTH:
+            self.fail(
+                key,
+                f"must be lowercase letters, digits and _ (starting with a letter, at most {KEY_MAX_LENGTH}),"
+                f" got {_show(value)}",
+            )
+        return value
+
+    def strings(self, key: str, default: Any = _REQUIRED) -> tuple[str, ...]:
+        value = self._get(key, default)
+        if isinstance(value, tuple):  # the default
+            return value
+        if not isinstance(value, list):
+            self.fail(key, f"must be an array of strings, got {_show(value)}")
+        for i, item in enumerate(value):
+            if not isinstance(item, str) or not item.strip():
+                self.fail(f"{key}[{i}]", f"must be a non-empty string, got {_show(item)}")
+        return tuple(item.strip() for item in value)
+
+    def table(self, key: str, required: bool = False) -> _Table:
+        value = self._get(key, _REQUIRED if required else {})
+        if not isinstance(value, dict):
+            self.fail(key, f"must be a table ([{self.path(key)}]), got {_show(value)}")
+        return _Table(self.file, self.path(key), value)
+
+    def tables(self, key: str, required: bool = False) -> list[_Table]:
+        value = self._get(key, _REQUIRED if required else [])
+        if not isinstance(value, list):
+            self.fail(key, f"must be an array of tables ([[{self.path(key)}]] entries), got {_show(value)}")
+        items = []
+        for i, item in enumerate(value):
+            if not isinstance(item, dict):
+                self.fail(f"{key}[{i}]", f"must be a table, got {_show(item)}")
+            items.append(_Table(self.file, self.path(f"{key}[{i}]"), item))
+        return items
+
+
+def _read_toml(path: Path, shown: str) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"{shown}: file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{shown}: is a directory, not a file") from None
+    except OSError as err:
+        raise ConfigError(f"{shown}: cannot read: {err.strerror or err}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{shown}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{shown}: invalid TOML: {err}") from None
+
+
+def _section(table: _Table, cls: type[_T]) -> _T:
+    """Read a settings section whose fields are all str/int/float/bool with defaults.
+
+    Every number in these sections is a size, count, interval or timeout: integers must be ≥ 1 and other
+    numbers > 0.
+    """
+    hints = get_type_hints(cls)
+    table.check_keys(f.name for f in fields(cls))  # type: ignore[arg-type]
+    values: dict[str, Any] = {}
+    for f in fields(cls):  # type: ignore[arg-type]
+        default = _REQUIRED if f.default is MISSING else f.default
+        kind = hints[f.name]
+        if kind is bool:
+            values[f.name] = table.boolean(f.name, default)
+        elif kind is int:
+            values[f.name] = table.integer(f.name, default)
+        elif kind is float:
+            values[f.name] = table.number(f.name, default, positive=True)
+        elif kind is str:
+            values[f.name] = table.string(f.name, default)
+        else:  # pragma: no cover - a programming error, not a config error
+            raise TypeError(f"{cls.__name__}.{f.name}: unsupported type {kind}")
+    return cls(**values)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Loading the deployment config
+
+_CONFIG_KEYS = ("city", "admins", "telegram", "storage", "intake", "limits", "outbox")
+
+
+def load_config(path: str | Path) -> Config:
+    """Load and validate a deployment config and the city file it names; ConfigError on any problem."""
+    shown = str(path)
+    config_path = Path(path).resolve()
+    top = _Table(shown, "", _read_toml(config_path, shown))
+    top.check_keys(_CONFIG_KEYS)
+
+    telegram = _section(top.table("telegram"), TelegramConfig)
+    _check_telegram(top.table("telegram"), telegram)
+
+    storage_table = top.table("storage", required=True)
+    storage_table.check_keys(["database"])
+    database = Path(storage_table.string("database"))
+    storage = StorageConfig(database=database if database.is_absolute() else config_path.parent / database)
+
+    intake_table = top.table("intake")
+    intake = _section(intake_table, IntakeConfig)
+    if intake.max_photos > TELEGRAM_MAX_ALBUM:
+        intake_table.fail(
+            "max_photos", f"must be at most {TELEGRAM_MAX_ALBUM} (one Telegram album), got {intake.max_photos}"
+        )
+    if intake.description_max_chars > TELEGRAM_MAX_TEXT:
+        intake_table.fail(
+            "description_max_chars",
+            f"must be at most {TELEGRAM_MAX_TEXT} (one Telegram message), got {intake.description_max_chars}",
+        )
+    if intake.description_min_chars > intake.description_max_chars:
+        intake_table.fail(
+            "description_min_chars",
+            f"must not exceed description_max_chars ({intake.description_max_chars}),"
+            f" got {intake.description_min_chars}",
+        )
+
+    limits = _section(top.table("limits"), LimitsConfig)
+
+    outbox_table = top.table("outbox")
+    outbox = _section(outbox_table, OutboxConfig)
+    if outbox.backoff_base_s > outbox.backoff_max_s:
+        outbox_table.fail(
+            "backoff_base_s",
+            f"must not exceed backoff_max_s ({outbox.backoff_max_s:g}), got {outbox.backoff_base_s:g}",
+        )
+
+    admins = _admins(top)
+
+    city_ref = Path(top.string("city"))
+    city_path = city_ref if city_ref.is_absolute() else config_path.parent / city_ref
+    city_shown = str(city_ref if city_ref.is_absolute() else Path(shown).parent / city_ref)
+    if not city_path.is_file():
+        top.fail("city", f"no such file: {city_shown}")
+    city = _parse_city(_Table(city_shown, "", _read_toml(city_path, city_shown)))
+
+    return Config(
+        path=config_path,
+        telegram=telegram,
+        storage=storage,
+        intake=intake,
+        limits=limits,
+        outbox=outbox,
+        admins=admins,
+        city=city,
+    )
+
+
+def _check_telegram(table: _Table, telegram: TelegramConfig) -> None:
+    for key in ("base_url", "base_file_url"):
+        url = getattr(telegram, key)
+        if not url.startswith(("http://", "https://")):
+            table.fail(key, f"must start with http:// or https://, got {_show(url)}")
+    if not _ENV_NAME.fullmatch(telegram.token_env):
+        table.fail("token_env", f"must be the name of an environment variable, got {_show(telegram.token_env)}")
+
+
+def _admins(top: _Table) -> tuple[int, ...]:
+    value = top.data.get("admins", [])
+    if not isinstance(value, list):
+        top.fail("admins", f"must be an array of Telegram user ids, got {_show(value)}")
+    seen: set[int] = set()
+    for i, item in enumerate(value):
+        if isinstance(item, bool) or not isinstance(item, int) or item < 1:
+            top.fail(f"admins[{i}]", f"must be a Telegram user id (an integer ≥ 1), got {_show(item)}")
+        if item in seen:
+            top.fail(f"admins[{i}]", f"duplicate user id {item}")
+        seen.add(item)
+    return tuple(value)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Loading the city
+
+_CITY_KEYS = ("name_zh", "name_en", "timezone", "bounds", "units", "categories", "places", "groups")
+_UNIT_KEYS = ("key", "kind", "name_zh", "name_en")
+_CATEGORY_KEYS = ("key", "name_zh", "name_en", "deadline_class", "route", "routes", "keywords")
+_PLACE_KEYS = ("key", "name_zh", "name_en", "aliases", "unit", "lat", "lon")
+_GROUP_KEYS = ("key", "title", "role", "unit")
+
+
+def load_city(path: str | Path) -> City:
+    """Load and validate a city file on its own; ConfigError on any problem."""
+    shown = str(path)
+    return _parse_city(_Table(shown, "", _read_toml(Path(path), shown)))
+
+
+def _unique_key(item: _Table, seen: dict[str, str]) -> str:
+    """The item's key, failing if an earlier item of the same array already has it."""
+    key = item.key()
+    if key in seen:
+        item.fail("key", f"duplicate key {key!r} (already used by {seen[key]})")
+    seen[key] = item.where
+    return key
+
+
+def _parse_city(top: _Table) -> City:
+    top.check_keys(_CITY_KEYS)
+    name_zh = top.string("name_zh")
+    name_en = top.string("name_en")
+    timezone = _timezone(top)
+    bounds = _bounds(top.table("bounds", required=True))
+    units = _units(top)
+    unit_by_key = {u.key: u for u in units}
+    categories = _categories(top, unit_by_key)
+    places = _places(top, unit_by_key, bounds)
+    groups = _groups(top, unit_by_key)
+    return City(
+        name_zh=name_zh,
+        name_en=name_en,
+        timezone=timezone,
+        bounds=bounds,
+        units=units,
+        categories=categories,
+        places=places,
+        groups=groups,
+    )
+
+
+def _timezone(top: _Table) -> ZoneInfo:
+    name = top.string("timezone")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        top.fail("timezone", f'unknown time zone {_show(name)} (use an IANA name such as "Asia/Shanghai")')
+
+
+def _bounds(table: _Table) -> Bounds:
+    table.check_keys(("south", "west", "north", "east"))
+    south, north = (table.number(k) for k in ("south", "north"))
+    west, east = (table.number(k) for k in ("west", "east"))
+    for key, value, limit in (("south", south, 90), ("north", north, 90), ("west", west, 180), ("east", east, 180)):
+        if not -limit <= value <= limit:
+            table.fail(key, f"must be between -{limit} and {limit}, got {value:g}")
+    if south >= north:
+        table.fail("south", f"must be less than north ({north:g}), got {south:g}")
+    if west >= east:
+        table.fail("west", f"must be less than east ({east:g}), got {west:g}")
+    return Bounds(south=south, west=west, north=north, east=east)
+
+
+def _units(top: _Table) -> tuple[Unit, ...]:
+    seen: dict[str, str] = {}
+    units = []
+    for item in top.tables("units", required=True):
+        item.check_keys(_UNIT_KEYS)
+        units.append(
+            Unit(
+                key=_unique_key(item, seen),
+                kind=item.choice("kind", get_args(UnitKind)),  # type: ignore[arg-type]
+                name_zh=item.string("name_zh"),
+                name_en=item.string("name_en"),
+            )
+        )
+    return tuple(units)
+
+
+def _categories(top: _Table, units: Mapping[str, Unit]) -> tuple[Category, ...]:
+    items = top.tables("categories", required=True)
+    if not items:
+        top.fail("categories", "at least one category is required")
+    has_district = any(u.kind == "district" for u in units.values())
+    seen: dict[str, str] = {}
+    categories = []
+    for item in items:
+        item.check_keys(_CATEGORY_KEYS)
+        key = _unique_key(item, seen)
+        name_zh = item.string("name_zh")
+        name_en = item.string("name_en")
+        deadline_class = item.choice("deadline_class", get_args(DeadlineClass))
+        route = _route(item, "route", units)
+        if route == LOCAL and not has_district:
+            item.fail("route", '"local" needs at least one unit of kind "district"')
+        routes_table = item.table("routes")
+        routes: dict[str, str] = {}
+        for district in routes_table.data:
+            unit = units.get(district)
+            if unit is None or unit.kind != "district":
+                what = "no unit has that key" if unit is None else f"that unit is a {unit.kind}"
+                routes_table.fail(None, f"{district!r} is not a district ({what})")
+            routes[district] = _route(routes_table, district, units)
+        categories.append(
+            Category(
+                key=key,
+                name_zh=name_zh,
+                name_en=name_en,
+                deadline_class=deadline_class,  # type: ignore[arg-type]
+                route=route,
+                routes=MappingProxyType(routes),
+                keywords=item.strings("keywords", ()),
+            )
+        )
+    return tuple(categories)
+
+
+def _route(table: _Table, key: str, units: Mapping[str, Unit]) -> str:
+    value = table.string(key)
+    if value != LOCAL and value not in units:
+        close = difflib.get_close_matches(value, list(units), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        table.fail(key, f'must be "local" or the key of a unit, got {_show(value)}: no such unit{hint}')
+    return value
+
+
+def _places(top: _Table, units: Mapping[str, Unit], bounds: Bounds) -> tuple[Place, ...]:
+    seen: dict[str, str] = {}
+    names: dict[str, str] = {}  # casefolded name or alias -> key of the place that has it
+    places = []
+    for item in top.tables("places"):
+        item.check_keys(_PLACE_KEYS)
+        key = _unique_key(item, seen)
+        name_zh = item.string("name_zh")
+        name_en = item.string("name_en")
+        aliases = item.strings("aliases", ())
+        for field_name, label in (("name_zh", name_zh), ("name_en", name_en), *(("aliases", a) for a in aliases)):
+            other = names.setdefault(label.casefold(), key)
+            if other != key:
+                item.fail(field_name, f"{_show(label)} is already a name or alias of place {other!r}")
+        unit_key = item.string("unit")
+        unit = units.get(unit_key)
+        if unit is None or unit.kind == "department":
+            what = "no unit has that key" if unit is None else "that unit is a department"
+            item.fail("unit", f"must be the key of a district or zone, got {_show(unit_key)} ({what})")
+        lat = item.number("lat")
+        lon = item.number("lon")
+        if not -90 <= lat <= 90:
+            item.fail("lat", f"must be a latitude between -90 and 90, got {lat:g}")
+        if not -180 <= lon <= 180:
+            item.fail("lon", f"must be a longitude between -180 and 180, got {lon:g}")
+        if not bounds.contains(lat, lon):
+            outside = "lat" if not bounds.south <= lat <= bounds.north else "lon"
+            item.fail(
+                outside,
+                f"({lat:g}, {lon:g}) lies outside the city's bounds (south {bounds.south:g}, west {bounds.west:g},"
+                f" north {bounds.north:g}, east {bounds.east:g})",
+            )
+        places.append(
+            Place(key=key, name_zh=name_zh, name_en=name_en, aliases=aliases, unit=unit_key, lat=lat, lon=lon)
+        )
+    return tuple(places)
+
+
+def _groups(top: _Table, units: Mapping[str, Unit]) -> tuple[Group, ...]:
+    seen: dict[str, str] = {}
+    unit_taken: dict[str, str] = {}  # unit key -> where its group was declared
+    role_taken: dict[str, str] = {}  # "coordination"/"supervision" -> where it was declared
+    groups = []
+    for item in top.tables("groups"):
+        item.check_keys(_GROUP_KEYS)
+        key = _unique_key(item, seen)
+        title = item.string("title")
+        role = item.choice("role", get_args(GroupRole))
+        unit: str | None = None
+        if role == "unit":
+            unit = item.string("unit")
+            if unit not in units:
+                close = difflib.get_close_matches(unit, list(units), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                item.fail("unit", f"no unit has the key {_show(unit)}{hint}")
+            if unit in unit_taken:
+                item.fail("unit", f"unit {unit!r} already has a group ({unit_taken[unit]})")
+            unit_taken[unit] = item.where
+        else:
+            if item.has("unit"):
+                item.fail("unit", f'only a group with role "unit" has a unit; this one is {role}')
+            if role in role_taken:
+                item.fail("role", f"there can be only one {role} group (already {role_taken[role]})")
+            role_taken[role] = item.where
+        groups.append(Group(key=key, title=title, role=role, unit=unit))  # type: ignore[arg-type]
+    return tuple(groups)
