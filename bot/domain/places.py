@@ -58,8 +58,11 @@ _DROPPED_CATEGORIES = ("P", "Z", "C", "S")  # punctuation, separators, controls/
 
 def normalize(text: str) -> str:
     """NFKC, casefold, and drop whitespace, punctuation (incl. Chinese) and symbols."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    return "".join(c for c in folded if not unicodedata.category(c).startswith(_DROPPED_CATEGORIES))
+    # NFKC again after casefolding and after dropping characters: both can leave a sequence that
+    # composes differently (e.g. a combining mark that followed a dropped full stop).
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+    kept = "".join(c for c in folded if not unicodedata.category(c).startswith(_DROPPED_CATEGORIES))
+    return unicodedata.normalize("NFKC", kept)
 
 
 def _similarity(text: str, name: str) -> float:

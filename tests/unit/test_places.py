@@ -87,9 +87,10 @@ def test_a_name_inside_a_longer_matched_name_does_not_compete() -> None:
     assert match_place("阜阳北路", (*PLACES, city)) == exact("fuyang")
 
 
-@pytest.mark.parametrize(
-    ("text", "key"), [("火车站", "fy_station"), ("公园", "renmin_park"), ("颍东", "yingdong")]
-)
+PARTS = [("火车站", "fy_station"), ("公园", "renmin_park"), ("颍东", "yingdong")]
+
+
+@pytest.mark.parametrize(("text", "key"), PARTS)
 def test_a_text_contained_in_exactly_one_place_is_exact(text: str, key: str) -> None:
     assert match_place(text, PLACES) == exact(key)
 
