@@ -20,12 +20,11 @@ import math
 import os
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import MISSING, dataclass, field, fields
 from datetime import date, datetime, time
 from functools import cached_property
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any, Literal, NoReturn, TypeVar, get_args, get_type_hints
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -51,6 +50,39 @@ _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 class ConfigError(Exception):
     """A configuration problem. ``str(error)`` is the whole message for the operator."""
+
+
+class FrozenMap(Mapping[str, str]):
+    """A read-only, hashable, picklable mapping (MappingProxyType is neither hashable nor picklable)."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Mapping[str, str] | None = None) -> None:
+        object.__setattr__(self, "_data", dict(data or {}))
+
+    def __getitem__(self, key: str) -> str:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self._data.items()))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Mapping) and dict(self.items()) == dict(other.items())
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("FrozenMap is read-only")
+
+    def __reduce__(self) -> tuple[type[FrozenMap], tuple[dict[str, str]]]:
+        return (FrozenMap, (self._data,))
+
+    def __repr__(self) -> str:
+        return f"FrozenMap({self._data!r})"
 
 
 def _pick(lang: str, zh: str, en: str) -> str:
@@ -135,7 +167,7 @@ class Category:
     name_en: str
     deadline_class: DeadlineClass
     route: str
-    routes: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), hash=False)
+    routes: Mapping[str, str] = field(default_factory=FrozenMap)
     keywords: tuple[str, ...] = ()
 
     def name(self, lang: str) -> str:
@@ -636,7 +668,7 @@ def _categories(top: _Table, units: Mapping[str, Unit]) -> tuple[Category, ...]:
                 name_en=name_en,
                 deadline_class=deadline_class,  # type: ignore[arg-type]
                 route=route,
-                routes=MappingProxyType(routes),
+                routes=FrozenMap(routes),
                 keywords=item.strings("keywords", ()),
             )
         )
