@@ -1,0 +1,140 @@
+"""The one wiring file: builds the python-telegram-bot Application from config, database and clock.
+
+Nothing here knows whether the Bot API server is Telegram or the sandbox: only `telegram.base_url` differs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from telegram import BotCommand, BotCommandScopeDefault, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    AIORateLimiter,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.clock import Clock
+from bot.config import Config
+from bot.services import Services
+from bot.texts import LANGUAGES, Texts
+from handlers import common, intake, status
+from handlers.callbacks import IntakeButton
+from handlers.context import BotApp, BotContext
+from scheduler.outbox import OutboxSender
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+#: The command menu, in the order shown; descriptions come from the catalogue (cmd.<name>).
+MENU = ("new", "status", "my", "cancel", "help")
+
+
+def build_application(config: Config, db: Database, clock: Clock, token: str) -> BotApp:
+    tg = config.telegram
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(tg.base_url)
+        .base_file_url(tg.base_file_url)
+        .context_types(ContextTypes(context=BotContext))
+        .defaults(Defaults(parse_mode=ParseMode.HTML))
+        .connect_timeout(tg.connect_timeout_s)
+        .read_timeout(tg.read_timeout_s)
+        .write_timeout(tg.write_timeout_s)
+        .get_updates_read_timeout(tg.poll_timeout_s + 10)
+    )
+    if tg.rate_limiter:
+        # Keep to Telegram's limits, but let the outbox handle a 429 itself (max_retries=0) so a slow group
+        # never stalls everyone else.
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=0))
+    app: BotApp = builder.build()  # type: ignore[assignment]
+    services = Services.build(config, db, clock, Texts())
+    sender = OutboxSender(db, app.bot, clock, config.outbox)
+    services.set_outbox_kick(sender.kick)
+    app.bot_data["services"] = services
+    app.bot_data["outbox"] = sender
+    _register(app)
+    return app
+
+
+def _register(app: BotApp) -> None:
+    private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS
+    app.add_handler(TypeHandler(Update, common.gatekeeper), group=-1)
+    app.add_handlers([
+        CommandHandler("start", common.cmd_start, private),
+        CommandHandler("help", common.cmd_help),
+        CommandHandler("new", intake.cmd_new, private),
+        CommandHandler("new", common.in_group_only_private, groups),
+        CommandHandler("cancel", intake.cmd_cancel, private),
+        CommandHandler("status", status.cmd_status),
+        CommandHandler("my", status.cmd_my, private),
+        CallbackQueryHandler(intake.on_intake_button, pattern=IntakeButton.PATTERN),
+        MessageHandler(private & ~filters.COMMAND, intake.on_private_message),
+        CallbackQueryHandler(common.expired_button),
+    ])
+    app.add_error_handler(common.on_error)  # type: ignore[arg-type]
+
+
+async def set_command_menu(app: BotApp) -> None:
+    texts: Texts = app.bot_data["services"].texts
+    for lang in LANGUAGES:
+        commands = [BotCommand(name, texts.get(lang, f"cmd.{name}")) for name in MENU]
+        # Chinese is the default menu; other languages are set for their language_code.
+        code = None if lang == "zh" else lang
+        await app.bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code=code)
+
+
+@dataclass
+class BotRunner:
+    """Starts and stops the bot (polling, outbox sender) the same way for the CLI, the sandbox and tests."""
+
+    app: BotApp
+    poll_timeout_s: float = 30
+    _started: bool = field(default=False, init=False)
+
+    @property
+    def services(self) -> Services:
+        return self.app.bot_data["services"]
+
+    @property
+    def outbox(self) -> OutboxSender:
+        return self.app.bot_data["outbox"]
+
+    async def start(self) -> None:
+        await self.app.initialize()
+        await set_command_menu(self.app)
+        await self.app.start()
+        self.outbox.start()
+        await self.app.updater.start_polling(  # type: ignore[union-attr]
+            poll_interval=0, timeout=int(self.poll_timeout_s), allowed_updates=Update.ALL_TYPES,
+            drop_pending_updates=False)
+        self._started = True
+        log.info("bot started as @%s", self.app.bot.username)
+
+    async def stop(self) -> None:
+        if not self._started:
+            return
+        self._started = False
+        if self.app.updater and self.app.updater.running:
+            await self.app.updater.stop()
+        await self.outbox.stop()
+        if self.app.running:
+            await self.app.stop()
+        await self.app.shutdown()
+
+    async def run_forever(self) -> None:
+        await self.start()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await self.stop()

@@ -1,0 +1,129 @@
+"""`complaint-bot` commands: run (real Telegram or any Bot API server), sandbox (everything local), migrate."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.clock import SystemClock
+from bot.config import Config, ConfigError, load_config
+
+log = logging.getLogger("complaint-bot")
+
+EXIT_CONFIG = 2
+REPO_ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_CONFIG = REPO_ROOT / "config.example.toml"
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # httpx logs every request URL at INFO, and the URL holds the token: keep it at WARNING.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="complaint-bot", description="A Telegram front desk for a city's complaints.")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the bot against Telegram (token from the environment)")
+    run.add_argument("--config", required=True, type=Path)
+
+    sb = sub.add_parser("sandbox", help="run the bot against the built-in Bot API emulator, with the example city")
+    sb.add_argument("--config", type=Path, default=EXAMPLE_CONFIG)
+    sb.add_argument("--port", type=int, default=8081, help="port of the emulator (0: any free port)")
+    sb.add_argument("--db", type=Path, default=Path("sandbox-data/complaint-bot.sqlite3"))
+    sb.add_argument("--fresh", action="store_true", help="start from an empty database")
+    sb.add_argument("--demo", action="store_true", help="play a resident filing a complaint, print it, exit")
+
+    mig = sub.add_parser("migrate", help="create or upgrade the database, then exit")
+    mig.add_argument("--config", required=True, type=Path)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    _setup_logging(args.verbose)
+    try:
+        config = load_config(args.config)
+        if args.command == "run":
+            token = config.token()
+            return asyncio.run(_run(config, token))
+        if args.command == "migrate":
+            return asyncio.run(_migrate(config))
+        if args.command == "sandbox":
+            return asyncio.run(_sandbox(config, args))
+    except ConfigError as error:
+        print(f"complaint-bot: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 130
+    return 1
+
+
+async def _migrate(config: Config) -> int:
+    from storage.db import Database
+
+    db = await Database.open(config.storage.database)
+    await db.close()
+    print(f"database ready: {config.storage.database}")
+    return 0
+
+
+async def _wait_for_signal() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def _run(config: Config, token: str) -> int:
+    from bot.app import BotRunner, build_application
+    from storage.db import Database
+
+    db = await Database.open(config.storage.database)
+    runner = BotRunner(build_application(config, db, SystemClock(), token), config.telegram.poll_timeout_s)
+    try:
+        await runner.start()
+        await _wait_for_signal()
+    finally:
+        await runner.stop()
+        await db.close()
+    return 0
+
+
+async def _sandbox(config: Config, args: argparse.Namespace) -> int:
+    from sandbox.local import LocalSandbox
+
+    db_path: Path = args.db
+    if args.fresh:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    config = dataclasses.replace(config, storage=dataclasses.replace(config.storage, database=db_path.resolve()))
+    async with LocalSandbox(config, port=args.port) as local:
+        print(local.welcome(), flush=True)
+        if args.demo:
+            from sandbox.demo import play
+
+            ok = await play(local)
+            return 0 if ok else 1
+        await _wait_for_signal()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

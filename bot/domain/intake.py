@@ -1,0 +1,53 @@
+"""The intake's steps as data: which step follows which, and what a valid description is.
+
+The resident's draft row stores the step; handlers look it up for every message, so the flow survives a
+restart of the bot (a ConversationHandler keeps its state in memory, which would not).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Step(StrEnum):
+    CATEGORY = "category"
+    LOCATION = "location"
+    PHOTOS = "photos"
+    DESCRIPTION = "description"
+    SUMMARY = "summary"
+
+
+FLOW: tuple[Step, ...] = (Step.CATEGORY, Step.LOCATION, Step.PHOTOS, Step.DESCRIPTION, Step.SUMMARY)
+
+#: Fields a resident may change from the summary; each reopens the step of the same name.
+EDITABLE: frozenset[Step] = frozenset({Step.CATEGORY, Step.LOCATION, Step.PHOTOS, Step.DESCRIPTION})
+
+
+def next_step(step: Step, editing: bool) -> Step:
+    """The step after `step`; a step opened from the summary goes straight back to it."""
+    if editing or step is Step.SUMMARY:
+        return Step.SUMMARY
+    return FLOW[FLOW.index(step) + 1]
+
+
+class DescriptionRejected(ValueError):
+    def __init__(self, reason: str, length: int) -> None:
+        super().__init__(reason)
+        self.reason = reason  # "empty" | "too_short" | "too_long"
+        self.length = length
+
+
+def clean_description(text: str | None, min_chars: int, max_chars: int) -> str:
+    """Trimmed description text, or DescriptionRejected saying why not."""
+    cleaned = (text or "").strip()
+    # Collapse runs of blank lines: a wall of empty lines is not content.
+    lines = [line.rstrip() for line in cleaned.splitlines()]
+    cleaned = "\n".join(line for i, line in enumerate(lines) if line or (i and lines[i - 1]))
+    length = len(cleaned)
+    if length == 0:
+        raise DescriptionRejected("empty", 0)
+    if length < min_chars:
+        raise DescriptionRejected("too_short", length)
+    if length > max_chars:
+        raise DescriptionRejected("too_long", length)
+    return cleaned

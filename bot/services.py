@@ -1,0 +1,36 @@
+"""Everything a handler or job may use, built once by bot.app and reached through the typed context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.clock import Clock
+from bot.config import Config
+from bot.domain.ratelimit import SlidingWindow
+from bot.texts import Texts
+from bot.workflow import Intake, Lookup, WorkflowDeps
+from storage.db import Database
+
+
+@dataclass
+class Services:
+    config: Config
+    db: Database
+    clock: Clock
+    texts: Texts
+    intake: Intake
+    lookup: Lookup
+    message_limit: SlidingWindow
+
+    @classmethod
+    def build(cls, config: Config, db: Database, clock: Clock, texts: Texts | None = None) -> Services:
+        texts = texts or Texts()
+        deps = WorkflowDeps(db=db, config=config, clock=clock, texts=texts)
+        return cls(
+            config=config, db=db, clock=clock, texts=texts, intake=Intake(deps), lookup=Lookup(deps),
+            message_limit=SlidingWindow(config.limits.messages_per_minute, timedelta(minutes=1)),
+        )
+
+    def set_outbox_kick(self, kick) -> None:  # type: ignore[no-untyped-def]
+        self.intake.d.outbox_kick = kick

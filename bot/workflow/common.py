@@ -1,0 +1,40 @@
+"""What every use-case needs, and how a use-case says no."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from bot.clock import Clock
+from bot.config import Config
+from bot.texts import Texts
+from storage.db import Database
+
+
+class Refused(Exception):
+    """A use-case declined; `key` names the catalogue text that tells the person why."""
+
+    def __init__(self, key: str, **params: Any) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+
+@dataclass
+class WorkflowDeps:
+    db: Database
+    config: Config
+    clock: Clock
+    texts: Texts
+    #: Called after a commit that queued outbox rows, so the sender wakes up at once.
+    outbox_kick: Callable[[], None] = field(default=lambda: None)
+
+    def local_midnight(self, now: datetime) -> datetime:
+        """Start of the city's local day containing `now` (as an aware datetime)."""
+        local = now.astimezone(self.config.city.timezone)
+        return datetime.combine(local.date(), time(0), tzinfo=self.config.city.timezone)
+
+    def next_local_midnight(self, now: datetime) -> datetime:
+        return self.local_midnight(now) + timedelta(days=1)

@@ -1,0 +1,251 @@
+"""The resident's intake: a draft moves step by step; confirming turns it into a ticket in one transaction."""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.domain import geo
+from bot.domain.intake import EDITABLE, Step, clean_description, next_step
+from bot.domain.lifecycle import TicketState
+from bot.domain.numbers import format_number, number_for_sequence
+from bot.notices import ticket_registered
+from bot.workflow.common import Refused, WorkflowDeps
+from storage import drafts, outbox, sequences, tickets, users
+from storage.records import Draft, Photo, Ticket
+
+TICKET_SEQUENCE = "tickets"
+
+
+@dataclass(frozen=True)
+class AddedPhotos:
+    draft: Draft
+    added: int
+    ignored: int  # over the configured maximum
+    location_from_exif: bool
+
+
+@dataclass(frozen=True)
+class Nearby:
+    ticket: Ticket
+    distance_m: float
+
+
+class Intake:
+    def __init__(self, deps: WorkflowDeps) -> None:
+        self.d = deps
+
+    # -- reading -----------------------------------------------------------------------------------------
+
+    async def draft(self, user_id: int) -> Draft | None:
+        return await self.d.db.read(lambda c: drafts.get(c, user_id))
+
+    async def draft_photos(self, user_id: int) -> list[Photo]:
+        return await self.d.db.read(lambda c: drafts.photos(c, user_id))
+
+    async def nearby_open(self, draft: Draft) -> list[Nearby]:
+        """Open tickets of the draft's category near its point, nearest first."""
+        if draft.lat is None or draft.lon is None or draft.category is None:
+            return []
+        radius = self.d.config.intake.duplicate_radius_m
+        box = geo.bbox_around(draft.lat, draft.lon, radius)
+        found = await self.d.db.read(lambda c: tickets.open_in_box(c, draft.category, box))  # type: ignore[arg-type]
+        near = [Nearby(t, geo.haversine_m(draft.lat, draft.lon, t.lat, t.lon)) for t in found
+                if t.lat is not None and t.lon is not None]
+        return sorted((n for n in near if n.distance_m <= radius), key=lambda n: n.distance_m)[:3]
+
+    # -- writing -----------------------------------------------------------------------------------------
+
+    async def begin(self, user_id: int, language: str) -> tuple[Draft, bool]:
+        """Start a complaint, or resume the one in progress: (draft, resumed)."""
+        now = self.d.clock.now()
+
+        def tx(c: sqlite3.Connection) -> tuple[Draft, bool]:
+            users.upsert(c, user_id, language, now)
+            existing = drafts.get(c, user_id)
+            if existing:
+                return existing, True
+            self._check_daily_limit(c, user_id, now)
+            return drafts.create(c, user_id, secrets.token_hex(3), Step.CATEGORY, now), False
+
+        return await self.d.db.write(tx)
+
+    async def restart(self, user_id: int, language: str) -> Draft:
+        """Throw away the draft in progress and start a new one."""
+        now = self.d.clock.now()
+
+        def tx(c: sqlite3.Connection) -> Draft:
+            users.upsert(c, user_id, language, now)
+            self._check_daily_limit(c, user_id, now)
+            return drafts.create(c, user_id, secrets.token_hex(3), Step.CATEGORY, now)
+
+        return await self.d.db.write(tx)
+
+    async def cancel(self, user_id: int) -> bool:
+        def tx(c: sqlite3.Connection) -> bool:
+            had = drafts.get(c, user_id) is not None
+            drafts.delete(c, user_id)
+            return had
+
+        return await self.d.db.write(tx)
+
+    async def choose_category(self, user_id: int, key: str) -> Draft:
+        self.d.config.city.category(key)  # KeyError for a forged key, before anything is written
+        return await self._advance(user_id, Step.CATEGORY, category=key)
+
+    async def set_point(self, user_id: int, lat: float, lon: float, source: str) -> Draft:
+        if not geo.valid_coordinates(lat, lon):
+            raise Refused("intake.location_impossible")
+        if not self.d.config.city.bounds.contains(lat, lon):
+            raise Refused("intake.location_outside", city=self.d.config.city.name_zh)
+        return await self._advance(user_id, Step.LOCATION, lat=lat, lon=lon, location_source=source,
+                                   place_key=None, place_text=None)
+
+    async def set_place(self, user_id: int, place_key: str) -> Draft:
+        place = self.d.config.city.place(place_key)
+        return await self._advance(user_id, Step.LOCATION, lat=place.lat, lon=place.lon, location_source="place",
+                                   place_key=place.key, place_text=None)
+
+    async def remember_place_text(self, user_id: int, text: str) -> Draft:
+        """Keep what the resident typed while they pick a suggestion or accept it as typed."""
+        now = self.d.clock.now()
+        return await self.d.db.write(lambda c: drafts.update(c, user_id, now, place_text=text))
+
+    async def use_place_text(self, user_id: int) -> Draft:
+        draft = await self._current(user_id, Step.LOCATION)
+        if not draft.place_text:
+            raise Refused("intake.stale_button")
+        return await self._advance(user_id, Step.LOCATION, lat=None, lon=None, location_source="text",
+                                   place_key=None)
+
+    async def skip_location(self, user_id: int) -> Draft:
+        return await self._advance(user_id, Step.LOCATION, lat=None, lon=None, location_source="none",
+                                   place_key=None, place_text=None)
+
+    async def add_photos(self, user_id: int, photos: list[Photo], gps: tuple[float, float] | None) -> AddedPhotos:
+        """Add photos up to the maximum; a photo's EXIF point fills the location when none was given."""
+        limit = self.d.config.intake.max_photos
+        now = self.d.clock.now()
+        bounds = self.d.config.city.bounds
+
+        def tx(c: sqlite3.Connection) -> AddedPhotos:
+            draft = drafts.get(c, user_id)
+            if draft is None or draft.step != Step.PHOTOS:
+                raise Refused("intake.photo_not_expected")
+            room = max(0, limit - draft.photo_count)
+            for photo in photos[:room]:
+                drafts.add_photo(c, user_id, photo)
+            from_exif = False
+            if gps and not draft.has_location and geo.valid_coordinates(*gps) and bounds.contains(*gps):
+                drafts.update(c, user_id, now, lat=gps[0], lon=gps[1], location_source="exif")
+                from_exif = True
+            draft = drafts.update(c, user_id, now)
+            return AddedPhotos(draft, min(room, len(photos)), max(0, len(photos) - room), from_exif)
+
+        return await self.d.db.write(tx)
+
+    async def photos_done(self, user_id: int) -> Draft:
+        return await self._advance(user_id, Step.PHOTOS)
+
+    async def set_description(self, user_id: int, text: str | None) -> Draft:
+        cfg = self.d.config.intake
+        cleaned = clean_description(text, cfg.description_min_chars, cfg.description_max_chars)
+        return await self._advance(user_id, Step.DESCRIPTION, description=cleaned)
+
+    async def edit(self, user_id: int, field: Step) -> Draft:
+        """From the summary, reopen one field; changing the photos starts them afresh."""
+        if field not in EDITABLE:
+            raise Refused("intake.stale_button")
+        now = self.d.clock.now()
+
+        def tx(c: sqlite3.Connection) -> Draft:
+            self._expect(c, user_id, Step.SUMMARY)
+            if field is Step.PHOTOS:
+                drafts.clear_photos(c, user_id)
+            return drafts.update(c, user_id, now, step=field, editing=1)
+
+        return await self.d.db.write(tx)
+
+    async def confirm(self, user_id: int, language: str) -> Ticket:
+        """The resident confirmed: number, ticket, photos, first event, follower and confirmation, atomically."""
+        now = self.d.clock.now()
+        city = self.d.config.city
+
+        def tx(c: sqlite3.Connection) -> Ticket:
+            draft = self._expect(c, user_id, Step.SUMMARY)
+            self._check_daily_limit(c, user_id, now)
+            category = city.category(draft.category)  # type: ignore[arg-type]
+            district = city.place(draft.place_key).unit if draft.place_key else None
+            number = number_for_sequence(sequences.next_value(c, TICKET_SEQUENCE))
+            ticket = tickets.insert(c, tickets.NewTicket(
+                number=number, state=TicketState.REGISTERED, category=category.key, reporter_id=user_id,
+                description=draft.description or "", lat=draft.lat, lon=draft.lon,
+                location_source=draft.location_source or "none", place_key=draft.place_key,
+                place_text=draft.place_text if draft.location_source == "text" else None,
+                district=district, deadline_class=category.deadline_class,
+            ), now)
+            tickets.add_photos(c, ticket.id, drafts.photos(c, user_id))
+            tickets.add_event(c, ticket.id, now, actor_kind="resident", actor_id=user_id, action="registered",
+                              to_state=TicketState.REGISTERED)
+            tickets.follow(c, ticket.id, user_id, now)
+            outbox.add(c, user_id, "message", ticket_registered(self.d.texts, language, ticket, city), now,
+                       ticket_id=ticket.id, dedupe_key=f"t{ticket.id}:registered:{user_id}")
+            drafts.delete(c, user_id)
+            return ticket
+
+        ticket = await self.d.db.write(tx)
+        self.d.outbox_kick()
+        return ticket
+
+    async def follow_instead(self, user_id: int, number: str) -> Ticket:
+        """The resident chose to follow an existing ticket rather than file the same problem again."""
+        now = self.d.clock.now()
+
+        def tx(c: sqlite3.Connection) -> Ticket:
+            self._expect(c, user_id, Step.SUMMARY)
+            ticket = tickets.by_number(c, number)
+            if ticket is None or ticket.state not in tickets.OPEN_STATES:
+                raise Refused("intake.stale_button")
+            if tickets.follow(c, ticket.id, user_id, now):
+                tickets.add_event(c, ticket.id, now, actor_kind="resident", actor_id=user_id, action="followed",
+                                  public=False)
+            drafts.delete(c, user_id)
+            return ticket
+
+        return await self.d.db.write(tx)
+
+    # -- helpers -----------------------------------------------------------------------------------------
+
+    async def _current(self, user_id: int, step: Step) -> Draft:
+        return await self.d.db.read(lambda c: self._expect(c, user_id, step))
+
+    @staticmethod
+    def _expect(c: sqlite3.Connection, user_id: int, step: Step) -> Draft:
+        draft = drafts.get(c, user_id)
+        if draft is None:
+            raise Refused("intake.no_draft")
+        if draft.step != step:
+            raise Refused("intake.stale_button")
+        return draft
+
+    async def _advance(self, user_id: int, step: Step, **fields: object) -> Draft:
+        """Write `fields` if the draft is at `step`, and move it to the step that follows."""
+        now = self.d.clock.now()
+
+        def tx(c: sqlite3.Connection) -> Draft:
+            draft = self._expect(c, user_id, step)
+            after = next_step(step, draft.editing)
+            return drafts.update(c, user_id, now, **fields, step=after,
+                                 editing=0 if after is Step.SUMMARY else int(draft.editing))
+
+        return await self.d.db.write(tx)
+
+    def _check_daily_limit(self, c: sqlite3.Connection, user_id: int, now: datetime) -> None:
+        limit = self.d.config.limits.tickets_per_day
+        if tickets.count_by_reporter_since(c, user_id, self.d.local_midnight(now)) >= limit:
+            raise Refused("limits.tickets_per_day", limit=limit)
+
+
+__all__ = ["AddedPhotos", "Intake", "Nearby", "format_number"]

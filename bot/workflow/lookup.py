@@ -1,0 +1,42 @@
+"""Read-only use-cases: a ticket's public status by number, a resident's own tickets."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from bot.domain.numbers import parse_number
+from bot.workflow.common import Refused, WorkflowDeps
+from storage import tickets
+from storage.records import Event, Ticket
+
+
+@dataclass(frozen=True)
+class StatusView:
+    """What anyone with the number may see: no reporter, no contact, no description text."""
+
+    ticket: Ticket
+    timeline: list[Event]
+    photo_count: int
+
+
+class Lookup:
+    def __init__(self, deps: WorkflowDeps) -> None:
+        self.d = deps
+
+    async def status(self, text: str) -> StatusView:
+        """`BadNumber` for garbage or a mistyped check digit, Refused('status.not_found') for no such ticket."""
+        number = parse_number(text)
+
+        def q(c: sqlite3.Connection) -> StatusView:
+            ticket = tickets.by_number(c, number)
+            if ticket is None:
+                raise Refused("status.not_found", number=number)
+            return StatusView(ticket, tickets.events(c, ticket.id, public_only=True),
+                              tickets.photo_count(c, ticket.id))
+
+        return await self.d.db.read(q)
+
+    async def mine(self, user_id: int) -> tuple[list[Ticket], list[Ticket]]:
+        """(tickets the user reported, tickets they follow), newest first."""
+        return await self.d.db.read(lambda c: (tickets.by_reporter(c, user_id), tickets.followed_by(c, user_id)))

@@ -1,0 +1,80 @@
+"""Handlers every audience shares: the gatekeeper, /start and /help, expired buttons, the error handler."""
+
+from __future__ import annotations
+
+import logging
+import math
+
+from telegram import ReplyKeyboardRemove, Update
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import ApplicationHandlerStop
+
+from handlers.context import BotContext
+
+log = logging.getLogger(__name__)
+
+
+async def gatekeeper(update: Update, context: BotContext) -> None:
+    """Group -1: per-user message rate limit, answered politely once per burst, before anything else runs."""
+    user = update.effective_user
+    if user is None or user.is_bot:
+        raise ApplicationHandlerStop
+    s = context.services
+    now = s.clock.now()
+    if s.message_limit.hit(user.id, now):
+        context.user_data.pop("throttled", None)  # type: ignore[union-attr]
+        return
+    if not context.user_data.get("throttled"):  # type: ignore[union-attr]
+        context.user_data["throttled"] = True  # type: ignore[union-attr]
+        seconds = max(1, math.ceil(s.message_limit.retry_in(user.id, now).total_seconds()))
+        text = context.t(update, "limits.messages_per_minute", seconds=seconds)
+        if update.callback_query:
+            await update.callback_query.answer(text, show_alert=True)
+        elif update.effective_chat:
+            await context.bot.send_message(update.effective_chat.id, text)
+    elif update.callback_query:
+        await update.callback_query.answer()
+    raise ApplicationHandlerStop
+
+
+async def cmd_start(update: Update, context: BotContext) -> None:
+    s = context.services
+    city = s.config.city.name(context.lang(update))
+    await update.effective_message.reply_text(  # type: ignore[union-attr]
+        context.t(update, "start.welcome", city=city), reply_markup=ReplyKeyboardRemove())
+    draft = await s.intake.draft(update.effective_user.id)  # type: ignore[union-attr]
+    if draft is not None:
+        from handlers.intake import show_step  # a resumed draft: show where the resident left off
+
+        await update.effective_message.reply_text(context.t(update, "intake.resumed"))  # type: ignore[union-attr]
+        await show_step(update, context, draft)
+
+
+async def cmd_help(update: Update, context: BotContext) -> None:
+    await update.effective_message.reply_text(  # type: ignore[union-attr]
+        context.t(update, "help.text", max_photos=context.services.config.intake.max_photos))
+
+
+async def in_group_only_private(update: Update, context: BotContext) -> None:
+    await update.effective_message.reply_text(context.t(update, "common.group_ignored"))  # type: ignore[union-attr]
+
+
+async def expired_button(update: Update, context: BotContext) -> None:
+    """Last resort for callback data we do not recognise (an old or forged button)."""
+    await update.callback_query.answer(context.t(update, "common.button_expired"), show_alert=True)  # type: ignore[union-attr]
+
+
+async def on_error(update: object, context: BotContext) -> None:
+    """Log the failure (never the message text) and tell the person something went wrong."""
+    error = context.error
+    kind = type(error).__name__
+    log.error("update failed: %s", kind, exc_info=error if not isinstance(error, TelegramError) else None)
+    if not isinstance(update, Update) or isinstance(error, Forbidden):
+        return
+    try:
+        if update.callback_query:
+            await update.callback_query.answer(context.t(update, "common.error"), show_alert=True)
+        elif update.effective_chat and update.effective_chat.type == "private":
+            await context.bot.send_message(update.effective_chat.id, context.t(update, "common.error"))
+    except TelegramError:
+        log.warning("could not tell the user about a failed update (%s)", kind)

@@ -1,0 +1,113 @@
+"""Pure rendering of the intake: a draft (and its context) → the prompt's text and keyboard."""
+
+from __future__ import annotations
+
+import math
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
+
+from bot.config import City, IntakeConfig
+from bot.domain.intake import Step
+from bot.domain.numbers import format_number
+from bot.texts import Texts
+from bot.workflow import Nearby
+from handlers.callbacks import IntakeButton
+from storage.records import Draft
+
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | None
+
+
+def _button(text: str, draft: Draft, step: Step, op: str, arg: str = "") -> InlineKeyboardButton:
+    return InlineKeyboardButton(text, callback_data=IntakeButton(draft.id, step, op, arg).encode())
+
+
+def category_prompt(texts: Texts, lang: str, city: City, per_page: int, draft: Draft, page: int = 0
+                    ) -> tuple[str, InlineKeyboardMarkup]:
+    cats = city.categories
+    pages = max(1, math.ceil(len(cats) / per_page))
+    page = min(max(page, 0), pages - 1)
+    shown = cats[page * per_page:(page + 1) * per_page]
+    rows = [[_button(c.name(lang), draft, Step.CATEGORY, "cat", c.key) for c in shown[i:i + 2]]
+            for i in range(0, len(shown), 2)]
+    nav = []
+    if page > 0:
+        nav.append(_button(texts.get(lang, "intake.btn_prev"), draft, Step.CATEGORY, "pg", str(page - 1)))
+    if page < pages - 1:
+        nav.append(_button(texts.get(lang, "intake.btn_next"), draft, Step.CATEGORY, "pg", str(page + 1)))
+    if nav:
+        rows.append(nav)
+    return texts.get(lang, "intake.ask_category", page=page + 1, pages=pages), InlineKeyboardMarkup(rows)
+
+
+def location_prompt(texts: Texts, lang: str) -> tuple[str, ReplyKeyboardMarkup]:
+    keyboard = ReplyKeyboardMarkup(
+        [[KeyboardButton(texts.get(lang, "intake.btn_share_location"), request_location=True)],
+         [KeyboardButton(texts.get(lang, "intake.btn_skip"))]],
+        resize_keyboard=True, one_time_keyboard=True,
+    )
+    return texts.get(lang, "intake.ask_location"), keyboard
+
+
+def place_choice(texts: Texts, lang: str, city: City, draft: Draft, text: str, candidates: tuple[str, ...]
+                 ) -> tuple[str, InlineKeyboardMarkup]:
+    rows = [[_button(city.place(key).name(lang), draft, Step.LOCATION, "pl", key)] for key in candidates]
+    rows.append([_button(texts.get(lang, "intake.btn_use_as_typed"), draft, Step.LOCATION, "pt"),
+                 _button(texts.get(lang, "intake.btn_skip"), draft, Step.LOCATION, "skip")])
+    key = "intake.place_candidates" if candidates else "intake.place_not_found"
+    return texts.get(lang, key, text=escape(text)), InlineKeyboardMarkup(rows)
+
+
+def photos_keyboard(texts: Texts, lang: str, draft: Draft) -> InlineKeyboardMarkup:
+    if draft.photo_count == 0:
+        label = texts.get(lang, "intake.btn_no_photos")
+    else:
+        label = texts.get(lang, "intake.btn_done", count=draft.photo_count)
+    return InlineKeyboardMarkup([[_button(label, draft, Step.PHOTOS, "done")]])
+
+
+def photos_prompt(texts: Texts, lang: str, cfg: IntakeConfig, draft: Draft) -> tuple[str, InlineKeyboardMarkup]:
+    return texts.get(lang, "intake.ask_photos", max=cfg.max_photos), photos_keyboard(texts, lang, draft)
+
+
+def description_prompt(texts: Texts, lang: str, cfg: IntakeConfig) -> str:
+    return texts.get(lang, "intake.ask_description", min=cfg.description_min_chars, max=cfg.description_max_chars)
+
+
+def location_label(texts: Texts, lang: str, city: City, draft: Draft) -> str:
+    source = draft.location_source
+    if source == "place" and draft.place_key:
+        return texts.get(lang, "intake.location_place", place=escape(city.place(draft.place_key).name(lang)))
+    if source == "text":
+        return texts.get(lang, "intake.location_text", text=escape(draft.place_text or ""))
+    if source in ("gps", "exif"):
+        where = texts.get(lang, f"intake.location_{'point' if source == 'gps' else 'exif'}")
+        return f"{where} ({draft.lat:.5f}, {draft.lon:.5f})"
+    return texts.get(lang, "intake.location_none")
+
+
+def summary(texts: Texts, lang: str, city: City, draft: Draft, nearby: list[Nearby]
+            ) -> tuple[str, InlineKeyboardMarkup]:
+    category = city.category(draft.category).name(lang) if draft.category else "—"
+    text = texts.get(lang, "intake.summary", category=escape(category),
+                     location=location_label(texts, lang, city, draft), photos=draft.photo_count,
+                     description=escape(draft.description or ""))
+    rows: list[list[InlineKeyboardButton]] = []
+    if nearby:
+        lines = [texts.get(lang, "intake.duplicates_intro")]
+        lines += [texts.get(lang, "intake.duplicate_line", number=format_number(n.ticket.number),
+                            state=texts.get(lang, f"state.{n.ticket.state}"), distance=round(n.distance_m))
+                  for n in nearby]
+        lines.append(texts.get(lang, "intake.duplicates_question"))
+        text += "\n\n" + "\n".join(lines)
+        rows += [[_button(texts.get(lang, "intake.btn_follow", number=format_number(n.ticket.number)),
+                          draft, Step.SUMMARY, "fw", n.ticket.number)] for n in nearby]
+    rows += [
+        [_button(texts.get(lang, "intake.btn_confirm"), draft, Step.SUMMARY, "ok")],
+        [_button(texts.get(lang, "intake.btn_edit_category"), draft, Step.SUMMARY, "ed", "category"),
+         _button(texts.get(lang, "intake.btn_edit_location"), draft, Step.SUMMARY, "ed", "location")],
+        [_button(texts.get(lang, "intake.btn_edit_photos"), draft, Step.SUMMARY, "ed", "photos"),
+         _button(texts.get(lang, "intake.btn_edit_description"), draft, Step.SUMMARY, "ed", "description")],
+        [_button(texts.get(lang, "intake.btn_cancel"), draft, Step.SUMMARY, "x")],
+    ]
+    return text, InlineKeyboardMarkup(rows)

@@ -1,0 +1,54 @@
+"""Pure rendering of what anyone may see of a ticket (no reporter, no contact, no description)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+from zoneinfo import ZoneInfo
+
+from bot.config import City
+from bot.domain.numbers import format_number
+from bot.texts import Texts
+from bot.workflow import StatusView
+from storage.records import Event, Ticket
+
+
+def _when(at: datetime | None, tz: ZoneInfo) -> str:
+    return at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if at else "—"
+
+
+def _event_line(texts: Texts, lang: str, event: Event, tz: ZoneInfo) -> str:
+    what = texts.get(lang, f"event.{event.action}")
+    return texts.get(lang, "status.timeline_line", when=_when(event.at, tz), what=escape(what))
+
+
+def status_text(texts: Texts, lang: str, city: City, view: StatusView) -> str:
+    t, tz = view.ticket, city.timezone
+    unit = city.unit(t.unit).name(lang) if t.unit else texts.get(lang, "status.not_yet")
+    district = city.unit(t.district).name(lang) if t.district else texts.get(lang, "status.unknown_district")
+    return texts.get(
+        lang, "status.view",
+        number=format_number(t.number), state=texts.get(lang, f"state.{t.state}"),
+        category=escape(city.category(t.category).name(lang)), district=escape(district),
+        created=_when(t.created_at, tz), updated=_when(t.updated_at, tz), unit=escape(unit),
+        due=_when(t.due_at, tz) if t.due_at else texts.get(lang, "status.not_yet"), photos=view.photo_count,
+        timeline="\n".join(_event_line(texts, lang, e, tz) for e in view.timeline),
+    )
+
+
+def my_tickets_text(texts: Texts, lang: str, city: City, mine: list[Ticket], followed: list[Ticket]) -> str:
+    if not mine and not followed:
+        return texts.get(lang, "my.empty")
+
+    def line(t: Ticket) -> str:
+        return texts.get(lang, "my.line", number=format_number(t.number),
+                         category=escape(city.category(t.category).name(lang)),
+                         state=texts.get(lang, f"state.{t.state}"),
+                         date=t.created_at.astimezone(city.timezone).strftime("%Y-%m-%d"))
+
+    parts = []
+    if mine:
+        parts.append("\n".join([texts.get(lang, "my.header"), *map(line, mine)]))
+    if followed:
+        parts.append("\n".join([texts.get(lang, "my.followed_header"), *map(line, followed)]))
+    return "\n\n".join(parts)

@@ -1,0 +1,100 @@
+"""Everything on one machine: the Bot API emulator, the bot pointed at it, and the city's group chats.
+
+Used by `complaint-bot sandbox`, the end-to-end tests and the benchmarks. The bot is built exactly as for
+Telegram; only `telegram.base_url` / `base_file_url` point here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from bot.app import BotRunner, build_application
+from bot.clock import Clock, SystemClock
+from bot.config import Config
+from sandbox.client import SandboxClient
+from sandbox.server import Sandbox
+from storage.db import Database
+
+#: Not a secret: the emulator accepts any well-formed token. Shaped so it is never mistaken for a real one.
+SANDBOX_TOKEN = "4242:sandbox_local_token_not_a_secret"
+BOT_USERNAME = "complaint_sandbox_bot"
+
+
+class LocalSandbox:
+    def __init__(self, config: Config, *, port: int = 0, clock: Clock | None = None,
+                 token: str = SANDBOX_TOKEN, poll_timeout_s: float = 1.0) -> None:
+        self.base_config = config
+        self.port = port
+        self.clock = clock or SystemClock()
+        self.token = token
+        self.poll_timeout_s = poll_timeout_s
+        self.sandbox = Sandbox()
+        self.client: SandboxClient | None = None
+        self.db: Database | None = None
+        self.runner: BotRunner | None = None
+        self.config = config
+        self.groups: dict[str, dict[str, Any]] = {}
+
+    async def __aenter__(self) -> LocalSandbox:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        await self.sandbox.start(port=self.port)
+        self.client = SandboxClient(self.sandbox.url)
+        await self.client.__aenter__()
+        await self.client.create_bot(self.token, username=BOT_USERNAME, first_name="12345 诉求受理")
+        self.config = dataclasses.replace(self.base_config, telegram=dataclasses.replace(
+            self.base_config.telegram, base_url=self.sandbox.bot_base_url,
+            base_file_url=self.sandbox.file_base_url, poll_timeout_s=self.poll_timeout_s))
+        for group in self.config.city.groups:
+            self.groups[group.key] = await self.client.create_group(group.title, member_ids=[])
+        await self.start_bot()
+
+    async def start_bot(self) -> None:
+        self.db = await Database.open(self.config.storage.database)
+        app = build_application(self.config, self.db, self.clock, self.token)
+        self.runner = BotRunner(app, self.poll_timeout_s)
+        await self.runner.start()
+
+    async def stop_bot(self) -> None:
+        if self.runner:
+            await self.runner.stop()
+            self.runner = None
+        if self.db:
+            await self.db.close()
+            self.db = None
+
+    async def restart_bot(self) -> None:
+        """Stop the bot and start a new one on the same database (what a deploy or a crash-restart does)."""
+        await self.stop_bot()
+        await self.start_bot()
+
+    async def stop(self) -> None:
+        await self.stop_bot()
+        if self.client:
+            await self.client.__aexit__(None, None, None)
+            self.client = None
+        await self.sandbox.stop()
+
+    def welcome(self) -> str:
+        url = self.sandbox.url
+        groups = "\n".join(f"    {g['title']}: chat id {g['id']}" for g in self.groups.values())
+        return f"""
+complaint-bot sandbox is running.
+  Bot API emulator:  {url}   (the bot polls it exactly as it would poll Telegram)
+  Database:          {self.config.storage.database}
+  Group chats of the example city:
+{groups}
+
+Act as a resident (in another terminal):
+  curl -s -XPOST {url}/_control/users -d '{{"first_name": "Li", "language_code": "zh"}}'
+  curl -s -XPOST {url}/_control/send -d '{{"user_id": 10001, "text": "/new"}}'
+  curl -s '{url}/_control/messages?chat_id=10001'
+Or let a scripted resident file a complaint:  complaint-bot sandbox --demo --port 0
+Stop with Ctrl-C.
+"""

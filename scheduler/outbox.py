@@ -1,0 +1,148 @@
+"""The outbox sender: the only code that delivers what use-cases queued, and where Telegram's errors are met.
+
+- 429 RetryAfter: the row waits exactly `retry_after` and is not counted as a failed attempt.
+- 5xx / network errors / timeouts: retried with exponential back-off up to `max_attempts`, then `dead`.
+  (A timed-out send may have arrived: the rule is "at worst twice, never zero times".)
+- 403 blocked / deactivated: the user is marked unreachable and their pending rows are given up, visibly.
+- ChatMigrated: the new chat id is recorded, pending rows are re-addressed, the row is sent again at once.
+- Other 400s: permanent; the row is `dead` with Telegram's description kept for operators.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sqlite3
+from datetime import timedelta
+from typing import Any
+
+from telegram import Bot, InlineKeyboardMarkup, Message
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+
+from bot.clock import Clock
+from bot.config import OutboxConfig
+from storage import outbox, users
+from storage.db import Database
+from storage.records import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+
+class OutboxSender:
+    def __init__(self, db: Database, bot: Bot, clock: Clock, cfg: OutboxConfig) -> None:
+        self.db = db
+        self.bot = bot
+        self.clock = clock
+        self.cfg = cfg
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    # -- lifecycle ------------------------------------------------------------------------------------------
+
+    def kick(self) -> None:
+        """Something was queued: send it now rather than at the next poll."""
+        self._wake.set()
+
+    def start(self) -> None:
+        self._stopping = False
+        self._task = asyncio.create_task(self._run(), name="outbox-sender")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            try:
+                await self.drain()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the loop must survive anything one batch does
+                log.exception("outbox batch failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.cfg.poll_interval_s)
+            self._wake.clear()
+
+    # -- one pass -------------------------------------------------------------------------------------------
+
+    async def drain(self, limit: int = 100) -> int:
+        """Send every row that is due now; returns how many were handled."""
+        handled = 0
+        while True:
+            rows = await self.db.read(lambda c: outbox.due(c, self.clock.now(), limit=50))
+            if not rows:
+                return handled
+            for row in rows:
+                await self.send_one(row)
+                handled += 1
+                if handled >= limit:
+                    return handled
+
+    async def send_one(self, row: OutboxMessage) -> None:
+        """Try one row and record the outcome (sent, later, re-addressed, or dead) in one transaction."""
+        try:
+            message = await self._deliver(row.chat_id, row.kind, row.payload)
+        except RetryAfter as error:
+            wait = _seconds(error.retry_after)
+            until = self.clock.now() + timedelta(seconds=wait)
+            outcome = lambda c: outbox.retry_later(c, row.id, until, f"429 retry after {wait}s",  # noqa: E731
+                                                   count_attempt=False)
+        except ChatMigrated as error:
+            new_id = error.new_chat_id
+            log.info("chat %s migrated to %s", row.chat_id, new_id)
+            outcome = lambda c: outbox.move_chat(c, row.chat_id, new_id, self.clock.now())  # noqa: E731
+        except Forbidden as error:
+            reason = f"403 {error.message}"
+            outcome = lambda c: self._unreachable(c, row, reason)  # noqa: E731
+        except BadRequest as error:
+            if "not modified" in error.message:  # an edit that was already applied
+                outcome = lambda c: outbox.mark_sent(c, row.id, self.clock.now(), None)  # noqa: E731
+            else:
+                log.warning("outbox row %s refused by Telegram: %s", row.id, error.message)
+                reason = f"400 {error.message}"
+                outcome = lambda c: outbox.mark_dead(c, row.id, reason)  # noqa: E731
+        except TelegramError as error:  # TimedOut and 5xx arrive as NetworkError, a TelegramError
+            reason = f"{type(error).__name__}: {error.message}"
+            outcome = lambda c: self._retry_or_give_up(c, row, reason)  # noqa: E731
+        else:
+            message_id = message.message_id if isinstance(message, Message) else None
+            outcome = lambda c: outbox.mark_sent(c, row.id, self.clock.now(), message_id)  # noqa: E731
+        await self.db.write(outcome)
+
+    def _retry_or_give_up(self, c: sqlite3.Connection, row: OutboxMessage, error: str) -> None:
+        attempts = row.attempts + 1
+        if attempts >= self.cfg.max_attempts:
+            log.warning("outbox row %s given up after %s attempts", row.id, attempts)
+            outbox.mark_dead(c, row.id, error)
+            return
+        delay = min(self.cfg.backoff_max_s, self.cfg.backoff_base_s * 2 ** (attempts - 1))
+        outbox.retry_later(c, row.id, self.clock.now() + timedelta(seconds=delay), error)
+
+    def _unreachable(self, c: sqlite3.Connection, row: OutboxMessage, error: str) -> None:
+        outbox.mark_dead(c, row.id, f"403 {error}")
+        if row.chat_id > 0:  # a private chat: the user blocked us or deleted their account
+            users.mark_unreachable(c, row.chat_id, self.clock.now())
+            outbox.mark_dead_for_chat(c, row.chat_id, f"403 {error}")
+
+    async def _deliver(self, chat_id: int, kind: str, payload: dict[str, Any]) -> Any:
+        params = dict(payload)
+        if "reply_markup" in params and params["reply_markup"] is not None:
+            params["reply_markup"] = InlineKeyboardMarkup.de_json(params["reply_markup"], self.bot)
+        if kind == "message":
+            return await self.bot.send_message(chat_id, **params)
+        if kind == "location":
+            return await self.bot.send_location(chat_id, **params)
+        if kind == "edit_text":
+            return await self.bot.edit_message_text(chat_id=chat_id, **params)
+        raise ValueError(f"unknown outbox kind {kind!r}")
+
+
+def _seconds(retry_after: int | timedelta) -> float:
+    return retry_after.total_seconds() if isinstance(retry_after, timedelta) else float(retry_after)
