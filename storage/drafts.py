@@ -45,9 +45,9 @@ def update(conn: sqlite3.Connection, user_id: int, now: datetime, **fields: Any)
     unknown = set(fields) - set(_FIELDS)
     if unknown:
         raise ValueError(f"not draft fields: {sorted(unknown)}")
-    sets = ", ".join(f"{k} = ?" for k in fields)
+    sets = "".join(f"{k} = ?, " for k in fields)
     conn.execute(
-        f"UPDATE drafts SET {sets}, updated_at = ? WHERE user_id = ?",
+        f"UPDATE drafts SET {sets}updated_at = ? WHERE user_id = ?",
         (*fields.values(), to_db(now), user_id),
     )
     return get(conn, user_id)  # type: ignore[return-value]

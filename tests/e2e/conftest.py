@@ -1,0 +1,52 @@
+"""End-to-end fixtures: the sandbox emulator and the real bot Application polling it over HTTP.
+
+The clock is a FakeClock: tests move it, nothing sleeps to reach a deadline. Waiting for the bot's replies is
+done by long-polling the emulator's event log (`Person.expect`), never by fixed sleeps.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.clock import FakeClock
+from bot.config import Config, load_config
+from sandbox.local import LocalSandbox
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def e2e_config(tmp_path: Path, **limits: int) -> Config:
+    cfg = load_config(ROOT / "config.example.toml")
+    return dataclasses.replace(
+        cfg,
+        storage=dataclasses.replace(cfg.storage, database=tmp_path / "bot.sqlite3"),
+        outbox=dataclasses.replace(cfg.outbox, poll_interval_s=0.05, backoff_base_s=1.0),
+        intake=dataclasses.replace(cfg.intake, album_settle_s=0.3),
+        limits=dataclasses.replace(cfg.limits, **{"messages_per_minute": 1000, "tickets_per_day": 50, **limits}),
+    )
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    return e2e_config(tmp_path)
+
+
+@pytest.fixture
+async def local(config: Config, clock: FakeClock) -> AsyncIterator[LocalSandbox]:
+    async with LocalSandbox(config, clock=clock) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+async def sb(local: LocalSandbox):  # noqa: ANN201
+    assert local.client is not None
+    return local.client

@@ -1,0 +1,41 @@
+"""Helpers for end-to-end tests: catalogue texts as the person sees them (HTML tags parsed away)."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from bot.texts import Texts
+
+_TEXTS = Texts()
+_TAG = re.compile(r"</?(?:b|i|code|u|s|a)(?:\s[^>]*)?>")
+
+
+def plain(text: str) -> str:
+    return html.unescape(_TAG.sub("", text))
+
+
+def say(lang: str, key: str, **params: object) -> str:
+    """The catalogue text for `key` as the person reads it."""
+    return plain(_TEXTS.get(lang, key, **params))
+
+
+def first_line(lang: str, key: str, **params: object) -> str:
+    return say(lang, key, **params).splitlines()[0]
+
+
+def zh(key: str, **params: object) -> str:
+    return say("zh", key, **params)
+
+
+def en(key: str, **params: object) -> str:
+    return say("en", key, **params)
+
+
+NUMBER = re.compile(r"\b(\d{3} \d{3} \d{3})\b")
+
+
+def number_in(text: str) -> str:
+    found = NUMBER.search(text)
+    assert found, f"no ticket number in {text!r}"
+    return found.group(1).replace(" ", "")

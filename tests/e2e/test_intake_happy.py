@@ -1,0 +1,62 @@
+"""A resident files a complaint end to end: real Application, real HTTP, the sandbox as Telegram."""
+
+from __future__ import annotations
+
+from sandbox.client import Person
+from sandbox.local import LocalSandbox
+from storage import outbox, tickets
+from tests.e2e.talk import first_line, number_in, zh
+from tests.images import jpeg
+
+STATION = (32.8906, 115.8149)  # near Fuyang railway station, inside the city
+DESCRIPTION = "小区门口的路灯坏了两个星期，晚上一片漆黑，老人出门很危险。"
+
+
+async def file_complaint(person: Person, *, category: str = "房产物业", point: tuple[float, float] = STATION,
+                         description: str = DESCRIPTION) -> str:
+    """Walk the whole intake in Chinese; returns the ticket number from the confirmation."""
+    await person.say("/new")
+    await person.expect(first_line("zh", "intake.ask_category", page=1, pages=2))
+    await person.tap(category)
+    await person.expect(first_line("zh", "intake.ask_location"))
+    await person.share_location(*point)
+    await person.expect(zh("intake.location_received"))
+    await person.expect(first_line("zh", "intake.ask_photos", max=6))
+    await person.send_photo(jpeg())
+    await person.expect(zh("intake.photo_received", count=1, max=6))
+    await person.tap(zh("intake.btn_done", count=1))
+    await person.expect(first_line("zh", "intake.ask_description", min=10, max=1500))
+    await person.say(description)
+    await person.expect(first_line("zh", "intake.summary"))
+    await person.tap(zh("intake.btn_confirm"))
+    confirmation = await person.expect(first_line("zh", "notice.registered", number="", raw_number="", category=""))
+    return number_in(confirmation["text"])
+
+
+async def test_resident_files_a_complaint_and_gets_a_checked_number(local: LocalSandbox, sb) -> None:
+    li = await sb.person("李雷", language_code="zh")
+    number = await file_complaint(li)
+
+    ticket = await local.db.read(lambda c: tickets.by_number(c, number))
+    assert ticket is not None
+    assert ticket.state == "registered"
+    assert ticket.category == "housing"
+    assert ticket.reporter_id == li.id
+    assert ticket.description == DESCRIPTION
+    assert (ticket.lat, ticket.lon) == STATION
+    assert ticket.location_source == "gps"
+    assert await local.db.read(lambda c: tickets.photo_count(c, ticket.id)) == 1
+    events = await local.db.read(lambda c: tickets.events(c, ticket.id))
+    assert [(e.action, e.to_state, e.actor_kind) for e in events] == [("registered", "registered", "resident")]
+    # The confirmation went through the outbox and is recorded as sent.
+    rows = await local.db.read(lambda c: outbox.rows_for_chat(c, li.id))
+    assert [(r["status"], r["ticket_id"]) for r in rows] == [("sent", ticket.id)]
+    # The draft is gone: a new message is not taken as part of the finished complaint.
+    assert await local.runner.services.intake.draft(li.id) is None
+
+
+async def test_command_menu_is_set_in_chinese_and_english(sb) -> None:
+    commands = await sb.commands()
+    by_language = {entry.get("language_code") or "": [c["command"] for c in entry["commands"]] for entry in commands}
+    assert by_language[""] == ["new", "status", "my", "cancel", "help"]
+    assert by_language["en"] == ["new", "status", "my", "cancel", "help"]
