@@ -159,6 +159,8 @@ class BotApi:
             bot.updates = bot.updates[offset:]
         bot.poll_generation += 1
         generation = bot.poll_generation
+        async with bot.wakeup:
+            bot.wakeup.notify_all()  # a poll still waiting answers 409: only one poller at a time
         if not bot.updates and timeout > 0:
             try:
                 async with asyncio.timeout(timeout), bot.wakeup:

@@ -236,13 +236,21 @@ class Person:
     async def tap(self, button_text: str, chat: int | None = None, timeout: float = 5.0) -> JSON:
         """Press the button labelled ``button_text`` on the latest bot message that has it; return the answer."""
         chat_id = chat if chat is not None else self.private
-        messages = await self.transcript(chat)
-        for message in reversed(messages):
-            if message.get("deleted") or not message.get("outgoing"):
-                continue
-            rows = message.get("reply_markup", {}).get("inline_keyboard", [])
-            if any(b.get("text") == button_text and "callback_data" in b for row in rows for b in row):
-                query_id = await self.client.press(self.id, chat_id, message["message_id"], button_text=button_text)
-                return await self.client.callback_answer(query_id, timeout)
+        deadline = time.monotonic() + timeout
+        while True:  # the button may still be on its way: wait for the chat to change, never a fixed sleep
+            seen = await self.client.seq()
+            messages = await self.transcript(chat)
+            for message in reversed(messages):
+                if message.get("deleted") or not message.get("outgoing"):
+                    continue
+                rows = message.get("reply_markup", {}).get("inline_keyboard", [])
+                if any(b.get("text") == button_text and "callback_data" in b for row in rows for b in row):
+                    query_id = await self.client.press(self.id, chat_id, message["message_id"],
+                                                       button_text=button_text)
+                    return await self.client.callback_answer(query_id, timeout)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            await self.client.events(chat_id, seen, min(remaining, 1.0))
         raise AssertionError(f"{self!r}: no button {button_text!r} in chat {chat_id}; transcript:\n"
                              f"{format_transcript(messages)}")
