@@ -6,6 +6,7 @@ restart of the bot (a ConversationHandler keeps its state in memory, which would
 
 from __future__ import annotations
 
+import unicodedata
 from enum import StrEnum
 
 
@@ -39,7 +40,8 @@ class DescriptionRejected(ValueError):
 
 def clean_description(text: str | None, min_chars: int, max_chars: int) -> str:
     """Trimmed description text, or DescriptionRejected saying why not."""
-    cleaned = (text or "").strip()
+    # Invisible format characters (zero-width spaces, direction marks) are not content either.
+    cleaned = "".join(ch for ch in (text or "") if unicodedata.category(ch) != "Cf").strip()
     # Collapse runs of blank lines: a wall of empty lines is not content.
     lines = [line.rstrip() for line in cleaned.splitlines()]
     cleaned = "\n".join(line for i, line in enumerate(lines) if line or (i and lines[i - 1]))
