@@ -125,7 +125,5 @@ def allowed_actions(state: TicketState | str, *, is_lead: bool = False) -> froze
     """Actions :func:`next_state` accepts in ``state`` (e.g. to choose a card's buttons)."""
     state = TicketState(state)
     return frozenset(
-        action
-        for (source, action) in TRANSITIONS
-        if source is state and not (action is Action.RETURN and is_lead)
+        action for (source, action) in TRANSITIONS if source is state and not (action is Action.RETURN and is_lead)
     )

@@ -87,6 +87,8 @@ def _index(places: Sequence[PlaceName]) -> dict[str, tuple[str, ...]]:
     for place in places:
         names = index.setdefault(place.key, [])
         for name in place.names:
+            if not isinstance(name, str):  # e.g. a missing English name passed as None
+                continue
             norm = normalize(name)
             if norm and norm not in names:
                 names.append(norm)

@@ -227,9 +227,7 @@ def test_parse_calls_non_numbers_garbage(text: str) -> None:
     assert exc.value.reason == "garbage"
 
 
-@pytest.mark.parametrize(
-    "text", ["482910375", "482 910 375", "482-910-375", "４８２９１０３７５", "428910378"]
-)
+@pytest.mark.parametrize("text", ["482910375", "482 910 375", "482-910-375", "４８２９１０３７５", "428910378"])
 def test_parse_calls_right_shape_wrong_check_digit_mistyped(text: str) -> None:
     with pytest.raises(BadNumber) as exc:
         parse_number(text)

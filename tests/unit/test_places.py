@@ -169,6 +169,11 @@ def test_no_places_is_no_match() -> None:
     assert match_place("阜阳火车站", ()) == PlaceMatch(exact=None, candidates=())
 
 
+def test_missing_names_are_skipped() -> None:
+    place = PlaceName("fy_station", ("阜阳火车站", None, ""))  # type: ignore[arg-type]
+    assert match_place("阜阳火车站", (place,)) == exact("fy_station")
+
+
 def test_places_with_only_punctuation_names_are_ignored() -> None:
     assert match_place("。", (PlaceName("odd", ("。", "")),)) == PlaceMatch(exact=None, candidates=())
 
