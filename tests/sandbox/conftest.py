@@ -53,7 +53,11 @@ def call(sandbox: Sandbox, http: aiohttp.ClientSession) -> Call:
         else:
             kwargs = {"data": {k: v if isinstance(v, str) else json.dumps(v) for k, v in params.items()}}
         async with http.post(url, **kwargs) as resp:
-            return resp.status, await resp.json(content_type=None)
+            text = await resp.text()
+        try:
+            return resp.status, json.loads(text)
+        except ValueError:
+            return resp.status, text  # e.g. the HTML of a 502 from "nginx"
 
     return _call
 
