@@ -1,0 +1,1 @@
+"""Benchmarks: run against the built-in Bot API emulator, never against Telegram. See bench/README.md."""

@@ -1,0 +1,397 @@
+"""Resident intake throughput and reply latency against the built-in Bot API emulator, with a baseline.
+
+    python -m bench.intake_bench --residents 50 --concurrency 10
+    python bench/intake_bench.py
+
+Two phases on ONE emulator instance, in one process and one event loop (emulator, bots, residents share it):
+
+1. ours: N scripted residents, `concurrency` at a time, each files a whole complaint (/new, category,
+   location, photo, done, description, confirm: 7 updates) against our bot (LocalSandbox, SystemClock,
+   temporary database, rate limiter off, per-resident limits raised so they never trigger).
+2. echo: the same number of residents send the same number of texts to a bare PTB echo bot, each waiting for
+   its echo before sending the next.
+
+A step's latency runs from just before the resident acts (say/tap/location/photo) until the last bot message
+that step waits for has appeared in the emulator (a tap also waits for the callback answer). Figures are
+printed as a table and written to bench/results/intake.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import cProfile
+import dataclasses
+import html
+import io
+import json
+import logging
+import math
+import pstats
+import re
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a script: make the project importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from PIL import Image
+
+from bench.echo_bot import ECHO_TOKEN, EchoBot
+from bench.measure import PhaseResult, Stopwatch, counter_delta, machine_info
+from bot.clock import SystemClock
+from bot.config import Config, load_config
+from bot.texts import Texts
+from sandbox.client import Person, SandboxClient
+from sandbox.local import LocalSandbox
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+TARGET_RATIO = 0.5
+UPDATES_PER_INTAKE = 7
+EXPECT_TIMEOUT_S = 30.0
+NEVER = 1_000_000  # a limit that is never reached
+DESCRIPTION = "小区门口的路灯坏了两个星期，晚上一片漆黑，老人出门很危险。"
+
+log = logging.getLogger("bench")
+
+# ---- what the resident reads ----
+
+_TEXTS = Texts()
+_TAG = re.compile(r"</?(?:b|i|code|u|s|a)(?:\s[^>]*)?>")
+
+
+def shown(key: str, **params: object) -> str:
+    """The Chinese catalogue text as the resident sees it (HTML tags removed)."""
+    return html.unescape(_TAG.sub("", _TEXTS.get("zh", key, **params)))
+
+
+def head(key: str) -> str:
+    """The fixed start of a catalogue text: its first line up to the first placeholder, as shown."""
+    template = _TEXTS.get("zh", key).splitlines()[0].split("{", 1)[0]
+    return html.unescape(_TAG.sub("", template)).strip() or template
+
+
+def jpeg(width: int = 640, height: int = 480) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (90, 140, 200)).save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+# ---- configuration ----
+
+
+def bench_config(workdir: Path) -> Config:
+    """config.example.toml with a temporary database, no client-side rate limiter, limits that never bite."""
+    cfg = load_config(ROOT / "config.example.toml")
+    return dataclasses.replace(
+        cfg,
+        storage=dataclasses.replace(cfg.storage, database=workdir / "bench.sqlite3"),
+        telegram=dataclasses.replace(cfg.telegram, rate_limiter=False),
+        limits=dataclasses.replace(cfg.limits, messages_per_minute=NEVER, tickets_per_day=NEVER),
+    )
+
+
+def point_for(index: int) -> tuple[float, float]:
+    """Residents stand on a grid ~1.1 km apart inside Fuyang, so no complaint is offered as a duplicate."""
+    return 32.50 + (index // 100) * 0.01, 114.90 + (index % 100) * 0.015
+
+
+# ---- timing our bot's update processing ----
+
+
+@dataclasses.dataclass
+class BusyMeter:
+    """Wall time the Application spends inside process_update (handlers, their DB calls and Bot API calls).
+
+    PTB processes updates one at a time unless concurrent_updates is set, so busy ÷ phase wall close to 1
+    means the bot's update loop, not the residents or the emulator, sets the pace."""
+
+    seconds: float = 0.0
+    updates: int = 0
+
+    def install(self, app: Any) -> None:
+        original = app.process_update
+
+        async def timed(update: object) -> None:
+            start = time.perf_counter()
+            try:
+                await original(update)
+            finally:
+                self.seconds += time.perf_counter() - start
+                self.updates += 1
+
+        app.process_update = timed  # instance attribute: PTB calls self.process_update(update)
+
+    def reset(self) -> None:
+        self.seconds, self.updates = 0.0, 0
+
+    def as_dict(self, wall_s: float) -> dict[str, Any]:
+        return {"updates_processed": self.updates, "busy_s": round(self.seconds, 3),
+                "busy_fraction_of_wall": round(self.seconds / wall_s, 3) if wall_s else None,
+                "mean_ms_per_update": round(self.seconds / self.updates * 1000, 2) if self.updates else None}
+
+
+# ---- residents ----
+
+
+class Script:
+    """One resident's actions, each timed until the replies it waits for have appeared."""
+
+    def __init__(self, person: Person, result: PhaseResult) -> None:
+        self.person = person
+        self.result = result
+
+    async def step(self, name: str, action: Callable[[], Awaitable[Any]], *replies: str) -> dict[str, Any]:
+        start = time.perf_counter()
+        await action()
+        self.result.updates += 1
+        message: dict[str, Any] = {}
+        for text in replies:
+            message = await self.person.expect(text, timeout=EXPECT_TIMEOUT_S)
+        self.result.latencies.add(name, time.perf_counter() - start)
+        return message
+
+
+async def file_complaint(person: Person, result: PhaseResult, category: str, point: tuple[float, float],
+                         pages: int, photo: bytes) -> None:
+    """The whole intake, as tests/e2e/test_intake_happy.py::file_complaint walks it."""
+    s = Script(person, result)
+    await s.step("new", lambda: person.say("/new"), shown("intake.ask_category", page=1, pages=pages))
+    await s.step("category", lambda: person.tap(category), head("intake.ask_location"))
+    await s.step("location", lambda: person.share_location(*point),
+                 shown("intake.location_received"), head("intake.ask_photos"))
+    await s.step("photo", lambda: person.send_photo(photo), shown("intake.photo_received", count=1, max=6))
+    await s.step("done", lambda: person.tap(shown("intake.btn_done", count=1)),
+                 head("intake.ask_description"))
+    await s.step("description", lambda: person.say(DESCRIPTION), head("intake.summary"))
+    confirmation = await s.step("confirm", lambda: person.tap(shown("intake.btn_confirm")),
+                                head("notice.registered"))
+    if not re.search(r"\d{3} \d{3} \d{3}", str(confirmation.get("text", ""))):
+        raise AssertionError(f"no ticket number in the confirmation: {confirmation.get('text')!r}")
+
+
+async def echo_talk(result: PhaseResult, index: int, person: Person) -> None:
+    """The baseline resident: as many texts as one intake has updates, each answered by its echo."""
+    s = Script(person, result)
+    for k in range(UPDATES_PER_INTAKE):
+        text = f"{DESCRIPTION} #{index}.{k}"
+        await s.step("echo", lambda text=text: person.say(text), text)
+
+
+async def run_phase(result: PhaseResult, people: list[Person],
+                    talk: Callable[[PhaseResult, int, Person], Awaitable[None]]) -> None:
+    limit = asyncio.Semaphore(result.concurrency)
+
+    async def one(index: int, person: Person) -> None:
+        async with limit:
+            try:
+                await talk(result, index, person)
+                result.conversations += 1
+            except Exception as error:
+                result.failures.append(f"{person!r}: {type(error).__name__}: {str(error)[:500]}")
+
+    with Stopwatch() as sw:
+        await asyncio.gather(*(one(i, p) for i, p in enumerate(people)))
+    result.wall_s = sw.seconds
+
+
+async def make_people(client: SandboxClient, count: int, prefix: str, token: str | None) -> list[Person]:
+    return [await client.person(f"{prefix}{i}", language_code="zh", token=token) for i in range(count)]
+
+
+@contextlib.contextmanager
+def profiled(enabled: bool, out: Path) -> Iterator[cProfile.Profile | None]:
+    if not enabled:
+        yield None
+        return
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        yield profiler
+    finally:
+        profiler.disable()
+        out.parent.mkdir(parents=True, exist_ok=True)
+        profiler.dump_stats(out)
+
+
+# ---- the benchmark ----
+
+
+@dataclasses.dataclass
+class Params:
+    residents: int
+    concurrency: int
+    warmup: int
+    profile: bool
+    output: Path
+
+
+async def bench(p: Params) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="intake-bench-") as tmp:
+        config = bench_config(Path(tmp))
+        async with LocalSandbox(config, clock=SystemClock()) as local:
+            assert local.client is not None and local.runner is not None
+            client, sandbox = local.client, local.sandbox
+            city = local.config.city
+            category = next((c for c in city.categories if c.key == "housing"), city.categories[0]).name_zh
+            pages = math.ceil(len(city.categories) / local.config.intake.categories_per_page)
+            photo = jpeg()
+            ours_busy = BusyMeter()
+            ours_busy.install(local.runner.app)
+
+            echo = EchoBot(ECHO_TOKEN, sandbox.bot_base_url, sandbox.file_base_url)
+            await client.create_bot(ECHO_TOKEN, username="bench_echo_bot", first_name="echo")
+            echo_busy = BusyMeter()
+            echo_busy.install(echo.app)
+            await echo.start()
+            try:
+                async def ours_talk(result: PhaseResult, i: int, person: Person) -> None:
+                    await file_complaint(person, result, category, point_for(i), pages, photo)
+
+                # Warm-up: a few conversations with each bot, not counted (first-call costs, caches, imports).
+                if p.warmup:
+                    ours = PhaseResult("warmup", p.warmup, p.concurrency)
+                    await run_phase(ours, await make_people(client, p.warmup, "热身", None), ours_talk)
+                    echo_result = PhaseResult("warmup", p.warmup, p.concurrency)
+                    await run_phase(echo_result, await make_people(client, p.warmup, "echo-warm", ECHO_TOKEN),
+                                    echo_talk)
+                    if ours.failures or echo_result.failures:
+                        raise SystemExit(f"warm-up failed: {(ours.failures + echo_result.failures)[0]}")
+
+                ours = PhaseResult("ours", p.residents, p.concurrency)
+                people = await make_people(client, p.residents, "居民", None)
+                before = dict(sandbox.stats.methods)
+                ours_busy.reset()
+                with profiled(p.profile, p.output.parent / "intake_ours.prof"):
+                    await run_phase(ours, people, ours_talk)
+                ours.api_calls = counter_delta(sandbox.stats.methods, before)
+                ours_busy_figures = ours_busy.as_dict(ours.wall_s)
+
+                echo_result = PhaseResult("echo", p.residents, p.concurrency)
+                people = await make_people(client, p.residents, "echo", ECHO_TOKEN)
+                before = dict(sandbox.stats.methods)
+                echo_busy.reset()
+                await run_phase(echo_result, people, echo_talk)
+                echo_result.api_calls = counter_delta(sandbox.stats.methods, before)
+                echo_busy_figures = echo_busy.as_dict(echo_result.wall_s)
+                flood = dataclasses.asdict(sandbox.flood.config)
+            finally:
+                await echo.stop()
+
+    ratio = ours.updates_per_s / echo_result.updates_per_s if echo_result.updates_per_s else 0.0
+    return {
+        "benchmark": "intake",
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine_info(),
+        "parameters": {
+            "residents": p.residents, "concurrency": p.concurrency, "warmup_residents_per_bot": p.warmup,
+            "updates_per_resident": UPDATES_PER_INTAKE, "clock": "SystemClock", "database": "temporary file",
+            "telegram.rate_limiter": False, "emulator_flood_limits": flood,
+            "limits.messages_per_minute": NEVER, "limits.tickets_per_day": NEVER,
+            "poll": {"poll_interval": 0, "timeout_s": 1}, "expect_timeout_s": EXPECT_TIMEOUT_S,
+        },
+        "ours": {**ours.as_dict(), "update_processing": ours_busy_figures},
+        "echo": {**echo_result.as_dict(), "update_processing": echo_busy_figures},
+        "ratio_updates_per_s": round(ratio, 3),
+        "target_ratio": TARGET_RATIO,
+        "meets_target": ratio >= TARGET_RATIO,
+    }
+
+
+# ---- output ----
+
+
+def table(report: dict[str, Any]) -> str:
+    ours, echo = report["ours"], report["echo"]
+    prm = report["parameters"]
+    rows = [
+        ("", "ours (intake)", "echo (PTB)"),
+        ("residents x updates", f"{ours['residents']} x {UPDATES_PER_INTAKE}", f"{echo['residents']} x "
+                                                                           f"{UPDATES_PER_INTAKE}"),
+        ("updates sent", str(ours["updates"]), str(echo["updates"])),
+        ("conversations done", str(ours["conversations_completed"]), str(echo["conversations_completed"])),
+        ("failures", str(ours["failures"]), str(echo["failures"])),
+        ("wall time (s)", f"{ours['wall_s']:.2f}", f"{echo['wall_s']:.2f}"),
+        ("updates/s", f"{ours['updates_per_s']:.1f}", f"{echo['updates_per_s']:.1f}"),
+        ("conversations/s", f"{ours['conversations_per_s']:.2f}", f"{echo['conversations_per_s']:.2f}"),
+        ("reply latency p50 (ms)", f"{ours['latency']['p50_ms']:.1f}", f"{echo['latency']['p50_ms']:.1f}"),
+        ("reply latency p99 (ms)", f"{ours['latency']['p99_ms']:.1f}", f"{echo['latency']['p99_ms']:.1f}"),
+        ("Bot API calls / update", str(ours["bot_api_calls_per_update"]),
+         str(echo["bot_api_calls_per_update"])),
+        ("bot busy in process_update", f"{ours['update_processing']['busy_fraction_of_wall']:.0%}",
+         f"{echo['update_processing']['busy_fraction_of_wall']:.0%}"),
+        ("ms per update in process_update", str(ours["update_processing"]["mean_ms_per_update"]),
+         str(echo["update_processing"]["mean_ms_per_update"])),
+    ]
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    lines = [f"{r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]:>{widths[2]}}" for r in rows]
+    lines.insert(1, "-" * len(lines[0]))
+    ratio, target = report["ratio_updates_per_s"], report["target_ratio"]
+    verdict = "meets" if report["meets_target"] else "BELOW"
+    steps = "  ".join(f"{step} {f['p50_ms']:.0f}/{f['p99_ms']:.0f}"
+                      for step, f in ours["latency_by_step"].items())
+    m = report["machine"]
+    flood = "on" if prm["emulator_flood_limits"]["enabled"] else "off"
+    return "\n".join([
+        f"intake benchmark: {m['platform']}, Python {m['python']}, {m['cpu_count']} CPUs, "
+        f"PTB {m['python_telegram_bot']}",
+        f"concurrency {prm['concurrency']}; emulator flood limits {flood}; telegram.rate_limiter off; "
+        f"limits raised to {NEVER}",
+        "",
+        *lines,
+        "",
+        f"ratio ours/echo updates/s = {ratio:.2f}  (target >= {target}: {verdict})",
+        f"ours p50/p99 ms by step: {steps}",
+    ])
+
+
+def top_functions(profile: Path, limit: int = 30) -> str:
+    out = io.StringIO()
+    stats = pstats.Stats(str(profile), stream=out)
+    stats.sort_stats("tottime").print_stats(limit)
+    stats.sort_stats("cumulative").print_stats(r"(bot|handlers|storage|scheduler)/", limit)
+    return out.getvalue()
+
+
+def parse_args(argv: list[str] | None) -> Params:
+    parser = argparse.ArgumentParser(prog="python -m bench.intake_bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--residents", type=int, default=50, help="residents per phase (default 50)")
+    parser.add_argument("--concurrency", type=int, default=10, help="residents talking at once (default 10)")
+    parser.add_argument("--warmup", type=int, default=2, help="uncounted warm-up residents per bot")
+    parser.add_argument("--profile", action="store_true",
+                        help="cProfile the 'ours' phase (bench/results/intake_ours.prof) and print the top")
+    parser.add_argument("--output", type=Path, default=RESULTS / "intake.json")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show the bot's log")
+    args = parser.parse_args(argv)
+    if args.residents < 1 or args.concurrency < 1 or args.warmup < 0:
+        parser.error("--residents and --concurrency must be >= 1, --warmup >= 0")
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return Params(args.residents, args.concurrency, args.warmup, args.profile, args.output)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = parse_args(argv)
+    report = asyncio.run(bench(p))
+    p.output.parent.mkdir(parents=True, exist_ok=True)
+    p.output.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(table(report))
+    for phase in ("ours", "echo"):
+        for failure in report[phase]["first_failures"]:
+            print(f"{phase} failure: {failure}", file=sys.stderr)
+    print(f"\nwritten: {p.output}")
+    if p.profile:
+        prof = p.output.parent / "intake_ours.prof"
+        print(f"\nprofile of the 'ours' phase ({prof}):\n{top_functions(prof)}")
+    return 1 if report["ours"]["failures"] or report["echo"]["failures"] else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
