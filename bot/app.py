@@ -61,6 +61,7 @@ def build_application(config: Config, db: Database, clock: Clock, token: str) ->
     services = Services.build(config, db, clock, Texts())
     sender = OutboxSender(db, app.bot, clock, config.outbox)
     services.set_outbox_kick(sender.kick)
+    sender.on_unreachable = services.forget_user
     app.bot_data["services"] = services
     app.bot_data["outbox"] = sender
     _register(app)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import timedelta
 
 from bot.clock import Clock
@@ -22,6 +23,8 @@ class Services:
     intake: Intake
     lookup: Lookup
     message_limit: SlidingWindow
+    #: Users already recorded in this process, with their language: the gatekeeper writes only what changed.
+    seen_users: dict[int, str] = field(default_factory=dict)
 
     @classmethod
     def build(cls, config: Config, db: Database, clock: Clock, texts: Texts | None = None) -> Services:
@@ -32,5 +35,9 @@ class Services:
             message_limit=SlidingWindow(config.limits.messages_per_minute, timedelta(minutes=1)),
         )
 
-    def set_outbox_kick(self, kick) -> None:  # type: ignore[no-untyped-def]
+    def set_outbox_kick(self, kick: Callable[[], None]) -> None:
         self.intake.d.outbox_kick = kick
+
+    def forget_user(self, user_id: int) -> None:
+        """Telegram said the user is unreachable: record them again when they next write."""
+        self.seen_users.pop(user_id, None)

@@ -23,6 +23,10 @@ async def gatekeeper(update: Update, context: BotContext) -> None:
     now = s.clock.now()
     if s.message_limit.hit(user.id, now):
         context.user_data.pop("throttled", None)  # type: ignore[union-attr]
+        lang = context.lang(update)
+        if s.seen_users.get(user.id) != lang:
+            await s.intake.remember_user(user.id, lang)
+            s.seen_users[user.id] = lang
         return
     if not context.user_data.get("throttled"):  # type: ignore[union-attr]
         context.user_data["throttled"] = True  # type: ignore[union-attr]

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -38,6 +39,8 @@ class OutboxSender:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        #: Told when a private chat's user turned out unreachable (blocked the bot), after the commit.
+        self.on_unreachable: Callable[[int], None] = lambda user_id: None
 
     # -- lifecycle ------------------------------------------------------------------------------------------
 
@@ -101,6 +104,8 @@ class OutboxSender:
         except Forbidden as error:
             reason = f"403 {error.message}"
             outcome = lambda c: self._unreachable(c, row, reason)  # noqa: E731
+            if row.chat_id > 0:
+                self.on_unreachable(row.chat_id)
         except BadRequest as error:
             if "not modified" in error.message:  # an edit that was already applied
                 outcome = lambda c: outbox.mark_sent(c, row.id, self.clock.now(), None)  # noqa: E731

@@ -58,6 +58,11 @@ class Intake:
 
     # -- writing -----------------------------------------------------------------------------------------
 
+    async def remember_user(self, user_id: int, language: str) -> None:
+        """Record who wrote to us and in which language; writing to us also makes them reachable again."""
+        now = self.d.clock.now()
+        await self.d.db.write(lambda c: users.upsert(c, user_id, language, now))
+
     async def begin(self, user_id: int, language: str) -> tuple[Draft, bool]:
         """Start a complaint, or resume the one in progress: (draft, resumed)."""
         now = self.d.clock.now()

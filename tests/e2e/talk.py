@@ -39,3 +39,18 @@ def number_in(text: str) -> str:
     found = NUMBER.search(text)
     assert found, f"no ticket number in {text!r}"
     return found.group(1).replace(" ", "")
+
+
+async def eventually(probe, timeout: float = 10.0, what: str = "condition"):  # noqa: ANN001, ANN201
+    """Wait (by polling, briefly) until `await probe()` is truthy; for effects with no event to wait on."""
+    import asyncio
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await probe()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)
