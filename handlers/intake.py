@@ -10,12 +10,12 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
-from bot.domain.photos import ImageRejected, check_image
 from telegram import Document, Message, ReplyKeyboardRemove, Update
 from telegram.error import BadRequest, TelegramError
 
 from bot.domain.intake import DescriptionRejected, Step
 from bot.domain.numbers import format_number
+from bot.domain.photos import ImageRejected, check_image
 from bot.domain.places import PlaceName, match_place
 from bot.workflow import Refused
 from handlers import intake_views as views

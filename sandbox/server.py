@@ -130,8 +130,8 @@ class Sandbox:
                                      "<h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>")
         if fault.kind == "disconnect":
             if request.transport is not None:
-                request.transport.abort()
-            raise ConnectionResetError("sandbox fault: disconnect")
+                request.transport.abort()  # the client sees the connection drop; nothing is performed
+            return web.Response(status=204)
         return None  # "timeout": performed normally, answered late
 
     def _check_flood(self, bot_id: int, method: str, params: Params) -> None:

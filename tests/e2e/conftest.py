@@ -47,6 +47,6 @@ async def local(config: Config, clock: FakeClock) -> AsyncIterator[LocalSandbox]
 
 
 @pytest.fixture
-async def sb(local: LocalSandbox):  # noqa: ANN201
+async def sb(local: LocalSandbox):
     assert local.client is not None
     return local.client

@@ -41,7 +41,7 @@ def number_in(text: str) -> str:
     return found.group(1).replace(" ", "")
 
 
-async def eventually(probe, timeout: float = 10.0, what: str = "condition"):  # noqa: ANN001, ANN201
+async def eventually(probe, timeout: float = 10.0, what: str = "condition"):
     """Wait (by polling, briefly) until `await probe()` is truthy; for effects with no event to wait on."""
     import asyncio
     import time
