@@ -110,7 +110,7 @@ async def test_ptb_maps_sandbox_errors_to_its_exceptions(sandbox: Sandbox, clien
         with pytest.raises(ChatMigrated) as migrated_exc:
             await bot.send_message(group["id"], "x")
         assert migrated_exc.value.new_chat_id == migrated["new_chat_id"]
-        with pytest.raises(BadRequest, match="(?i)chat not found"):
+        with pytest.raises(BadRequest, match=r"(?i)chat not found"):
             await bot.send_message(42, "x")
         await client.fault("429", retry_after=3)
         with pytest.raises(RetryAfter, match="Retry in 3 seconds"):
