@@ -55,7 +55,8 @@ async def test_a_failing_write_leaves_nothing(db: Database) -> None:
 async def test_foreign_keys_are_enforced(db: Database) -> None:
     with pytest.raises(sqlite3.IntegrityError):
         await db.write(lambda c: c.execute(
-            "INSERT INTO drafts(user_id, id, step, created_at, updated_at) VALUES (99, 'abcdef', 'category', 'x', 'x')"))
+            "INSERT INTO drafts(user_id, id, step, created_at, updated_at) "
+            "VALUES (99, 'abcdef', 'category', 'x', 'x')"))
 
 
 def test_a_process_killed_mid_transaction_leaves_nothing(tmp_path: Path) -> None:
