@@ -11,7 +11,6 @@ import hashlib
 import itertools
 import secrets
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -118,7 +117,6 @@ class State:
         self.callbacks: dict[str, CallbackQuery] = {}
         self.events: list[JSON] = []
         self.events_changed = asyncio.Condition()
-        self.on_update: Callable[[Bot], None] | None = getattr(self, "on_update", None)
         self._user_ids = itertools.count(10001)
         self._group_ids = itertools.count(4001)
         self._supergroup_ids = itertools.count(1001000000001)
@@ -286,9 +284,7 @@ class State:
         bot.updates.append({"update_id": bot.next_update_id, kind: payload})
         bot.next_update_id += 1
         async with bot.wakeup:
-            bot.wakeup.notify_all()
-        if self.on_update is not None:
-            self.on_update(bot)
+            bot.wakeup.notify_all()  # wakes a long poll or the webhook delivery task
 
     # ---- event log ---------------------------------------------------------------------------------------------
     async def log_event(self, kind: str, chat_id: int, bot_id: int, **data: Any) -> JSON:
