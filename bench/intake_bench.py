@@ -20,20 +20,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import cProfile
 import dataclasses
 import html
 import io
 import json
 import logging
 import math
-import pstats
 import re
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -45,6 +42,8 @@ from PIL import Image
 
 from bench.echo_bot import ECHO_TOKEN, EchoBot
 from bench.measure import PhaseResult, Stopwatch, counter_delta, machine_info
+from bench.meters import UpdateMeter
+from bench.profiling import component_table, profiled, top_functions
 from bot.clock import SystemClock
 from bot.config import Config, load_config
 from bot.texts import Texts
@@ -103,41 +102,6 @@ def point_for(index: int) -> tuple[float, float]:
     return 32.50 + (index // 100) * 0.01, 114.90 + (index % 100) * 0.015
 
 
-# ---- timing our bot's update processing ----
-
-
-@dataclasses.dataclass
-class BusyMeter:
-    """Wall time the Application spends inside process_update (handlers, their DB calls and Bot API calls).
-
-    PTB processes updates one at a time unless concurrent_updates is set, so busy ÷ phase wall close to 1
-    means the bot's update loop, not the residents or the emulator, sets the pace."""
-
-    seconds: float = 0.0
-    updates: int = 0
-
-    def install(self, app: Any) -> None:
-        original = app.process_update
-
-        async def timed(update: object) -> None:
-            start = time.perf_counter()
-            try:
-                await original(update)
-            finally:
-                self.seconds += time.perf_counter() - start
-                self.updates += 1
-
-        app.process_update = timed  # instance attribute: PTB calls self.process_update(update)
-
-    def reset(self) -> None:
-        self.seconds, self.updates = 0.0, 0
-
-    def as_dict(self, wall_s: float) -> dict[str, Any]:
-        return {"updates_processed": self.updates, "busy_s": round(self.seconds, 3),
-                "busy_fraction_of_wall": round(self.seconds / wall_s, 3) if wall_s else None,
-                "mean_ms_per_update": round(self.seconds / self.updates * 1000, 2) if self.updates else None}
-
-
 # ---- residents ----
 
 
@@ -185,8 +149,11 @@ async def echo_talk(result: PhaseResult, index: int, person: Person) -> None:
         await s.step("echo", lambda text=text: person.say(text), text)
 
 
-async def run_phase(result: PhaseResult, people: list[Person],
-                    talk: Callable[[PhaseResult, int, Person], Awaitable[None]]) -> None:
+Talk = Callable[[PhaseResult, int, Person], Awaitable[None]]
+
+
+async def run_phase(result: PhaseResult, people: list[Person], talk: Talk) -> None:
+    """All residents, `concurrency` at a time; wall and CPU time of the whole phase."""
     limit = asyncio.Semaphore(result.concurrency)
 
     async def one(index: int, person: Person) -> None:
@@ -197,28 +164,16 @@ async def run_phase(result: PhaseResult, people: list[Person],
             except Exception as error:
                 result.failures.append(f"{person!r}: {type(error).__name__}: {str(error)[:500]}")
 
+    cpu, loop_cpu = time.process_time(), time.thread_time()
     with Stopwatch() as sw:
         await asyncio.gather(*(one(i, p) for i, p in enumerate(people)))
     result.wall_s = sw.seconds
+    result.cpu_s = time.process_time() - cpu
+    result.loop_thread_cpu_s = time.thread_time() - loop_cpu
 
 
 async def make_people(client: SandboxClient, count: int, prefix: str, token: str | None) -> list[Person]:
     return [await client.person(f"{prefix}{i}", language_code="zh", token=token) for i in range(count)]
-
-
-@contextlib.contextmanager
-def profiled(enabled: bool, out: Path) -> Iterator[cProfile.Profile | None]:
-    if not enabled:
-        yield None
-        return
-    profiler = cProfile.Profile()
-    profiler.enable()
-    try:
-        yield profiler
-    finally:
-        profiler.disable()
-        out.parent.mkdir(parents=True, exist_ok=True)
-        profiler.dump_stats(out)
 
 
 # ---- the benchmark ----
@@ -232,61 +187,68 @@ class Params:
     profile: bool
     output: Path
 
+    def profile_path(self, phase: str) -> Path | None:
+        return self.output.parent / f"intake_{phase}.prof" if self.profile else None
+
+
+@dataclasses.dataclass
+class Bench:
+    """One emulator, our bot (LocalSandbox) and the echo bot, with a meter on each bot."""
+
+    local: LocalSandbox
+    echo: EchoBot
+    ours_meter: UpdateMeter
+    echo_meter: UpdateMeter
+    ours_talk: Talk
+
+    async def phase(self, name: str, p: Params, residents: int, bot: str) -> PhaseResult:
+        assert self.local.client is not None
+        result = PhaseResult(name, residents, p.concurrency)
+        token, talk, meter = ((None, self.ours_talk, self.ours_meter) if bot == "ours"
+                              else (ECHO_TOKEN, echo_talk, self.echo_meter))
+        people = await make_people(self.local.client, residents, f"{name}-{bot}-", token)
+        stats = self.local.sandbox.stats
+        before = dict(stats.methods)
+        meter.reset()
+        with profiled(p.profile_path(bot) if name == "measure" else None):
+            await run_phase(result, people, talk)
+        result.api_calls = counter_delta(stats.methods, before)
+        result.update_processing = meter.as_dict(result.wall_s)
+        return result
+
 
 async def bench(p: Params) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="intake-bench-") as tmp:
-        config = bench_config(Path(tmp))
-        async with LocalSandbox(config, clock=SystemClock()) as local:
+        async with LocalSandbox(bench_config(Path(tmp)), clock=SystemClock()) as local:
             assert local.client is not None and local.runner is not None
-            client, sandbox = local.client, local.sandbox
-            city = local.config.city
+            sandbox, city = local.sandbox, local.config.city
             category = next((c for c in city.categories if c.key == "housing"), city.categories[0]).name_zh
             pages = math.ceil(len(city.categories) / local.config.intake.categories_per_page)
             photo = jpeg()
-            ours_busy = BusyMeter()
-            ours_busy.install(local.runner.app)
 
-            echo = EchoBot(ECHO_TOKEN, sandbox.bot_base_url, sandbox.file_base_url)
-            await client.create_bot(ECHO_TOKEN, username="bench_echo_bot", first_name="echo")
-            echo_busy = BusyMeter()
-            echo_busy.install(echo.app)
-            await echo.start()
+            async def ours_talk(result: PhaseResult, i: int, person: Person) -> None:
+                await file_complaint(person, result, category, point_for(i), pages, photo)
+
+            await local.client.create_bot(ECHO_TOKEN, username="bench_echo_bot", first_name="echo")
+            b = Bench(local, EchoBot(ECHO_TOKEN, sandbox.bot_base_url, sandbox.file_base_url),
+                      UpdateMeter(), UpdateMeter(), ours_talk)
+            b.ours_meter.install(local.runner.app, local.db)
+            b.echo_meter.install(b.echo.app)
+            await b.echo.start()
             try:
-                async def ours_talk(result: PhaseResult, i: int, person: Person) -> None:
-                    await file_complaint(person, result, category, point_for(i), pages, photo)
-
-                # Warm-up: a few conversations with each bot, not counted (first-call costs, caches, imports).
-                if p.warmup:
-                    ours = PhaseResult("warmup", p.warmup, p.concurrency)
-                    await run_phase(ours, await make_people(client, p.warmup, "热身", None), ours_talk)
-                    echo_result = PhaseResult("warmup", p.warmup, p.concurrency)
-                    await run_phase(echo_result, await make_people(client, p.warmup, "echo-warm", ECHO_TOKEN),
-                                    echo_talk)
-                    if ours.failures or echo_result.failures:
-                        raise SystemExit(f"warm-up failed: {(ours.failures + echo_result.failures)[0]}")
-
-                ours = PhaseResult("ours", p.residents, p.concurrency)
-                people = await make_people(client, p.residents, "居民", None)
-                before = dict(sandbox.stats.methods)
-                ours_busy.reset()
-                with profiled(p.profile, p.output.parent / "intake_ours.prof"):
-                    await run_phase(ours, people, ours_talk)
-                ours.api_calls = counter_delta(sandbox.stats.methods, before)
-                ours_busy_figures = ours_busy.as_dict(ours.wall_s)
-
-                echo_result = PhaseResult("echo", p.residents, p.concurrency)
-                people = await make_people(client, p.residents, "echo", ECHO_TOKEN)
-                before = dict(sandbox.stats.methods)
-                echo_busy.reset()
-                await run_phase(echo_result, people, echo_talk)
-                echo_result.api_calls = counter_delta(sandbox.stats.methods, before)
-                echo_busy_figures = echo_busy.as_dict(echo_result.wall_s)
+                if p.warmup:  # a few uncounted conversations with each bot: first-call costs, caches
+                    warm = [await b.phase("warmup", p, p.warmup, bot) for bot in ("ours", "echo")]
+                    failed = [f for w in warm for f in w.failures]
+                    if failed:
+                        raise SystemExit(f"warm-up failed: {failed[0]}")
+                ours = await b.phase("measure", p, p.residents, "ours")
+                echo = await b.phase("measure", p, p.residents, "echo")
                 flood = dataclasses.asdict(sandbox.flood.config)
             finally:
-                await echo.stop()
+                await b.echo.stop()
 
-    ratio = ours.updates_per_s / echo_result.updates_per_s if echo_result.updates_per_s else 0.0
-    return {
+    ratio = ours.updates_per_s / echo.updates_per_s if echo.updates_per_s else 0.0
+    report: dict[str, Any] = {
         "benchmark": "intake",
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine_info(),
@@ -296,20 +258,32 @@ async def bench(p: Params) -> dict[str, Any]:
             "telegram.rate_limiter": False, "emulator_flood_limits": flood,
             "limits.messages_per_minute": NEVER, "limits.tickets_per_day": NEVER,
             "poll": {"poll_interval": 0, "timeout_s": 1}, "expect_timeout_s": EXPECT_TIMEOUT_S,
+            "profiled": p.profile,
         },
-        "ours": {**ours.as_dict(), "update_processing": ours_busy_figures},
-        "echo": {**echo_result.as_dict(), "update_processing": echo_busy_figures},
+        "ours": ours.as_dict(),
+        "echo": echo.as_dict(),
         "ratio_updates_per_s": round(ratio, 3),
         "target_ratio": TARGET_RATIO,
         "meets_target": ratio >= TARGET_RATIO,
     }
+    if p.profile:
+        text, figures = component_table({phase: (path, r.updates) for phase, r in (("ours", ours), ("echo", echo))
+                                         if (path := p.profile_path(phase)) is not None})
+        report["profile"] = {"cpu_ms_per_update_by_component": figures, "table": text.splitlines()}
+    return report
 
 
 # ---- output ----
 
 
+def fig(figures: dict[str, Any], key: str) -> str:
+    value = figures.get(key)
+    return "-" if value is None else f"{value:g}"
+
+
 def table(report: dict[str, Any]) -> str:
     ours, echo = report["ours"], report["echo"]
+    ou, eu = ours["update_processing"], echo["update_processing"]
     prm = report["parameters"]
     rows = [
         ("", "ours (intake)", "echo (PTB)"),
@@ -325,10 +299,17 @@ def table(report: dict[str, Any]) -> str:
         ("reply latency p99 (ms)", f"{ours['latency']['p99_ms']:.1f}", f"{echo['latency']['p99_ms']:.1f}"),
         ("Bot API calls / update", str(ours["bot_api_calls_per_update"]),
          str(echo["bot_api_calls_per_update"])),
-        ("bot busy in process_update", f"{ours['update_processing']['busy_fraction_of_wall']:.0%}",
-         f"{echo['update_processing']['busy_fraction_of_wall']:.0%}"),
-        ("ms per update in process_update", str(ours["update_processing"]["mean_ms_per_update"]),
-         str(echo["update_processing"]["mean_ms_per_update"])),
+        ("CPU ms per update (whole process)", fig(ours, "cpu_ms_per_update"), fig(echo, "cpu_ms_per_update")),
+        ("event-loop thread busy", f"{ours['loop_thread_busy_fraction']:.0%}",
+         f"{echo['loop_thread_busy_fraction']:.0%}"),
+        ("bot busy in process_update", f"{ou['busy_fraction_of_wall']:.0%}",
+         f"{eu['busy_fraction_of_wall']:.0%}"),
+        ("ms per update in process_update", fig(ou, "mean_ms_per_update"), fig(eu, "mean_ms_per_update")),
+        ("  of which Bot API requests (ms)", fig(ou, "api_ms_per_update"), fig(eu, "api_ms_per_update")),
+        ("    requests per update", fig(ou, "api_calls_per_update"), fig(eu, "api_calls_per_update")),
+        ("  of which database hops (ms)", fig(ou, "db_ms_per_update"), "-"),
+        ("    hops per update", fig(ou, "db_hops_per_update"), "-"),
+        ("  the rest (ms)", fig(ou, "other_ms_per_update"), fig(eu, "other_ms_per_update")),
     ]
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     lines = [f"{r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]:>{widths[2]}}" for r in rows]
@@ -352,21 +333,13 @@ def table(report: dict[str, Any]) -> str:
     ])
 
 
-def top_functions(profile: Path, limit: int = 30) -> str:
-    out = io.StringIO()
-    stats = pstats.Stats(str(profile), stream=out)
-    stats.sort_stats("tottime").print_stats(limit)
-    stats.sort_stats("cumulative").print_stats(r"(bot|handlers|storage|scheduler)/", limit)
-    return out.getvalue()
-
-
 def parse_args(argv: list[str] | None) -> Params:
     parser = argparse.ArgumentParser(prog="python -m bench.intake_bench", description=__doc__.splitlines()[0])
     parser.add_argument("--residents", type=int, default=50, help="residents per phase (default 50)")
     parser.add_argument("--concurrency", type=int, default=10, help="residents talking at once (default 10)")
     parser.add_argument("--warmup", type=int, default=2, help="uncounted warm-up residents per bot")
     parser.add_argument("--profile", action="store_true",
-                        help="cProfile the 'ours' phase (bench/results/intake_ours.prof) and print the top")
+                        help="cProfile both measured phases (bench/results/intake_*.prof) and print where the CPU went")
     parser.add_argument("--output", type=Path, default=RESULTS / "intake.json")
     parser.add_argument("-v", "--verbose", action="store_true", help="show the bot's log")
     args = parser.parse_args(argv)
@@ -388,8 +361,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{phase} failure: {failure}", file=sys.stderr)
     print(f"\nwritten: {p.output}")
     if p.profile:
-        prof = p.output.parent / "intake_ours.prof"
-        print(f"\nprofile of the 'ours' phase ({prof}):\n{top_functions(prof)}")
+        print("\n" + "\n".join(report["profile"]["table"]))
+        ours_prof = p.profile_path("ours")
+        if ours_prof is not None:
+            print(f"\ntop functions of the 'ours' phase ({ours_prof}):\n{top_functions(ours_prof)}")
     return 1 if report["ours"]["failures"] or report["echo"]["failures"] else 0
 
 

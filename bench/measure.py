@@ -61,6 +61,9 @@ class PhaseResult:
     wall_s: float = 0.0
     latencies: Latencies = field(default_factory=Latencies)
     api_calls: Counter[str] = field(default_factory=Counter)
+    cpu_s: float = 0.0  # the whole process (all threads)
+    loop_thread_cpu_s: float = 0.0  # the event-loop thread: emulator, bots and residents
+    update_processing: dict[str, Any] = field(default_factory=dict)
 
     @property
     def updates_per_s(self) -> float:
@@ -81,9 +84,13 @@ class PhaseResult:
             "latency": _rounded(Latencies.summary(samples)),
             "latency_by_step": {step: _rounded(Latencies.summary(s))
                                 for step, s in self.latencies.by_step.items()},
+            "cpu_s": round(self.cpu_s, 3), "loop_thread_cpu_s": round(self.loop_thread_cpu_s, 3),
+            "loop_thread_busy_fraction": round(self.loop_thread_cpu_s / self.wall_s, 3) if self.wall_s else None,
+            "cpu_ms_per_update": round(self.cpu_s / self.updates * 1000, 2) if self.updates else None,
             "bot_api_calls": dict(sorted(self.api_calls.items())),
             "bot_api_calls_per_update": (round(sum(self.api_calls.values()) / self.updates, 2)
                                          if self.updates else None),
+            "update_processing": self.update_processing,
         }
 
 

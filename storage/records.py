@@ -79,6 +79,31 @@ class Ticket:
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None
+    zone: str | None = None
+    route_reason: str | None = None
+    lead: bool = False
+    bounces: int = 0
+    escalated: bool = False
+    reopen_count: int = 0
+    sensitive: str | None = None
+    dispatched_at: datetime | None = None
+    first_dispatched_at: datetime | None = None
+    accepted_at: datetime | None = None
+    resolved_at: datetime | None = None
+    answer: str | None = None
+    rating: str | None = None
+    signed_on_time: bool | None = None
+    resolved_on_time: bool | None = None
+    deadline_provisional: bool = False
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in ("registered", "dispatched", "accepted", "returned", "reopened")
+
+
+TICKET_TIMES = ("sign_due_at", "due_at", "created_at", "updated_at", "closed_at", "dispatched_at",
+                "first_dispatched_at", "accepted_at", "resolved_at")
+TICKET_FLAGS = ("lead", "escalated", "deadline_provisional")
 
 
 @dataclass(frozen=True)

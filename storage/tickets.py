@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from storage.records import Event, Photo, Ticket, from_db, to_db
+from storage.records import TICKET_FLAGS, TICKET_TIMES, Event, Photo, Ticket, from_db, to_db
 
 # Keep in step with the partial index tickets_open_by_place (0001_init.sql) and bot.domain.lifecycle.OPEN_STATES.
 OPEN_STATES: tuple[str, ...] = ("registered", "dispatched", "accepted", "returned", "reopened")
@@ -34,8 +34,12 @@ class NewTicket:
 
 def _ticket(row: sqlite3.Row) -> Ticket:
     d = dict(row)
-    for k in ("sign_due_at", "due_at", "created_at", "updated_at", "closed_at"):
+    for k in TICKET_TIMES:
         d[k] = from_db(d[k])
+    for k in TICKET_FLAGS:
+        d[k] = bool(d[k])
+    for k in ("signed_on_time", "resolved_on_time"):
+        d[k] = None if d[k] is None else bool(d[k])
     return Ticket(**d)
 
 
