@@ -33,9 +33,18 @@ def _flatten(prefix: str, table: dict[str, Any], out: dict[str, str]) -> None:
 
 @cache
 def catalogue(lang: str) -> dict[str, str]:
-    raw = tomllib.loads((resources.files("bot.texts") / f"{lang}.toml").read_text(encoding="utf-8"))
+    """All texts of a language: `<lang>.toml` plus any `<lang>.<part>.toml` (one part per feature area)."""
+    folder = resources.files("bot.texts")
+    names = sorted(p.name for p in folder.iterdir()
+                   if p.name == f"{lang}.toml" or (p.name.startswith(f"{lang}.") and p.name.endswith(".toml")))
     flat: dict[str, str] = {}
-    _flatten("", raw, flat)
+    for name in names:
+        part: dict[str, str] = {}
+        _flatten("", tomllib.loads((folder / name).read_text(encoding="utf-8")), part)
+        twice = set(part) & set(flat)
+        if twice:
+            raise ValueError(f"text keys defined twice ({name}): {sorted(twice)}")
+        flat.update(part)
     return flat
 
 
