@@ -267,8 +267,9 @@ async def bench(p: Params) -> dict[str, Any]:
         "meets_target": ratio >= TARGET_RATIO,
     }
     if p.profile:
-        text, figures = component_table({phase: (path, r.updates) for phase, r in (("ours", ours), ("echo", echo))
-                                         if (path := p.profile_path(phase)) is not None})
+        profiles = {phase: (path, r.updates) for phase, r in (("ours", ours), ("echo", echo))
+                    if (path := p.profile_path(phase)) is not None}
+        text, figures = component_table(profiles)
         report["profile"] = {"cpu_ms_per_update_by_component": figures, "table": text.splitlines()}
     return report
 
@@ -339,7 +340,7 @@ def parse_args(argv: list[str] | None) -> Params:
     parser.add_argument("--concurrency", type=int, default=10, help="residents talking at once (default 10)")
     parser.add_argument("--warmup", type=int, default=2, help="uncounted warm-up residents per bot")
     parser.add_argument("--profile", action="store_true",
-                        help="cProfile both measured phases (bench/results/intake_*.prof) and print where the CPU went")
+                        help="cProfile both measured phases, print where the CPU went")
     parser.add_argument("--output", type=Path, default=RESULTS / "intake.json")
     parser.add_argument("-v", "--verbose", action="store_true", help="show the bot's log")
     args = parser.parse_args(argv)

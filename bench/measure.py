@@ -85,7 +85,8 @@ class PhaseResult:
             "latency_by_step": {step: _rounded(Latencies.summary(s))
                                 for step, s in self.latencies.by_step.items()},
             "cpu_s": round(self.cpu_s, 3), "loop_thread_cpu_s": round(self.loop_thread_cpu_s, 3),
-            "loop_thread_busy_fraction": round(self.loop_thread_cpu_s / self.wall_s, 3) if self.wall_s else None,
+            "loop_thread_busy_fraction": (round(self.loop_thread_cpu_s / self.wall_s, 3)
+                                          if self.wall_s else None),
             "cpu_ms_per_update": round(self.cpu_s / self.updates * 1000, 2) if self.updates else None,
             "bot_api_calls": dict(sorted(self.api_calls.items())),
             "bot_api_calls_per_update": (round(sum(self.api_calls.values()) / self.updates, 2)
