@@ -29,9 +29,16 @@ from pathlib import Path
 from typing import Any, Literal, NoReturn, TypeVar, get_args, get_type_hints
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import numpy as np
+import shapely
+from fast_geocn.coord import bd09_to_wgs84, gcj02_to_wgs84
+from shapely.geometry import shape
+from shapely.validation import explain_validity
+
 from bot.domain.calendar import DeclaredYear, Fallback, WorkingCalendar
 from bot.domain.deadlines import DeadlinePolicy
 from bot.domain.geo import Bounds
+from bot.domain.routing import CategoryRule, Router, Zone
 
 UnitKind = Literal["district", "department", "zone"]
 DeadlineClass = Literal["immediate", "general", "complex"]
@@ -262,10 +269,15 @@ class City:
     categories: tuple[Category, ...]
     places: tuple[Place, ...]
     groups: tuple[Group, ...]
+    zones: tuple[Zone, ...] = ()  # jurisdiction polygons from the city's [zones] file, in WGS84
     calendar_config: CalendarConfig = field(default_factory=CalendarConfig)
 
     def name(self, lang: str) -> str:
         return _pick(lang, self.name_zh, self.name_en)
+
+    def router(self) -> Router:
+        """Routing by location and category for this city (built on first use, then shared)."""
+        return self._router
 
     def calendar(self) -> WorkingCalendar:
         """Working days and hours of this city (built on first use, then shared)."""
@@ -315,6 +327,11 @@ class City:
     @cached_property
     def _groups_by_key(self) -> dict[str, Group]:
         return {g.key: g for g in self.groups}
+
+    @cached_property
+    def _router(self) -> Router:
+        rules = {c.key: CategoryRule(key=c.key, route=c.route, routes=c.routes) for c in self.categories}
+        return Router(self.zones, rules, frozenset(u.key for u in self.units if u.kind == "district"))
 
 
 @dataclass(frozen=True)
@@ -571,7 +588,7 @@ def load_config(path: str | Path) -> Config:
     city_shown = str(city_ref if city_ref.is_absolute() else Path(shown).parent / city_ref)
     if not city_path.is_file():
         top.fail("city", f"no such file: {city_shown}")
-    city = _parse_city(_Table(city_shown, "", _read_toml(city_path, city_shown)))
+    city = _parse_city(_Table(city_shown, "", _read_toml(city_path, city_shown)), city_path.parent)
 
     return Config(
         path=config_path,
@@ -612,7 +629,9 @@ def _admins(top: _Table) -> tuple[int, ...]:
 # --------------------------------------------------------------------------------------------------------------
 # Loading the city
 
-_CITY_KEYS = ("name_zh", "name_en", "timezone", "bounds", "units", "categories", "places", "groups", "calendar")
+_CITY_KEYS = (
+    "name_zh", "name_en", "timezone", "bounds", "units", "categories", "places", "groups", "zones", "calendar",
+)
 _UNIT_KEYS = ("key", "kind", "name_zh", "name_en")
 _CATEGORY_KEYS = ("key", "name_zh", "name_en", "deadline_class", "route", "routes", "keywords")
 _PLACE_KEYS = ("key", "name_zh", "name_en", "aliases", "unit", "lat", "lon")
@@ -622,7 +641,7 @@ _GROUP_KEYS = ("key", "title", "role", "unit")
 def load_city(path: str | Path) -> City:
     """Load and validate a city file on its own; ConfigError on any problem."""
     shown = str(path)
-    return _parse_city(_Table(shown, "", _read_toml(Path(path), shown)))
+    return _parse_city(_Table(shown, "", _read_toml(Path(path), shown)), Path(path).parent)
 
 
 def _unique_key(item: _Table, seen: dict[str, str]) -> str:
@@ -634,7 +653,8 @@ def _unique_key(item: _Table, seen: dict[str, str]) -> str:
     return key
 
 
-def _parse_city(top: _Table) -> City:
+def _parse_city(top: _Table, folder: Path) -> City:
+    """``folder``: the city file's directory, against which a relative ``zones.file`` is resolved."""
     top.check_keys(_CITY_KEYS)
     name_zh = top.string("name_zh")
     name_en = top.string("name_en")
@@ -645,6 +665,7 @@ def _parse_city(top: _Table) -> City:
     categories = _categories(top, unit_by_key)
     places = _places(top, unit_by_key, bounds)
     groups = _groups(top, unit_by_key)
+    zones = _zones(top, folder, unit_by_key, bounds)
     calendar_config = _calendar(top.table("calendar"))
     return City(
         name_zh=name_zh,
@@ -655,6 +676,7 @@ def _parse_city(top: _Table) -> City:
         categories=categories,
         places=places,
         groups=groups,
+        zones=zones,
         calendar_config=calendar_config,
     )
 
@@ -810,6 +832,133 @@ def _groups(top: _Table, units: Mapping[str, Unit]) -> tuple[Group, ...]:
             role_taken[role] = item.where
         groups.append(Group(key=key, title=title, role=role, unit=unit))  # type: ignore[arg-type]
     return tuple(groups)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Loading the zones: [zones] in the city file names a GeoJSON file of district and zone polygons
+
+ZoneCrs = Literal["wgs84", "gcj02", "bd09"]
+_ZONES_KEYS = ("file", "crs")
+# Properties a zone feature may carry: the routing ones, plus names and notes for the people editing the file.
+_ZONE_PROPERTIES = ("unit", "priority", "approximate", "name", "gb", "note")
+_ZONE_GEOMETRIES = ("Polygon", "MultiPolygon")
+
+
+def _zones(top: _Table, folder: Path, units: Mapping[str, Unit], bounds: Bounds) -> tuple[Zone, ...]:
+    if not top.has("zones"):
+        return ()
+    table = top.table("zones")
+    table.check_keys(_ZONES_KEYS)
+    ref = Path(table.string("file"))
+    crs: ZoneCrs = table.choice("crs", get_args(ZoneCrs))  # type: ignore[assignment]
+    path = ref if ref.is_absolute() else folder / ref
+    shown = str(ref if ref.is_absolute() else Path(top.file).parent / ref)
+    if not path.is_file():
+        table.fail("file", f"no such file: {shown}")
+    return read_zones(path, units, bounds, crs=crs, shown=shown)
+
+
+def read_zones(
+    path: Path, units: Mapping[str, Unit], bounds: Bounds, *, crs: ZoneCrs = "wgs84", shown: str | None = None
+) -> tuple[Zone, ...]:
+    """Read and validate a zones GeoJSON file; geometries come back in WGS84. ConfigError on any problem.
+
+    Each Feature is a Polygon or MultiPolygon with properties ``unit`` (a district or zone unit key),
+    ``priority`` (integer ≥ 0, default 0) and ``approximate`` (default false). Once a file is configured, every
+    district and zone unit must have at least one feature: a district without a polygon would silently send all
+    its cases to the coordinators.
+    """
+    shown = shown or str(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{shown}: not UTF-8 text") from None
+    except json.JSONDecodeError as err:
+        raise ConfigError(f"{shown}: not GeoJSON: invalid JSON: {err}") from None
+    except OSError as err:
+        raise ConfigError(f"{shown}: cannot read: {err.strerror or err}") from None
+    features = data.get("features") if isinstance(data, dict) else None
+    if not isinstance(data, dict) or data.get("type") != "FeatureCollection" or not isinstance(features, list):
+        what = _show(data.get("type")) if isinstance(data, dict) and "type" in data else _show(data)
+        raise ConfigError(
+            f'{shown}: not GeoJSON: expected an object with "type": "FeatureCollection" and "features", got {what}'
+        )
+    zones = [_zone(shown, i, feature, units, bounds, crs) for i, feature in enumerate(features)]
+    covered = {z.unit for z in zones}
+    for unit in units.values():
+        if unit.kind != "department" and unit.key not in covered:
+            raise ConfigError(
+                f"{shown}: unit {unit.key!r} ({unit.kind}) has no feature: once zones are configured, every district"
+                " and zone needs its polygon (otherwise its cases would all go to the coordinators)"
+            )
+    return tuple(zones)
+
+
+def _zone(shown: str, index: int, feature: object, units: Mapping[str, Unit], bounds: Bounds, crs: ZoneCrs) -> Zone:
+    if not isinstance(feature, dict) or feature.get("type") != "Feature":
+        raise ConfigError(f'{shown}: features[{index}]: must be a GeoJSON object with "type": "Feature"')
+    item = _Table(shown, f"features[{index}]", feature)
+    properties = feature.get("properties")
+    if not isinstance(properties, dict):
+        item.fail("properties", 'must be an object with at least "unit" (the district or zone it belongs to)')
+    props = _Table(shown, item.path("properties"), properties)
+    props.check_keys(_ZONE_PROPERTIES)
+    unit_key = props.string("unit")
+    unit = units.get(unit_key)
+    if unit is None:
+        close = difflib.get_close_matches(unit_key, list(units), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        props.fail("unit", f"no unit has the key {_show(unit_key)}{hint}")
+    if unit.kind == "department":
+        props.fail("unit", f"{unit_key!r} is a department: only districts and zones have an area")
+    priority = props.integer("priority", 0, minimum=0)
+    approximate = props.boolean("approximate", False)
+    geometry = _zone_geometry(item, bounds, crs)
+    return Zone(unit=unit_key, priority=priority, approximate=approximate, geometry=geometry)
+
+
+def _zone_geometry(item: _Table, bounds: Bounds, crs: ZoneCrs) -> shapely.Geometry:
+    raw = item.data.get("geometry")
+    kind = raw.get("type") if isinstance(raw, dict) else None
+    if kind not in _ZONE_GEOMETRIES:
+        item.fail("geometry", f"must be a Polygon or MultiPolygon, got {_show(kind if kind else raw)}")
+    try:
+        geometry = shapely.force_2d(shape(raw))
+    except (ValueError, TypeError, IndexError, KeyError, AttributeError, shapely.errors.ShapelyError) as err:
+        item.fail("geometry", f"cannot be read as a {kind}: {err}")
+    if geometry.is_empty:
+        item.fail("geometry", "is empty")
+    if not np.isfinite(shapely.get_coordinates(geometry)).all():
+        item.fail("geometry", "has a coordinate that is not a finite number")
+    if not geometry.is_valid:
+        item.fail(
+            "geometry",
+            f"is not a valid {kind}: {explain_validity(geometry)}"
+            ' (a GIS can repair it, e.g. QGIS "Fix geometries" or shapely.make_valid)',
+        )
+    if crs != "wgs84":
+        geometry = shapely.transform(geometry, _TO_WGS84[crs])
+    if not geometry.intersects(shapely.box(bounds.west, bounds.south, bounds.east, bounds.north)):
+        west, south, east, north = geometry.bounds
+        item.fail(
+            "geometry",
+            f"lies outside the city's bounds (lon {west:g}..{east:g}, lat {south:g}..{north:g}; GeoJSON coordinates"
+            " are [longitude, latitude])",
+        )
+    return geometry
+
+
+def _converter(point: Any) -> Any:
+    """A shapely.transform function from a (lon, lat) → (lon, lat) point conversion."""
+
+    def convert(coords: np.ndarray) -> np.ndarray:
+        return np.array([point(x, y) for x, y in coords], dtype=float).reshape(-1, 2)
+
+    return convert
+
+
+#: Conversions of a zones file to WGS84 (Chinese web maps use GCJ-02: AMap, Tencent; or BD-09: Baidu).
+_TO_WGS84 = {"gcj02": _converter(gcj02_to_wgs84), "bd09": _converter(bd09_to_wgs84)}
 
 
 # --------------------------------------------------------------------------------------------------------------
