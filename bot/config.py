@@ -938,12 +938,20 @@ def _zone_geometry(item: _Table, bounds: Bounds, crs: ZoneCrs) -> shapely.Geomet
         )
     if crs != "wgs84":
         geometry = shapely.transform(geometry, _TO_WGS84[crs])
-    if not geometry.intersects(shapely.box(bounds.west, bounds.south, bounds.east, bounds.north)):
-        west, south, east, north = geometry.bounds
+    box = shapely.box(bounds.west, bounds.south, bounds.east, bounds.north)
+    west, south, east, north = geometry.bounds
+    if not geometry.intersects(box):
         item.fail(
             "geometry",
             f"lies outside the city's bounds (lon {west:g}..{east:g}, lat {south:g}..{north:g}; GeoJSON coordinates"
             " are [longitude, latitude])",
+        )
+    if not box.covers(geometry):
+        # A location outside [bounds] counts as "not in this city", so that part of the zone could never be hit.
+        item.fail(
+            "geometry",
+            f"extends beyond the city's bounds (lon {west:g}..{east:g}, lat {south:g}..{north:g}; bounds: west"
+            f" {bounds.west:g}, east {bounds.east:g}, south {bounds.south:g}, north {bounds.north:g}): widen [bounds]",
         )
     return geometry
 
