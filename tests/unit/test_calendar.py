@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from bot.clock import FakeClock
 from bot.domain.calendar import (
-    DeclaredYear,
     Deadline,
+    DeclaredYear,
     UnknownYear,
     WorkingCalendar,
     coverage,
