@@ -6,7 +6,7 @@ throughput to its throughput says how much our own code costs on top of PTB, HTT
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -20,10 +20,24 @@ from telegram.ext import (
 ECHO_TOKEN = "4343:bench_echo_token_not_a_secret"
 
 
+#: The echo carries one inline button, so the baseline resident can tap as often as an intake does.
+_AGAIN = InlineKeyboardMarkup([[InlineKeyboardButton("again", callback_data="again")]])
+
+
 async def _echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answer every message with one reply: its text, or the kind of thing it was (location, photo)."""
     message = update.effective_message
-    if message is not None and message.text:
-        await message.reply_text(message.text)
+    if message is None:
+        return
+    if message.text:
+        reply = message.text
+    elif message.location:
+        reply = f"location {message.location.latitude:.4f},{message.location.longitude:.4f}"
+    elif message.photo:
+        reply = f"photo {message.photo[-1].width}x{message.photo[-1].height}"
+    else:
+        reply = "?"
+    await message.reply_text(reply, reply_markup=_AGAIN)
 
 
 async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -33,7 +47,7 @@ async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def build_echo(token: str, base_url: str, base_file_url: str) -> Application:  # type: ignore[type-arg]
     app = ApplicationBuilder().token(token).base_url(base_url).base_file_url(base_file_url).build()
-    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, _echo))
+    app.add_handler(MessageHandler(filters.ALL, _echo))
     app.add_handler(CallbackQueryHandler(_answer))
     return app
 

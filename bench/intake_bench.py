@@ -129,10 +129,9 @@ async def file_complaint(person: Person, result: PhaseResult, category: str, poi
     s = Script(person, result)
     await s.step("new", lambda: person.say("/new"), shown("intake.ask_category", page=1, pages=pages))
     await s.step("category", lambda: person.tap(category), head("intake.ask_location"))
-    await s.step("location", lambda: person.share_location(*point),
-                 shown("intake.location_received"), head("intake.ask_photos"))
+    await s.step("location", lambda: person.share_location(*point), shown("intake.location_received"))
     await s.step("photo", lambda: person.send_photo(photo), shown("intake.photo_received", count=1, max=6))
-    await s.step("done", lambda: person.tap(shown("intake.btn_done", count=1)),
+    await s.step("done", lambda: person.say(shown("intake.btn_done")),
                  head("intake.ask_description"))
     await s.step("description", lambda: person.say(DESCRIPTION), head("intake.summary"))
     confirmation = await s.step("confirm", lambda: person.tap(shown("intake.btn_confirm")),
@@ -141,12 +140,19 @@ async def file_complaint(person: Person, result: PhaseResult, category: str, poi
         raise AssertionError(f"no ticket number in the confirmation: {confirmation.get('text')!r}")
 
 
-async def echo_talk(result: PhaseResult, index: int, person: Person) -> None:
-    """The baseline resident: as many texts as one intake has updates, each answered by its echo."""
+async def echo_talk(result: PhaseResult, index: int, person: Person, photo: bytes,
+                    point: tuple[float, float]) -> None:
+    """The baseline resident sends the same mix of updates as an intake (texts, two button taps, a location, a
+    photo), each answered by the echo bot: the emulator's and the resident's share of the work is then the same
+    in both phases, and the ratio speaks of the bots."""
     s = Script(person, result)
-    for k in range(UPDATES_PER_INTAKE):
-        text = f"{DESCRIPTION} #{index}.{k}"
-        await s.step("echo", lambda text=text: person.say(text), text)
+    await s.step("echo", lambda: person.say(f"/new #{index}"), f"/new #{index}")
+    await s.step("echo", lambda: person.tap("again"))
+    await s.step("echo", lambda: person.share_location(*point), "location")
+    await s.step("echo", lambda: person.send_photo(photo), "photo")
+    await s.step("echo", lambda: person.say(f"done #{index}"), f"done #{index}")
+    await s.step("echo", lambda: person.say(f"{DESCRIPTION} #{index}"), f"{DESCRIPTION} #{index}")
+    await s.step("echo", lambda: person.tap("again"))
 
 
 Talk = Callable[[PhaseResult, int, Person], Awaitable[None]]
@@ -200,12 +206,13 @@ class Bench:
     ours_meter: UpdateMeter
     echo_meter: UpdateMeter
     ours_talk: Talk
+    echo_talk: Talk
 
     async def phase(self, name: str, p: Params, residents: int, bot: str) -> PhaseResult:
         assert self.local.client is not None
         result = PhaseResult(name, residents, p.concurrency)
         token, talk, meter = ((None, self.ours_talk, self.ours_meter) if bot == "ours"
-                              else (ECHO_TOKEN, echo_talk, self.echo_meter))
+                              else (ECHO_TOKEN, self.echo_talk, self.echo_meter))
         people = await make_people(self.local.client, residents, f"{name}-{bot}-", token)
         stats = self.local.sandbox.stats
         before = dict(stats.methods)
@@ -229,9 +236,12 @@ async def bench(p: Params) -> dict[str, Any]:
             async def ours_talk(result: PhaseResult, i: int, person: Person) -> None:
                 await file_complaint(person, result, category, point_for(i), pages, photo)
 
+            async def echo_mix(result: PhaseResult, i: int, person: Person) -> None:
+                await echo_talk(result, i, person, photo, point_for(i))
+
             await local.client.create_bot(ECHO_TOKEN, username="bench_echo_bot", first_name="echo")
             b = Bench(local, EchoBot(ECHO_TOKEN, sandbox.bot_base_url, sandbox.file_base_url),
-                      UpdateMeter(), UpdateMeter(), ours_talk)
+                      UpdateMeter(), UpdateMeter(), ours_talk, echo_mix)
             b.ours_meter.install(local.runner.app, local.db)
             b.echo_meter.install(b.echo.app)
             await b.echo.start()

@@ -27,6 +27,7 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.services import Services
 from bot.texts import LANGUAGES, Texts
+from bot.updates import PerChatUpdateProcessor
 from handlers import common, intake, status
 from handlers.callbacks import IntakeButton
 from handlers.context import BotApp, BotContext
@@ -52,6 +53,7 @@ def build_application(config: Config, db: Database, clock: Clock, token: str) ->
         .read_timeout(tg.read_timeout_s)
         .write_timeout(tg.write_timeout_s)
         .get_updates_read_timeout(tg.poll_timeout_s + 10)
+        .concurrent_updates(PerChatUpdateProcessor())
     )
     if tg.rate_limiter:
         # Keep to Telegram's limits, but let the outbox handle a 429 itself (max_retries=0) so a slow group

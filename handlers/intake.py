@@ -10,7 +10,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
-from telegram import Document, Message, ReplyKeyboardRemove, Update
+from telegram import Document, InlineKeyboardMarkup, Message, ReplyKeyboardRemove, Update
 from telegram.error import BadRequest, TelegramError
 
 from bot.domain.intake import DescriptionRejected, Step
@@ -31,8 +31,9 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 
 # -- showing a step -------------------------------------------------------------------------------------------
 
-async def show_step(update: Update, context: BotContext, draft: Draft) -> None:
-    """Send the prompt of the step the draft is at."""
+async def show_step(update: Update, context: BotContext, draft: Draft, ack: str | None = None) -> None:
+    """Send the prompt of the step the draft is at, after `ack` (what the last answer did) if given: one message
+    for both where the prompt allows it."""
     s = context.services
     lang = context.lang(update)
     chat_id = update.effective_chat.id  # type: ignore[union-attr]
@@ -48,6 +49,13 @@ async def show_step(update: Update, context: BotContext, draft: Draft) -> None:
         text, markup = views.description_prompt(s.texts, lang, cfg), ReplyKeyboardRemove()
     else:
         text, markup = views.summary(s.texts, lang, city, draft, await s.intake.nearby_open(draft))
+        if ack:  # the summary has inline buttons: a reply keyboard still showing must go first
+            await context.bot.send_message(chat_id, ack, reply_markup=ReplyKeyboardRemove())
+            ack = None
+    if ack and isinstance(markup, InlineKeyboardMarkup):
+        await context.bot.send_message(chat_id, ack, reply_markup=ReplyKeyboardRemove())
+    elif ack:
+        text = f"{ack}\n\n{text}"
     await context.bot.send_message(chat_id, text, reply_markup=markup)
 
 
@@ -134,8 +142,7 @@ async def _location_message(update: Update, context: BotContext, message: Messag
     point = message.location or (message.venue.location if message.venue else None)
     if point is not None:
         draft = await s.intake.set_point(user_id, point.latitude, point.longitude, "gps")
-        await _say(update, context, "intake.location_received", remove_keyboard=True)
-        await show_step(update, context, draft)
+        await show_step(update, context, draft, ack=context.t(update, "intake.location_received"))
         return
     text = (message.text or "").strip()
     if not text:
@@ -143,15 +150,13 @@ async def _location_message(update: Update, context: BotContext, message: Messag
         return
     if text in s.texts.all_variants("intake.btn_skip"):
         draft = await s.intake.skip_location(user_id)
-        await _say(update, context, "intake.location_skipped", remove_keyboard=True)
-        await show_step(update, context, draft)
+        await show_step(update, context, draft, ack=context.t(update, "intake.location_skipped"))
         return
     match = match_place(text[:200], _place_names(context))
     if match.exact:
         draft = await s.intake.set_place(user_id, match.exact)
-        await _say(update, context, "intake.place_matched", remove_keyboard=True,
-                   place=s.config.city.place(match.exact).name(context.lang(update)))
-        await show_step(update, context, draft)
+        place = s.config.city.place(match.exact).name(context.lang(update))
+        await show_step(update, context, draft, ack=context.t(update, "intake.place_matched", place=place))
         return
     draft = await s.intake.remember_place_text(user_id, text[:200])
     reply, markup = views.place_choice(s.texts, context.lang(update), s.config.city, draft, text[:200],
@@ -225,6 +230,12 @@ class _AlbumTally:
 
 
 async def _photos_message(update: Update, context: BotContext, message: Message) -> None:
+    texts = context.services.texts
+    if message.text and message.text.strip() in (texts.all_variants("intake.btn_done")
+                                                  | texts.all_variants("intake.btn_no_photos")):
+        draft = await context.services.intake.photos_done(update.effective_user.id)  # type: ignore[union-attr]
+        await show_step(update, context, draft)
+        return
     picture = await _picture_from(update, context, message)
     if picture is None:
         return
@@ -328,11 +339,8 @@ async def _press(update: Update, context: BotContext, button: IntakeButton, draf
             ack = s.texts.get(lang, "intake.location_skipped")
         await query.answer()  # type: ignore[union-attr]
         await _edit(query, None)
-        await context.bot.send_message(query.message.chat.id, ack, reply_markup=ReplyKeyboardRemove())  # type: ignore[union-attr]
-    elif button.step is Step.PHOTOS and op == "done":
-        draft = await s.intake.photos_done(user_id)
-        await query.answer()  # type: ignore[union-attr]
-        await _edit(query, None)
+        await show_step(update, context, draft, ack=ack)
+        return
     elif button.step is Step.SUMMARY and op == "ok":
         ticket = await s.intake.confirm(user_id, lang)
         await query.answer(s.texts.get(lang, "intake.submitted"))  # type: ignore[union-attr]

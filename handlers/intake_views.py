@@ -58,16 +58,18 @@ def place_choice(texts: Texts, lang: str, city: City, draft: Draft, text: str, c
     return texts.get(lang, key, text=escape(text)), InlineKeyboardMarkup(rows)
 
 
-def photos_keyboard(texts: Texts, lang: str, draft: Draft) -> InlineKeyboardMarkup:
-    if draft.photo_count == 0:
-        label = texts.get(lang, "intake.btn_no_photos")
-    else:
-        label = texts.get(lang, "intake.btn_done", count=draft.photo_count)
-    return InlineKeyboardMarkup([[_button(label, draft, Step.PHOTOS, "done")]])
+def photos_keyboard(texts: Texts, lang: str, draft: Draft) -> ReplyKeyboardMarkup:
+    """A reply keyboard: pressing it is a plain message, and the prompt that shows it can also replace the
+    location step's keyboard in the same message (an inline keyboard could not)."""
+    key = "intake.btn_no_photos" if draft.photo_count == 0 else "intake.btn_done"
+    return ReplyKeyboardMarkup([[KeyboardButton(texts.get(lang, key))]], resize_keyboard=True)
 
 
-def photos_prompt(texts: Texts, lang: str, cfg: IntakeConfig, draft: Draft) -> tuple[str, InlineKeyboardMarkup]:
-    return texts.get(lang, "intake.ask_photos", max=cfg.max_photos), photos_keyboard(texts, lang, draft)
+def photos_prompt(texts: Texts, lang: str, cfg: IntakeConfig, draft: Draft, ack: str | None = None
+                  ) -> tuple[str, ReplyKeyboardMarkup]:
+    """The photo step's prompt, after an acknowledgement of the location step when there is one."""
+    text = texts.get(lang, "intake.ask_photos", max=cfg.max_photos)
+    return (f"{ack}\n\n{text}" if ack else text), photos_keyboard(texts, lang, draft)
 
 
 def description_prompt(texts: Texts, lang: str, cfg: IntakeConfig) -> str:

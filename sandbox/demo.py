@@ -30,6 +30,8 @@ class _Narrator:
         text = message.get("text") or message.get("caption") or ""
         buttons = [b["text"] for row in (message.get("reply_markup") or {}).get("inline_keyboard", [])
                    for b in row]
+        buttons += [b["text"] if isinstance(b, dict) else str(b)
+                    for row in (message.get("reply_keyboard") or {}).get("keyboard", []) for b in row]
         print("🤖 " + text.replace("\n", "\n   "), flush=True)
         if buttons:
             print("   " + "  ".join(f"[{b}]" for b in buttons), flush=True)
@@ -62,12 +64,11 @@ async def play(local: LocalSandbox) -> bool:
         n.resident(f"📍 发送位置 {STATION}")
         await li.share_location(*STATION)
         await n.expect(t("intake.location_received"))
-        await n.expect(t("intake.ask_photos", max=max_photos).splitlines()[0])
         n.resident("🖼  发送一张照片")
         await li.send_photo(_demo_photo())
         await n.expect(t("intake.photo_received", count=1, max=max_photos))
-        n.resident(f"按下 [{t('intake.btn_done', count=1)}]")
-        await li.tap(t("intake.btn_done", count=1))
+        n.resident(f"按下 [{t('intake.btn_done')}]")
+        await li.say(t("intake.btn_done"))
         await n.expect(t("intake.ask_description", min=local.config.intake.description_min_chars,
                          max=local.config.intake.description_max_chars).splitlines()[0])
         description = "阜阳站北广场的路灯白天一直亮着，晚上却不亮，已经一个星期了。"

@@ -19,7 +19,7 @@ from tests.images import jpeg, png_bomb
 
 async def to_description_step(person) -> None:
     await to_photos_step(person)
-    await person.tap(zh("intake.btn_no_photos"))
+    await person.say(zh("intake.btn_no_photos"))
     await person.expect(first_line("zh", "intake.ask_description", min=10, max=1500))
 
 
