@@ -76,6 +76,7 @@ def cal() -> WorkingCalendar:
         ("2026-03-07", False),  # an ordinary Saturday
         ("2026-09-19", False),  # an ordinary Saturday
         ("2026-09-20", True),  # SUNDAY worked before National Day
+        ("2026-09-25", False),  # Mid-Autumn Festival, a Friday
         ("2026-10-01", False),
         ("2026-10-07", False),
         ("2026-10-08", True),
