@@ -169,6 +169,26 @@ class DeadlinesConfig:
         )
 
 
+UnitActors = Literal["admins_and_liaisons", "liaisons", "admins"]
+
+#: Words that make a complaint sensitive whatever its category (the kindergarten case: tell supervisors at once).
+DEFAULT_SENSITIVE_KEYWORDS = ("幼儿园", "学校", "学生", "儿童", "燃气", "煤气", "爆炸", "火灾", "坍塌", "群体",
+                              "上百人", "kindergarten", "school", "gas leak")
+
+
+@dataclass(frozen=True)
+class HandlingConfig:
+    """``[handling]``: the dispatch loop's knobs."""
+
+    max_bounces: int = 2  # returns by units before a case is escalated to the coordinators and flagged
+    unit_actors: UnitActors = "admins_and_liaisons"  # who may press a unit card's buttons
+    code_ttl_hours: int = 24  # one-time binding / registration codes
+    question_ttl_minutes: int = 30  # how long the bot waits for a reason or an answer typed in a group
+    answer_max_chars: int = 1500
+    auto_close_days: int = 7  # resolved and not rated within this many days: closed
+    sensitive_keywords: tuple[str, ...] = DEFAULT_SENSITIVE_KEYWORDS
+
+
 # --------------------------------------------------------------------------------------------------------------
 # The city
 
@@ -345,6 +365,7 @@ class Config:
     admins: tuple[int, ...]
     city: City
     deadlines: DeadlinesConfig = field(default_factory=DeadlinesConfig)
+    handling: HandlingConfig = field(default_factory=HandlingConfig)
 
     def token(self) -> str:
         """The bot token from the environment variable named by ``telegram.token_env``."""
@@ -534,7 +555,7 @@ def _section(table: _Table, cls: type[_T]) -> _T:
 # --------------------------------------------------------------------------------------------------------------
 # Loading the deployment config
 
-_CONFIG_KEYS = ("city", "admins", "telegram", "storage", "intake", "limits", "outbox", "deadlines")
+_CONFIG_KEYS = ("city", "admins", "telegram", "storage", "intake", "limits", "outbox", "deadlines", "handling")
 
 
 def load_config(path: str | Path) -> Config:
@@ -582,6 +603,7 @@ def load_config(path: str | Path) -> Config:
 
     admins = _admins(top)
     deadlines = _section(top.table("deadlines"), DeadlinesConfig)
+    handling = _handling(top.table("handling"))
 
     city_ref = Path(top.string("city"))
     city_path = city_ref if city_ref.is_absolute() else config_path.parent / city_ref
@@ -600,6 +622,25 @@ def load_config(path: str | Path) -> Config:
         admins=admins,
         city=city,
         deadlines=deadlines,
+        handling=handling,
+    )
+
+
+def _handling(table: _Table) -> HandlingConfig:
+    defaults = HandlingConfig()
+    table.check_keys(f.name for f in fields(HandlingConfig))
+    keywords = table.strings("sensitive_keywords", defaults.sensitive_keywords)
+    if any(not k.strip() for k in keywords):
+        table.fail("sensitive_keywords", "must not contain empty words")
+    return HandlingConfig(
+        max_bounces=table.integer("max_bounces", defaults.max_bounces),
+        unit_actors=table.choice("unit_actors", ("admins_and_liaisons", "liaisons", "admins"),  # type: ignore[arg-type]
+                                 defaults.unit_actors),
+        code_ttl_hours=table.integer("code_ttl_hours", defaults.code_ttl_hours),
+        question_ttl_minutes=table.integer("question_ttl_minutes", defaults.question_ttl_minutes),
+        answer_max_chars=table.integer("answer_max_chars", defaults.answer_max_chars),
+        auto_close_days=table.integer("auto_close_days", defaults.auto_close_days),
+        sensitive_keywords=tuple(k.strip() for k in keywords),
     )
 
 
@@ -921,15 +962,16 @@ def _zone_geometry(item: _Table, bounds: Bounds, crs: ZoneCrs) -> shapely.Geomet
     raw = item.data.get("geometry")
     kind = raw.get("type") if isinstance(raw, dict) else None
     if kind not in _ZONE_GEOMETRIES:
-        item.fail("geometry", f"must be a Polygon or MultiPolygon, got {_show(kind if kind else raw)}")
+        got = json.dumps(kind if kind else raw, ensure_ascii=False)
+        item.fail("geometry", f"must be a Polygon or MultiPolygon, got {got[:60]}")
+    if not all(_finite(number) for number in _numbers(raw.get("coordinates"))):
+        item.fail("geometry", "has a coordinate that is not a finite number")
     try:
         geometry = shapely.force_2d(shape(raw))
     except (ValueError, TypeError, IndexError, KeyError, AttributeError, shapely.errors.ShapelyError) as err:
         item.fail("geometry", f"cannot be read as a {kind}: {err}")
     if geometry.is_empty:
         item.fail("geometry", "is empty")
-    if not np.isfinite(shapely.get_coordinates(geometry)).all():
-        item.fail("geometry", "has a coordinate that is not a finite number")
     if not geometry.is_valid:
         item.fail(
             "geometry",
@@ -954,6 +996,19 @@ def _zone_geometry(item: _Table, bounds: Bounds, crs: ZoneCrs) -> shapely.Geomet
             f" {bounds.west:g}, east {bounds.east:g}, south {bounds.south:g}, north {bounds.north:g}): widen [bounds]",
         )
     return geometry
+
+
+def _numbers(value: object) -> Iterator[object]:
+    """The leaves of GeoJSON ``coordinates`` (nested arrays of numbers)."""
+    if isinstance(value, list):
+        for item in value:
+            yield from _numbers(item)
+    else:
+        yield value
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _converter(point: Any) -> Any:

@@ -24,15 +24,15 @@ def add(
     ticket_id: int | None = None,
     dedupe_key: str | None = None,
     not_before: datetime | None = None,
-) -> bool:
-    """Queue a message; False when a row with the same dedupe key already exists."""
+) -> int | None:
+    """Queue a message; its row id, or None when a row with the same dedupe key already exists."""
     cur = conn.execute(
         "INSERT OR IGNORE INTO outbox(chat_id, kind, payload, ticket_id, dedupe_key, created_at, not_before) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
         (chat_id, kind, json.dumps(payload, ensure_ascii=False), ticket_id, dedupe_key, to_db(now),
          to_db(not_before or now)),
     )
-    return cur.rowcount == 1
+    return cur.lastrowid if cur.rowcount == 1 else None
 
 
 def due(conn: sqlite3.Connection, now: datetime, limit: int = 50) -> list[OutboxMessage]:

@@ -164,3 +164,82 @@ def numbers(conn: sqlite3.Connection, ticket_ids: Sequence[int]) -> dict[int, st
         return {}
     marks = ",".join("?" * len(ticket_ids))
     return {r[0]: r[1] for r in conn.execute(f"SELECT id, number FROM tickets WHERE id IN ({marks})", ticket_ids)}
+
+
+class StaleVersion(Exception):
+    """The ticket changed since the caller read it (a second press, a stale card)."""
+
+
+_UPDATABLE = frozenset({
+    "state", "unit", "district", "zone", "route_reason", "lead", "bounces", "escalated", "reopen_count", "sensitive",
+    "dispatched_at", "first_dispatched_at", "accepted_at", "resolved_at", "answer", "rating", "signed_on_time",
+    "resolved_on_time", "deadline_class", "sign_due_at", "due_at", "closed_at", "deadline_provisional",
+})
+
+
+def update(conn: sqlite3.Connection, ticket_id: int, expected_version: int, now: datetime, **fields: Any) -> Ticket:
+    """Change fields if the ticket is still at `expected_version`; bumps the version. StaleVersion otherwise."""
+    unknown = set(fields) - _UPDATABLE
+    if unknown:
+        raise ValueError(f"not updatable: {sorted(unknown)}")
+    values = [to_db(v) if isinstance(v, datetime) else (int(v) if isinstance(v, bool) else v)
+              for v in fields.values()]
+    sets = "".join(f"{k} = ?, " for k in fields)
+    cur = conn.execute(
+        f"UPDATE tickets SET {sets}version = version + 1, updated_at = ? WHERE id = ? AND version = ?",
+        (*values, to_db(now), ticket_id, expected_version),
+    )
+    if cur.rowcount != 1:
+        raise StaleVersion(ticket_id)
+    return get(conn, ticket_id)  # type: ignore[return-value]
+
+
+def open_for_unit(conn: sqlite3.Connection, unit: str, limit: int = 50) -> list[Ticket]:
+    rows = conn.execute(
+        f"SELECT * FROM tickets WHERE unit = ? AND state IN {_OPEN_IN} ORDER BY coalesce(due_at, sign_due_at, "
+        "created_at) LIMIT ?",
+        (unit, limit),
+    ).fetchall()
+    return [_ticket(r) for r in rows]
+
+
+def photos_of(conn: sqlite3.Connection, ticket_id: int, kind: str = "report") -> list[tuple[int, Photo]]:
+    """(row id, photo) of a ticket's pictures of one kind, in order."""
+    rows = conn.execute(
+        "SELECT id, position, source, file_id, file_unique_id, data, width, height FROM ticket_photos "
+        "WHERE ticket_id = ? AND kind = ? ORDER BY position",
+        (ticket_id, kind),
+    ).fetchall()
+    return [(r["id"], Photo(r["position"], r["source"], r["file_id"], r["file_unique_id"], r["data"], r["width"],
+                            r["height"])) for r in rows]
+
+
+def add_photo(conn: sqlite3.Connection, ticket_id: int, photo: Photo, kind: str) -> None:
+    position = conn.execute("SELECT coalesce(max(position), 0) + 1 FROM ticket_photos WHERE ticket_id = ?",
+                            (ticket_id,)).fetchone()[0]
+    conn.execute(
+        "INSERT INTO ticket_photos(ticket_id, position, source, file_id, file_unique_id, data, width, height, kind) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (ticket_id, position, photo.source, photo.file_id, photo.file_unique_id, photo.data, photo.width,
+         photo.height, kind),
+    )
+
+
+def remember_file_id(conn: sqlite3.Connection, photo_row_id: int, file_id: str) -> None:
+    """A picture we uploaded from our own bytes now has a Telegram file id: reuse it next time."""
+    conn.execute("UPDATE ticket_photos SET file_id = ? WHERE id = ? AND file_id IS NULL", (file_id, photo_row_id))
+
+
+def photo_data(conn: sqlite3.Connection, photo_row_id: int) -> tuple[str | None, bytes | None]:
+    row = conn.execute("SELECT file_id, data FROM ticket_photos WHERE id = ?", (photo_row_id,)).fetchone()
+    return (row[0], row[1]) if row else (None, None)
+
+
+def helpers(conn: sqlite3.Connection, ticket_id: int) -> list[str]:
+    return [r[0] for r in conn.execute("SELECT unit FROM ticket_helpers WHERE ticket_id = ? ORDER BY unit",
+                                       (ticket_id,))]
+
+
+def set_helpers(conn: sqlite3.Connection, ticket_id: int, units: list[str]) -> None:
+    conn.execute("DELETE FROM ticket_helpers WHERE ticket_id = ?", (ticket_id,))
+    conn.executemany("INSERT INTO ticket_helpers(ticket_id, unit) VALUES (?, ?)", [(ticket_id, u) for u in units])
