@@ -1,0 +1,270 @@
+"""The figures of a report, computed from the database for a period of local dates.
+
+Definitions (the choices the issue left open are marked *):
+
+- Period*: a ticket belongs to the period of its creation (``created_at`` in [start 00:00, end+1 00:00) local
+  time). Each ticket is counted once, for its current responsible unit (``unit``) and for the district or zone
+  where it happened (``district``). So "received" is the tickets created in the period that the unit holds now;
+  a ticket that bounced counts for the unit that finally took it (its bounce shows in that unit's bounce rate).
+  Tickets still with the coordinators (no unit) count in the city's total only.
+- signed for on time: first sign-for before the sign-for deadline; rate over tickets signed for.
+- resolved: answered at least once; resolved on time: first answer before the handling deadline.
+- overdue open: open now (registered, dispatched, accepted, returned, reopened) and past its deadline at
+  ``as_of``.
+- on-time completion* (the ranking): resolved on time / tickets that were due: answered, plus overdue and never
+  answered. Tickets still within their deadline do not count either way.
+- median handling time*: last answer − creation, the wait the resident sees (signing late cannot hide it),
+  over answered tickets, in whole hours (the hour in which the middle ticket falls: stored as an hour histogram
+  so the median costs one index scan).
+- satisfaction: satisfied / rated (the last rating). re-complaint rate: tickets reopened at least once /
+  received. bounce rate: tickets returned or transferred at least once / received.
+- ranking order: on-time completion, then volume (received), then key; units with nothing due come last.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.config import City
+from storage import reports as sql
+from storage.db import Database
+
+TOP_CATEGORIES = 5
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date  # inclusive
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def day_bounds(self, tz: ZoneInfo) -> list[str]:
+        """Local midnights from start to end + 1 as UTC ISO texts (days + 1 bounds)."""
+        return [_utc_text(datetime.combine(self.start + timedelta(days=i), time(0), tz)) for i in range(self.days + 1)]
+
+    def utc_bounds(self, tz: ZoneInfo) -> tuple[str, str]:
+        """[start, end) as the UTC ISO texts stored in created_at."""
+        lo = datetime.combine(self.start, time(0), tz)
+        hi = datetime.combine(self.end + timedelta(days=1), time(0), tz)
+        return _utc_text(lo), _utc_text(hi)
+
+
+def _utc_text(when: datetime) -> str:
+    """The stored form of a time: UTC ISO-8601 with microseconds (sorts as time)."""
+    return when.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+@dataclass
+class UnitFigures:
+    """Figures of one unit (or district, or the whole city: key None). Rates are None when undefined."""
+
+    key: str | None
+    name_zh: str
+    name_en: str
+    received: int = 0
+    signed: int = 0
+    signed_on_time: int = 0
+    resolved: int = 0
+    resolved_on_time: int = 0
+    open: int = 0
+    overdue_open: int = 0
+    overdue_unanswered: int = 0
+    rated: int = 0
+    satisfied: int = 0
+    recomplained: int = 0
+    bounced: int = 0
+    median_hours: int | None = None
+    rank: int | None = None
+
+    def name(self, lang: str) -> str:
+        return self.name_en if lang.lower().startswith("en") else self.name_zh
+
+    @property
+    def due(self) -> int:
+        return self.resolved + self.overdue_unanswered
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return _ratio(self.resolved_on_time, self.due)
+
+    @property
+    def signed_on_time_rate(self) -> float | None:
+        return _ratio(self.signed_on_time, self.signed)
+
+    @property
+    def satisfaction_rate(self) -> float | None:
+        return _ratio(self.satisfied, self.rated)
+
+    @property
+    def recomplaint_rate(self) -> float | None:
+        return _ratio(self.recomplained, self.received)
+
+    @property
+    def bounce_rate(self) -> float | None:
+        return _ratio(self.bounced, self.received)
+
+    def add(self, counts: sql.Counts) -> None:
+        for f in _COUNT_FIELDS:
+            setattr(self, f, getattr(self, f) + getattr(counts, f))
+
+
+_COUNT_FIELDS = tuple(f.name for f in fields(sql.Counts) if f.name not in ("unit", "district", "category"))
+
+
+@dataclass(frozen=True)
+class CategoryShare:
+    key: str | None  # None: all other categories together
+    name_zh: str
+    name_en: str
+    tickets: int
+    share: float
+
+    def name(self, lang: str) -> str:
+        return self.name_en if lang.lower().startswith("en") else self.name_zh
+
+
+@dataclass(frozen=True)
+class Report:
+    city_zh: str
+    city_en: str
+    period: Period
+    as_of: datetime
+    total: UnitFigures  # the whole city
+    units: tuple[UnitFigures, ...]  # ranked
+    districts: tuple[UnitFigures, ...]  # ranked: by where it happened
+    categories: tuple[CategoryShare, ...]  # top five, then "others" if any
+    daily: tuple[tuple[date, int], ...] = field(default=())  # every day of the period, zeros included
+
+    def city(self, lang: str) -> str:
+        return self.city_en if lang.lower().startswith("en") else self.city_zh
+
+
+def median_from_histogram(buckets: Iterable[tuple[int, int]]) -> int | None:
+    """The hour bucket holding the lower-middle ticket ((n+1)//2-th smallest), from (hour, count) pairs."""
+    items = sorted(buckets)
+    n = sum(c for _, c in items)
+    if n == 0:
+        return None
+    target = (n + 1) // 2
+    seen = 0
+    for hour, count in items:
+        seen += count
+        if seen >= target:
+            return hour
+    return items[-1][0]  # unreachable
+
+
+def rank(figures: Iterable[UnitFigures]) -> tuple[UnitFigures, ...]:
+    """Sorted for the ranking, with ``rank`` set (1-based) on those that had anything due."""
+    def order(u: UnitFigures) -> tuple:
+        rate = u.on_time_rate
+        return (rate is None, -(rate or 0.0), -u.received, u.key or "")
+
+    ranked = sorted(figures, key=order)
+    for i, u in enumerate(ranked, 1):
+        u.rank = i if u.on_time_rate is not None else None
+    return tuple(ranked)
+
+
+@dataclass(frozen=True)
+class _Raw:
+    counts: list[sql.Counts]
+    handling: list[tuple[str | None, str | None, int, int]]
+    daily: list[int]  # tickets per local day of the period
+
+
+def _query(conn: sqlite3.Connection, period: Period, tz: ZoneInfo, as_of: str) -> _Raw:
+    start, end = period.utc_bounds(tz)
+    return _Raw(sql.counts(conn, start, end, as_of), sql.handling_hours(conn, start, end),
+                sql.count_between(conn, period.day_bounds(tz)))
+
+
+def assemble(city: City, period: Period, as_of: datetime, raw: _Raw) -> Report:
+    """The report from the raw groups (pure: no database)."""
+    unit_figs: dict[str, UnitFigures] = {u.key: UnitFigures(u.key, u.name_zh, u.name_en) for u in city.units}
+    district_figs: dict[str, UnitFigures] = {
+        u.key: UnitFigures(u.key, u.name_zh, u.name_en) for u in city.units if u.kind in ("district", "zone")
+    }
+    total = UnitFigures(None, city.name_zh, city.name_en)
+    per_category: dict[str, int] = defaultdict(int)
+    for c in raw.counts:
+        total.add(c)
+        per_category[c.category] += c.received
+        if c.unit is not None:
+            unit_figs.setdefault(c.unit, UnitFigures(c.unit, c.unit, c.unit)).add(c)
+        if c.district is not None:
+            district_figs.setdefault(c.district, UnitFigures(c.district, c.district, c.district)).add(c)
+
+    hist_unit: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    hist_district: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    hist_total: dict[int, int] = defaultdict(int)
+    for unit, district, hours, n in raw.handling:
+        hist_total[hours] += n
+        if unit is not None:
+            hist_unit[unit][hours] += n
+        if district is not None:
+            hist_district[district][hours] += n
+    total.median_hours = median_from_histogram(hist_total.items())
+    for key, hist in hist_unit.items():
+        unit_figs[key].median_hours = median_from_histogram(hist.items())
+    for key, hist in hist_district.items():
+        district_figs[key].median_hours = median_from_histogram(hist.items())
+
+    return Report(
+        city_zh=city.name_zh,
+        city_en=city.name_en,
+        period=period,
+        as_of=as_of,
+        total=total,
+        units=rank(unit_figs.values()),
+        districts=rank(district_figs.values()),
+        categories=_top_categories(city, per_category, total.received),
+        daily=tuple((period.start + timedelta(days=i), n) for i, n in enumerate(raw.daily)),
+    )
+
+
+def _top_categories(city: City, per_category: dict[str, int], total: int) -> tuple[CategoryShare, ...]:
+    names = {c.key: (c.name_zh, c.name_en) for c in city.categories}
+    ordered = sorted(((n, k) for k, n in per_category.items() if n), key=lambda x: (-x[0], x[1]))
+    top = [
+        CategoryShare(k, *names.get(k, (k, k)), tickets=n, share=n / total) for n, k in ordered[:TOP_CATEGORIES]
+    ]
+    rest = sum(n for n, _ in ordered[TOP_CATEGORIES:])
+    if rest:
+        top.append(CategoryShare(None, "其他", "Others", tickets=rest, share=rest / total))
+    return tuple(top)
+
+
+async def build_report(db: Database, city: City, start: date, end: date, *, as_of: datetime | None = None) -> Report:
+    """The report for tickets created from ``start`` to ``end`` (local dates, inclusive).
+
+    ``as_of`` (default: now) decides which open tickets are overdue. The queries run on their own read-only
+    connection in a worker thread, so the bot's connection stays free while a yearly report is computed.
+    """
+    if end < start:
+        raise ValueError(f"period ends before it starts: {start} … {end}")
+    period = Period(start, end)
+    as_of = as_of or datetime.now(UTC)
+    as_of_text = _utc_text(as_of)
+
+    def query(conn: sqlite3.Connection) -> _Raw:
+        return _query(conn, period, city.timezone, as_of_text)
+
+    if str(db.path) == ":memory:":
+        raw = await db.read(query)
+    else:
+        raw = await asyncio.to_thread(sql.snapshot, db.path, query)
+    return assemble(city, period, as_of, raw)

@@ -1,0 +1,439 @@
+"""Demo data: a realistic year of the platform, for the demo, the reports and the benchmarks.
+
+``seed_demo`` writes tickets, their events and fake reporters straight into a database with large
+``executemany`` transactions (no use-cases: 1.5M tickets must take minutes, not hours). Every ticket walks the
+lifecycle of ``bot.domain.lifecycle.TRANSITIONS`` from its creation; whatever would happen after the end of the
+seeded year ("now") is cut off, so the newest tickets are still open, some waiting for a rating. The columns the
+reports read (``unit``, ``district``, ``signed_on_time``, ``resolved_on_time``, ``due_at``, ``rating``,
+``reopen_count``, ``bounces``…) are set exactly as the workflow sets them, and every transition is an event.
+
+Shape of the data (the platform's published figures, see ``/work/shared/background/platform.md``):
+
+- about 2,000 tickets a day, scaled to the requested total, fewer at weekends and at night;
+- categories: the city file lists the five most frequent first; they get 11, 9, 8.5, 7.5 and 6 % (42 %
+  together), the next ones a decreasing 5.5, 5, 4.5 … % (at least 0.5 %), and the last category (the
+  catch-all "other") whatever is left;
+- districts by rough population (known Fuyang keys, 1.0 for any other district; a zone gets a fifth of that);
+- ~1 % re-complaints (rated dissatisfied, reopened, answered again), a few percent of bounces (returned, then
+  given a lead by a coordinator, or transferred), ~1 % rejected, ~1.5 % stuck with their unit and overdue,
+  each unit with its own punctuality so the rankings differ.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import random
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+
+from bot.config import LOCAL, Category, City
+from bot.domain.numbers import number_for_sequence
+from storage.db import Database
+
+TICKETS_PER_DAY = 2000
+FAKE_USER_BASE = 9_000_000_000_000  # far above real Telegram ids, so demo reporters never collide with people
+BATCH = 20_000
+
+# Rough populations (millions) of Fuyang's county-level areas; other cities' districts weigh 1.0 each.
+_POPULATION = {
+    "yingzhou": 0.9, "yingquan": 0.7, "yingdong": 0.8, "jieshou": 0.8,
+    "linquan": 2.3, "taihe": 1.8, "funan": 1.7, "yingshang": 1.7,
+}
+_TOP_FIVE = (11.0, 9.0, 8.5, 7.5, 6.0)
+_WORKING_DAYS = {"immediate": 2, "general": 5, "complex": 15}
+_SIGN_HOURS = 24  # sign for within a day of dispatch
+_RATING_DAYS = 7  # unrated tickets close on their own after a week
+# Hours of the day, local time: people complain in the daytime and the evening.
+_HOUR_WEIGHTS = (1, 1, 1, 1, 1, 2, 4, 8, 12, 14, 14, 12, 10, 11, 12, 12, 11, 10, 9, 9, 8, 6, 4, 2)
+
+_DESCRIPTIONS = (
+    "{cat}问题，已持续一段时间，请尽快处理。（演示数据 {n}）",
+    "反映{cat}方面的情况，希望相关部门核实解决。（演示数据 {n}）",
+    "关于{cat}：多次反映未果，请给予答复。（演示数据 {n}）",
+)
+
+_TICKET_COLUMNS = (
+    "id", "number", "state", "version", "category", "reporter_id", "description", "location_source", "district",
+    "unit", "deadline_class", "sign_due_at", "due_at", "created_at", "updated_at", "closed_at", "zone", "lead",
+    "bounces", "reopen_count", "dispatched_at", "first_dispatched_at", "accepted_at", "resolved_at", "answer",
+    "rating", "signed_on_time", "resolved_on_time",
+)
+_EVENT_COLUMNS = ("ticket_id", "at", "actor_kind", "action", "from_state", "to_state", "unit", "reason")
+
+
+@dataclass(frozen=True)
+class SeedStats:
+    tickets: int
+    events: int
+    users: int
+    open: int
+    overdue: int
+    reopened: int
+    bounced: int
+    first_day: date
+    last_day: date
+    seconds: float
+
+
+def category_weights(categories: tuple[Category, ...]) -> list[float]:
+    """Percent weights in the platform's proportions (see the module docstring); they sum to 100."""
+    n = len(categories)
+    if n <= len(_TOP_FIVE):
+        head = list(_TOP_FIVE[:n])
+        return [w * 100 / sum(head) for w in head]
+    weights = list(_TOP_FIVE)
+    for i in range(n - len(_TOP_FIVE) - 1):
+        weights.append(max(0.5, 5.5 - 0.5 * i))
+    rest = 100 - sum(weights)
+    if rest < 0.5:  # many categories: scale the spread ones down to leave the catch-all its share
+        scale = (100 - sum(_TOP_FIVE) - 0.5) / sum(weights[len(_TOP_FIVE):])
+        weights[len(_TOP_FIVE):] = [w * scale for w in weights[len(_TOP_FIVE):]]
+        rest = 100 - sum(weights)
+    weights.append(rest)
+    return weights
+
+
+def _district_weights(city: City) -> tuple[list[str], list[float]]:
+    keys, weights = [], []
+    for unit in city.units:
+        if unit.kind == "district":
+            keys.append(unit.key)
+            weights.append(_POPULATION.get(unit.key, 1.0))
+    for unit in city.units:
+        if unit.kind == "zone":
+            keys.append(unit.key)
+            weights.append(0.2 * (sum(weights) / max(1, len(weights))))
+    return keys, weights
+
+
+def _calendar_days(working_days: int) -> float:
+    """Working days as calendar days, roughly (a weekend per five working days)."""
+    return working_days + 2 * (working_days // 5) + (0.6 if working_days % 5 else 0)
+
+
+def _iso(when: datetime) -> str:
+    return when.isoformat(timespec="microseconds")
+
+
+class _Year:
+    """Draws one ticket's life at a time; holds the city-derived tables and the random generator."""
+
+    def __init__(self, city: City, tickets: int, year_end: date, rnd: random.Random) -> None:
+        self.city = city
+        self.rnd = rnd
+        tz = city.timezone
+        self.first_day = year_end - timedelta(days=364)
+        self.now = datetime.combine(year_end + timedelta(days=1), time(0), tz).astimezone(UTC)
+        self.days = [self.first_day + timedelta(days=i) for i in range(365)]
+        day_weights = [0.75 if d.weekday() >= 5 else 1.0 for d in self.days]
+        self.day_cum = _cumulative(day_weights)
+        self.hour_cum = _cumulative(_HOUR_WEIGHTS)
+        self.categories = city.categories
+        self.cat_cum = _cumulative(category_weights(city.categories))
+        self.district_keys, dw = _district_weights(city)
+        self.district_cum = _cumulative(dw)
+        self.units = [u.key for u in city.units]
+        # Each unit's punctuality: its share of late answers and of slow sign-fors.
+        self.late = {u: rnd.uniform(0.03, 0.2) for u in self.units}
+        self.slow_sign = {u: rnd.uniform(0.01, 0.1) for u in self.units}
+        self.tz = tz
+        self.per_ticket_users = max(1, int(tickets * 0.6))
+
+    def pick(self, cum: list[float]) -> int:
+        return _bisect(cum, self.rnd.random() * cum[-1])
+
+    def created_at(self) -> datetime:
+        day = self.days[self.pick(self.day_cum)]
+        hour = self.pick(self.hour_cum)
+        local = datetime.combine(day, time(hour), self.tz) + timedelta(seconds=self.rnd.random() * 3600)
+        return local.astimezone(UTC)
+
+    def unit_for(self, category: Category, district: str | None) -> str | None:
+        route = category.route_in(district)
+        if route == LOCAL:
+            return district
+        return route
+
+
+def _cumulative(weights: list[float] | tuple[float, ...]) -> list[float]:
+    out, total = [], 0.0
+    for w in weights:
+        total += w
+        out.append(total)
+    return out
+
+
+def _bisect(cum: list[float], x: float) -> int:
+    lo, hi = 0, len(cum) - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if cum[mid] > x:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+class _Life:
+    """One ticket's history: events are recorded until they would pass "now", then the ticket stops."""
+
+    def __init__(self, tid: int, now: datetime) -> None:
+        self.tid = tid
+        self.now = now
+        self.events: list[tuple[object, ...]] = []
+        self.state = "registered"
+        self.stopped = False
+        self.last = None  # type: datetime | None
+
+    def event(self, at: datetime, actor: str, action: str, to_state: str, unit: str | None,
+              reason: str | None = None) -> bool:
+        """Record an event at ``at``; False (and nothing recorded) once the year has ended."""
+        if self.stopped or at >= self.now:
+            self.stopped = True
+            return False
+        self.events.append((self.tid, _iso(at), actor, action, self.state, to_state, unit, reason))
+        self.state = to_state
+        self.last = at
+        return True
+
+
+def _ticket(year: _Year, tid: int, seq: int) -> tuple[tuple[object, ...], list[tuple[object, ...]], dict[str, bool]]:
+    """One ticket row, its events, and flags for the statistics."""
+    rnd = year.rnd
+    category = year.categories[year.pick(year.cat_cum)]
+    district = year.district_keys[year.pick(year.district_cum)] if year.district_keys else None
+    created = year.created_at()
+    life = _Life(tid, year.now)
+    life.events.append((tid, _iso(created), "resident", "registered", None, "registered", None, None))
+    life.last = created
+    row: dict[str, object] = {
+        "unit": None, "sign_due_at": None, "due_at": None, "closed_at": None, "lead": 0, "bounces": 0,
+        "reopen_count": 0, "dispatched_at": None, "first_dispatched_at": None, "accepted_at": None,
+        "resolved_at": None, "answer": None, "rating": None, "signed_on_time": None, "resolved_on_time": None,
+    }
+    right_unit = year.unit_for(category, district) or year.units[0]
+    handling_days = _calendar_days(_WORKING_DAYS[category.deadline_class])
+
+    def dispatch(at: datetime, unit: str, action: str, actor: str) -> bool:
+        if not life.event(at, actor, action, "dispatched", unit):
+            return False
+        row["unit"] = unit
+        row["dispatched_at"] = _iso(at)
+        row["first_dispatched_at"] = row["first_dispatched_at"] or _iso(at)
+        row["sign_due_at"] = _iso(at + timedelta(hours=_SIGN_HOURS))
+        row["due_at"] = row["due_at"] or _iso(at + timedelta(days=handling_days))
+        return True
+
+    t = created + timedelta(minutes=rnd.uniform(1, 90))
+    roll = rnd.random()
+    if roll < 0.01:  # declined by a coordinator before dispatch
+        life.event(t, "coordinator", "rejected", "rejected", None, "demo: not a matter for the platform")
+        if life.state == "rejected":
+            row["closed_at"] = _iso(t)
+    else:
+        bounce = roll < 0.05
+        first = rnd.choice([u for u in year.units if u != right_unit]) if bounce else right_unit
+        ok = dispatch(t, first, "dispatched", "system")
+        if ok and bounce:
+            t += timedelta(hours=rnd.uniform(0.3, 20))
+            if rnd.random() < 0.6:  # the unit returns it, a coordinator names the right one lead
+                if life.event(t, "unit", "returned", "returned", first, "demo: not ours"):
+                    row["bounces"] = 1
+                    t += timedelta(hours=rnd.uniform(0.2, 6))
+                    if dispatch(t, right_unit, "assigned_lead", "coordinator"):
+                        row["lead"] = 1
+            else:  # a coordinator transfers it
+                if dispatch(t, right_unit, "redispatched", "coordinator"):
+                    row["bounces"] = 1
+        if life.state == "dispatched":
+            _handle(year, life, row, t, handling_days)
+    state = life.state
+    row["state"] = state
+    events = life.events
+    number = number_for_sequence(seq)
+    reporter = FAKE_USER_BASE + rnd.randrange(year.per_ticket_users)
+    description = _DESCRIPTIONS[tid % len(_DESCRIPTIONS)].format(cat=category.name_zh, n=number)
+    updated = events[-1][1]
+    ticket = (
+        tid, number, state, len(events), category.key, reporter, description, "none", district, row["unit"],
+        category.deadline_class, row["sign_due_at"], row["due_at"], _iso(created), updated, row["closed_at"],
+        district if district and year.city.unit(district).kind == "zone" else None, row["lead"], row["bounces"],
+        row["reopen_count"], row["dispatched_at"], row["first_dispatched_at"], row["accepted_at"],
+        row["resolved_at"], row["answer"], row["rating"], row["signed_on_time"], row["resolved_on_time"],
+    )
+    is_open = state in ("registered", "dispatched", "accepted", "returned", "reopened")
+    flags = {
+        "open": is_open,
+        "overdue": is_open and row["due_at"] is not None and str(row["due_at"]) < _iso(year.now),
+        "reopened": bool(row["reopen_count"]),
+        "bounced": bool(row["bounces"]),
+    }
+    return ticket, events, flags
+
+
+def _handle(year: _Year, life: _Life, row: dict[str, object], t: datetime, handling_days: float) -> None:
+    """From dispatched: sign for, perhaps ask for more time, answer, get rated (or auto-close), reopen."""
+    rnd = year.rnd
+    unit = str(row["unit"])
+    slow = rnd.random() < year.slow_sign[unit]
+    t += timedelta(hours=rnd.uniform(25, 60) if slow else rnd.uniform(0.1, 20))
+    if not life.event(t, "unit", "accepted", "accepted", unit):
+        return
+    row["accepted_at"] = _iso(t)
+    row["signed_on_time"] = 0 if _iso(t) > str(row["sign_due_at"]) else 1
+    if rnd.random() < 0.015:  # stuck: the unit never answers (overdue once the deadline passes)
+        return
+    if rnd.random() < 0.02:  # more time, granted
+        t2 = t + timedelta(days=rnd.uniform(0.5, handling_days * 0.6))
+        if life.event(t2, "unit", "extension_requested", "accepted", unit, "demo: needs another department"):
+            t2 += timedelta(hours=rnd.uniform(1, 8))
+            if life.event(t2, "coordinator", "extension_approved", "accepted", unit):
+                due = datetime.fromisoformat(str(row["due_at"])) + timedelta(days=5)
+                row["due_at"] = _iso(due)
+    due = datetime.fromisoformat(str(row["due_at"]))
+    if rnd.random() < year.late[unit]:
+        answer_at = due + timedelta(days=rnd.expovariate(1 / 3))
+    else:
+        answer_at = t + (due - t) * min(0.98, rnd.betavariate(1.6, 3.5))
+    answer_at = max(answer_at, (life.last or t) + timedelta(minutes=5))
+    if not life.event(answer_at, "unit", "resolved", "resolved", unit):
+        return
+    row["resolved_at"] = _iso(answer_at)
+    row["resolved_on_time"] = 1 if answer_at <= due else 0
+    row["answer"] = "已处理。（演示数据）"
+    _rate(year, life, row, answer_at, unit, reopen_allowed=True)
+
+
+def _rate(year: _Year, life: _Life, row: dict[str, object], t: datetime, unit: str, reopen_allowed: bool) -> None:
+    rnd = year.rnd
+    roll = rnd.random()
+    if roll < 0.55:
+        at = t + timedelta(hours=rnd.expovariate(1 / 20))
+        at = min(at, t + timedelta(days=_RATING_DAYS) - timedelta(minutes=1))
+        dissatisfied = reopen_allowed and rnd.random() < 0.02  # ~1 % of all tickets (55 % rate)
+        if dissatisfied:
+            if not life.event(at, "resident", "reopened", "reopened", unit, "demo: not fixed"):
+                return
+            row["rating"] = "dissatisfied"
+            row["reopen_count"] = 1
+            at += timedelta(hours=rnd.uniform(1, 30))
+            if not life.event(at, "unit", "accepted", "accepted", unit):
+                return
+            row["accepted_at"] = _iso(at)
+            at += timedelta(days=rnd.uniform(0.5, 4))
+            if not life.event(at, "unit", "resolved", "resolved", unit):
+                return
+            row["resolved_at"] = _iso(at)
+            _rate(year, life, row, at, unit, reopen_allowed=False)
+            return
+        if life.event(at, "resident", "rated", "closed", unit, "satisfied"):
+            row["rating"] = "satisfied"
+            row["closed_at"] = _iso(at)
+    else:
+        at = t + timedelta(days=_RATING_DAYS)
+        if life.event(at, "system", "auto_closed", "closed", unit):
+            row["closed_at"] = _iso(at)
+
+
+def _batches(year: _Year, count: int, first_id: int, first_seq: int) -> Iterator[
+        tuple[list[tuple[object, ...]], list[tuple[object, ...]], dict[str, int]]]:
+    done = 0
+    while done < count:
+        n = min(BATCH, count - done)
+        tickets, events, stats = [], [], {"open": 0, "overdue": 0, "reopened": 0, "bounced": 0}
+        for i in range(done, done + n):
+            ticket, evs, flags = _ticket(year, first_id + i, first_seq + i)
+            tickets.append(ticket)
+            events.extend(evs)
+            for k, v in flags.items():
+                stats[k] += int(v)
+        done += n
+        yield tickets, events, stats
+
+
+async def _prepare(db_path: Path) -> None:
+    db = await Database.open(db_path)  # creates and migrates
+    await db.close()
+
+
+def is_empty(db_path: Path) -> bool:
+    """True if the file does not exist or holds no tickets."""
+    if not Path(db_path).exists():
+        return True
+    conn = sqlite3.connect(db_path)
+    try:
+        has_table = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'tickets'").fetchone()
+        return not has_table or conn.execute("SELECT 1 FROM tickets LIMIT 1").fetchone() is None
+    finally:
+        conn.close()
+
+
+def seed_demo(db_path: str | Path, city: City, tickets: int, year_end: date, seed: int = 1) -> SeedStats:
+    """Add ``tickets`` demo tickets created over the 365 days ending with ``year_end`` (local dates).
+
+    Synchronous (call it from a thread in async code). Appends to whatever is there: the ticket number
+    sequence continues, so running it twice doubles the data rather than clashing.
+    """
+    import time as _time
+
+    started = _time.perf_counter()
+    db_path = Path(db_path)
+    asyncio.run(_prepare(db_path))
+    rnd = random.Random(seed)
+    year = _Year(city, tickets, year_end, rnd)
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    totals = {"open": 0, "overdue": 0, "reopened": 0, "bounced": 0}
+    events_written = since_commit = 0
+    try:
+        conn.execute("PRAGMA synchronous=OFF")
+        conn.execute("PRAGMA cache_size=-200000")
+        first_id = (conn.execute("SELECT max(id) FROM tickets").fetchone()[0] or 0) + 1
+        row = conn.execute("SELECT value FROM number_sequences WHERE name = 'tickets'").fetchone()
+        first_seq = (row[0] if row else 0) + 1
+        users_before = conn.execute("SELECT count(*) FROM users").fetchone()[0]
+        conn.execute("BEGIN")
+        first_seen = _iso(datetime.combine(year.first_day, time(0), city.timezone).astimezone(UTC))
+        conn.executemany(
+            "INSERT OR IGNORE INTO users(id, language, reachable, first_seen, last_seen) VALUES (?, ?, 1, ?, ?)",
+            ((FAKE_USER_BASE + i, "zh" if i % 20 else "en", first_seen, first_seen)
+             for i in range(year.per_ticket_users)),
+        )
+        ticket_sql = (f"INSERT INTO tickets({', '.join(_TICKET_COLUMNS)}) "
+                      f"VALUES ({', '.join('?' * len(_TICKET_COLUMNS))})")
+        event_sql = (f"INSERT INTO events({', '.join(_EVENT_COLUMNS)}) "
+                     f"VALUES ({', '.join('?' * len(_EVENT_COLUMNS))})")
+        for batch_tickets, batch_events, stats in _batches(year, tickets, first_id, first_seq):
+            conn.executemany(ticket_sql, batch_tickets)
+            conn.executemany(event_sql, batch_events)
+            events_written += len(batch_events)
+            since_commit += len(batch_events)
+            for k, v in stats.items():
+                totals[k] += v
+            if since_commit > 2_000_000:  # keep single transactions (and the WAL) of a sane size
+                since_commit = 0
+                conn.execute("COMMIT")
+                conn.execute("BEGIN")
+        conn.execute(
+            "INSERT INTO number_sequences(name, value) VALUES ('tickets', ?) "
+            "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+            (first_seq + tickets - 1,),
+        )
+        conn.execute("COMMIT")
+        users_after = conn.execute("SELECT count(*) FROM users").fetchone()[0]
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+    return SeedStats(
+        tickets=tickets, events=events_written, users=users_after - users_before, open=totals["open"],
+        overdue=totals["overdue"], reopened=totals["reopened"], bounced=totals["bounced"],
+        first_day=year.first_day, last_day=year_end, seconds=round(_time.perf_counter() - started, 2),
+    )
+
+
+def daily_rate(tickets: int) -> float:
+    """Tickets per day of the seeded year (for messages)."""
+    return tickets / 365 if tickets else math.nan
