@@ -289,21 +289,38 @@ def test_a_router_without_zones_sends_local_cases_to_the_coordinators() -> None:
     assert router.route("lights", lat=0.5, lon=0.5).reason_key == "route.no_zone"
 
 
-def test_many_zones_are_found_through_the_index() -> None:
+@pytest.mark.parametrize("grid_cells", [0, 3, 64])
+def test_many_zones_are_found_as_a_brute_force_loop_finds_them(grid_cells: int) -> None:
     rng = random.Random(7)
     zones = [
         Zone("".join(rng.choices(string.ascii_lowercase, k=8)), rng.randrange(3), False,
              square(rng.uniform(0, 10), rng.uniform(0, 10), rng.uniform(0.1, 2)))
         for _ in range(300)
     ]
-    router = Router(zones, RULES, frozenset())
-    for _ in range(200):
-        lat, lon = rng.uniform(0, 12), rng.uniform(0, 12)
+    router = Router(zones, RULES, frozenset(), grid_cells=grid_cells)
+    points = [(rng.uniform(-1, 13), rng.uniform(-1, 13)) for _ in range(300)]
+    # Points on edges and corners, where "covers" and float rounding of grid cells matter.
+    for zone in zones[:50]:
+        west, south, east, north = zone.geometry.bounds
+        points += [(south, west), (north, east), ((south + north) / 2, west), (north, (west + east) / 2)]
+    for lat, lon in points:
         expected = sorted(
             (z for z in zones if z.geometry.covers(Point(lon, lat))),
             key=lambda z: (-z.priority, z.geometry.area, z.unit),
         )
-        assert [z.unit for z in router.zones_at(lat, lon)] == [z.unit for z in expected]
+        assert [z.unit for z in router.zones_at(lat, lon)] == [z.unit for z in expected], (lat, lon)
+
+
+@pytest.mark.parametrize("grid_cells", [0, 64])
+def test_the_example_city_gives_the_same_answers_with_and_without_the_grid(city: City, grid_cells: int) -> None:
+    zones = city.router().zones
+    plain = Router(zones, {}, frozenset(), grid_cells=grid_cells)
+    rng = random.Random(3)
+    b = city.bounds
+    vertices = [(y, x) for z in zones for x, y in shapely.get_coordinates(z.geometry)[::7].tolist()]
+    for lat, lon in [(rng.uniform(b.south, b.north), rng.uniform(b.west, b.east)) for _ in range(2000)] + vertices:
+        expected = [z for z in zones if z.geometry.covers(Point(lon, lat))]  # zones are in rank order
+        assert plain.zones_at(lat, lon) == expected, (lat, lon)
 
 
 def test_a_router_and_a_city_with_its_router_survive_pickling(city: City) -> None:
