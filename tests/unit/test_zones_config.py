@@ -345,3 +345,61 @@ def test_the_example_zones_file_is_valid_and_covers_every_district_and_the_park(
     assert (by_unit["fuhe_park"].priority, by_unit["fuhe_park"].approximate) == (10, True)
     assert all(z.priority == 0 and not z.approximate for z in city.zones if z.unit != "fuhe_park")
     assert (repo / "examples/fuyang/zones.geojson").stat().st_size < 100_000
+
+
+# --------------------------------------------------------------------------------------------------------------
+# complaint-bot zones: the export that produced the example file
+
+
+REPO = Path(__file__).resolve().parents[2]
+FUYANG = REPO / "examples" / "fuyang"
+
+
+def test_the_export_reproduces_the_committed_example_zones() -> None:
+    from bot.cli_zones import build
+
+    built = build(city=None, city_file=FUYANG / "city.toml", include=[FUYANG / "fuhe_park.geojson"])
+    committed = json.loads((FUYANG / "zones.geojson").read_text(encoding="utf-8"))
+    assert json.loads(json.dumps(built["features"])) == committed["features"]
+    assert "complaint-bot zones" in committed["description"]
+
+
+def test_the_exported_file_loads_and_routes(tmp_path: Path) -> None:
+    import argparse
+
+    from bot.cli_zones import run
+
+    out = tmp_path / "zones.geojson"
+    args = argparse.Namespace(city=None, city_file=FUYANG / "city.toml", include=[FUYANG / "fuhe_park.geojson"],
+                              simplify_m=100.0, out=out)
+    assert run(args) == 0
+    text = (FUYANG / "city.toml").read_text(encoding="utf-8")
+    (tmp_path / "city.toml").write_text(text, encoding="utf-8")
+    city = load_city(tmp_path / "city.toml")
+    assert city.router().route("municipal", lat=32.8220, lon=115.8620).unit == "fuhe_park"
+    assert shapely.coverage_is_valid([z.geometry for z in city.zones if z.unit != "fuhe_park"])
+
+
+def test_without_a_city_file_the_units_are_names_to_replace() -> None:
+    from bot.cli_zones import build
+
+    built = build(city="阜阳市")
+    assert sorted(f["properties"]["unit"] for f in built["features"]) == sorted(
+        ["颍州区", "颍泉区", "颍东区", "界首市", "临泉县", "太和县", "阜南县", "颍上县"]
+    )
+
+
+def test_an_unknown_city_is_refused_with_a_clear_message() -> None:
+    from bot.cli_zones import ZonesError, build
+
+    with pytest.raises(ZonesError, match="no prefecture-level city named '阜阳县'"):
+        build(city="阜阳县")
+
+
+def test_district_names_that_do_not_match_the_city_file_are_listed(tmp_path: Path) -> None:
+    from bot.cli_zones import ZonesError, build
+
+    text = (FUYANG / "city.toml").read_text(encoding="utf-8").replace('name_zh = "界首市"', 'name_zh = "界首"')
+    (tmp_path / "city.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(ZonesError, match="not in the city file: 界首市; not in 阜阳市: 界首"):
+        build(city=None, city_file=tmp_path / "city.toml")
