@@ -403,3 +403,16 @@ def test_district_names_that_do_not_match_the_city_file_are_listed(tmp_path: Pat
     (tmp_path / "city.toml").write_text(text, encoding="utf-8")
     with pytest.raises(ZonesError, match="not in the city file: 界首市; not in 阜阳市: 界首"):
         build(city=None, city_file=tmp_path / "city.toml")
+
+
+def test_the_sub_command_registers_its_options() -> None:
+    import argparse
+
+    from bot.cli_zones import register
+
+    parser = argparse.ArgumentParser(prog="complaint-bot")
+    register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["zones", "--city", "阜阳市", "--simplify-m", "50", "--out", "z.geojson"])
+    assert (args.command, args.city, args.simplify_m, args.out, args.include) == (
+        "zones", "阜阳市", 50.0, Path("z.geojson"), [],
+    )
