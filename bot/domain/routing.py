@@ -23,7 +23,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-import numpy as np
 import shapely
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
@@ -116,10 +115,12 @@ class _Grid:
         self.nx = max(1, min(4 * cells, round(cells * (width / height) ** 0.5)))
         self.ny = max(1, min(4 * cells, round(cells * (height / width) ** 0.5)))
         self.fx, self.fy = self.nx / width, self.ny / height
-        ix, iy = np.meshgrid(np.arange(self.nx), np.arange(self.ny))  # cell = iy * nx + ix
-        x0 = self.west + ix.ravel() / self.fx - self._EPSILON
-        y0 = self.south + iy.ravel() / self.fy - self._EPSILON
-        boxes = shapely.box(x0, y0, x0 + 1 / self.fx + 2 * self._EPSILON, y0 + 1 / self.fy + 2 * self._EPSILON)
+        eps, w, h = self._EPSILON, 1 / self.fx, 1 / self.fy
+        corners = [(self.west + ix * w, self.south + iy * h) for iy in range(self.ny) for ix in range(self.nx)]
+        boxes = shapely.box(  # cell = iy * nx + ix
+            [x - eps for x, _ in corners], [y - eps for _, y in corners],
+            [x + w + eps for x, _ in corners], [y + h + eps for _, y in corners],
+        )
         sure: list[list[int]] = [[] for _ in range(len(boxes))]
         maybe: list[list[int]] = [[] for _ in range(len(boxes))]
         for cell, rank in tree.query(boxes, predicate="covered_by").T.tolist():
