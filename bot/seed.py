@@ -22,7 +22,6 @@ Shape of the data (the platform's published figures, see ``/work/shared/backgrou
 from __future__ import annotations
 
 import asyncio
-import math
 import random
 import sqlite3
 from collections.abc import Iterator
@@ -433,7 +432,3 @@ def seed_demo(db_path: str | Path, city: City, tickets: int, year_end: date, see
         first_day=year.first_day, last_day=year_end, seconds=round(_time.perf_counter() - started, 2),
     )
 
-
-def daily_rate(tickets: int) -> float:
-    """Tickets per day of the seeded year (for messages)."""
-    return tickets / 365 if tickets else math.nan

@@ -180,19 +180,20 @@ def rank(figures: Iterable[UnitFigures]) -> tuple[UnitFigures, ...]:
 
 
 @dataclass(frozen=True)
-class _Raw:
+class RawFigures:
     counts: list[sql.Counts]
     handling: list[tuple[str | None, str | None, int, int]]
     daily: list[int]  # tickets per local day of the period
 
 
-def _query(conn: sqlite3.Connection, period: Period, tz: ZoneInfo, as_of: str) -> _Raw:
+def query(conn: sqlite3.Connection, period: Period, tz: ZoneInfo, as_of: str) -> RawFigures:
     start, end = period.utc_bounds(tz)
-    return _Raw(sql.counts(conn, start, end, as_of), sql.handling_hours(conn, start, end),
+    """Everything a report needs from the database, in one connection (run it in one read transaction)."""
+    return RawFigures(sql.counts(conn, start, end, as_of), sql.handling_hours(conn, start, end),
                 sql.count_between(conn, period.day_bounds(tz)))
 
 
-def assemble(city: City, period: Period, as_of: datetime, raw: _Raw) -> Report:
+def assemble(city: City, period: Period, as_of: datetime, raw: RawFigures) -> Report:
     """The report from the raw groups (pure: no database)."""
     unit_figs: dict[str, UnitFigures] = {u.key: UnitFigures(u.key, u.name_zh, u.name_en) for u in city.units}
     district_figs: dict[str, UnitFigures] = {
@@ -260,11 +261,11 @@ async def build_report(db: Database, city: City, start: date, end: date, *, as_o
     as_of = as_of or datetime.now(UTC)
     as_of_text = _utc_text(as_of)
 
-    def query(conn: sqlite3.Connection) -> _Raw:
-        return _query(conn, period, city.timezone, as_of_text)
+    def run(conn: sqlite3.Connection) -> RawFigures:
+        return query(conn, period, city.timezone, as_of_text)
 
     if str(db.path) == ":memory:":
-        raw = await db.read(query)
+        raw = await db.read(run)
     else:
-        raw = await asyncio.to_thread(sql.snapshot, db.path, query)
+        raw = await asyncio.to_thread(sql.snapshot, db.path, run)
     return assemble(city, period, as_of, raw)
