@@ -23,12 +23,13 @@ from telegram.ext import (
     filters,
 )
 
+from bot.callbacks import PATTERN as TICKET_BUTTON
 from bot.clock import Clock
 from bot.config import Config
 from bot.services import Services
 from bot.texts import LANGUAGES, Texts
 from bot.updates import PerChatUpdateProcessor
-from handlers import common, intake, status
+from handlers import admin, common, intake, ops, status, tickets
 from handlers.callbacks import IntakeButton
 from handlers.context import BotApp, BotContext
 from scheduler.outbox import OutboxSender
@@ -81,8 +82,22 @@ def _register(app: BotApp) -> None:
         CommandHandler("cancel", intake.cmd_cancel, private),
         CommandHandler("status", status.cmd_status),
         CommandHandler("my", status.cmd_my, private),
+        # administration and operators
+        CommandHandler("code", admin.cmd_code, private),
+        CommandHandler("bindings", admin.cmd_bindings, private),
+        CommandHandler("unbind", admin.cmd_unbind, private),
+        CommandHandler("liaison", admin.cmd_liaison, private),
+        CommandHandler("supervisor", admin.cmd_supervisor, private),
+        CommandHandler("bind", admin.cmd_bind, groups),
+        CommandHandler("ticket", ops.cmd_ticket, groups),
+        CommandHandler("open", ops.cmd_open, groups),
+        MessageHandler(filters.StatusUpdate.MIGRATE, admin.on_migrated),
+        # buttons
         CallbackQueryHandler(intake.on_intake_button, pattern=IntakeButton.PATTERN),
+        CallbackQueryHandler(tickets.on_ticket_button, pattern=TICKET_BUTTON),
+        # free messages
         MessageHandler(private & ~filters.COMMAND, intake.on_private_message),
+        MessageHandler(groups & ~filters.COMMAND & (filters.TEXT | filters.PHOTO), tickets.on_group_answer),
         CallbackQueryHandler(common.expired_button),
     ])
     app.add_error_handler(common.on_error)  # type: ignore[arg-type]

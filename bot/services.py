@@ -10,7 +10,7 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.domain.ratelimit import SlidingWindow
 from bot.texts import Texts
-from bot.workflow import Intake, Lookup, WorkflowDeps
+from bot.workflow import Handling, Intake, Lookup, WorkflowDeps
 from storage.db import Database
 
 
@@ -22,6 +22,7 @@ class Services:
     texts: Texts
     intake: Intake
     lookup: Lookup
+    handling: Handling
     message_limit: SlidingWindow
     #: Users already recorded in this process, with their language: the gatekeeper writes only what changed.
     seen_users: dict[int, str] = field(default_factory=dict)
@@ -30,8 +31,11 @@ class Services:
     def build(cls, config: Config, db: Database, clock: Clock, texts: Texts | None = None) -> Services:
         texts = texts or Texts()
         deps = WorkflowDeps(db=db, config=config, clock=clock, texts=texts)
+        handling = Handling(deps)
+        deps.route_new = handling.route_new
         return cls(
             config=config, db=db, clock=clock, texts=texts, intake=Intake(deps), lookup=Lookup(deps),
+            handling=handling,
             message_limit=SlidingWindow(config.limits.messages_per_minute, timedelta(minutes=1)),
         )
 

@@ -17,9 +17,10 @@ def _when(at: datetime | None, tz: ZoneInfo) -> str:
     return at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if at else "—"
 
 
-def _event_line(texts: Texts, lang: str, event: Event, tz: ZoneInfo) -> str:
-    what = texts.get(lang, f"event.{event.action}")
-    return texts.get(lang, "status.timeline_line", when=_when(event.at, tz), what=escape(what))
+def _event_line(texts: Texts, lang: str, city: City, event: Event) -> str:
+    unit = city.unit(event.unit).name(lang) if event.unit else ""
+    what = texts.get(lang, f"event.{event.action}", unit=unit)
+    return texts.get(lang, "status.timeline_line", when=_when(event.at, city.timezone), what=escape(what))
 
 
 def status_text(texts: Texts, lang: str, city: City, view: StatusView) -> str:
@@ -32,7 +33,7 @@ def status_text(texts: Texts, lang: str, city: City, view: StatusView) -> str:
         category=escape(city.category(t.category).name(lang)), district=escape(district),
         created=_when(t.created_at, tz), updated=_when(t.updated_at, tz), unit=escape(unit),
         due=_when(t.due_at, tz) if t.due_at else texts.get(lang, "status.not_yet"), photos=view.photo_count,
-        timeline="\n".join(_event_line(texts, lang, e, tz) for e in view.timeline),
+        timeline="\n".join(_event_line(texts, lang, city, e) for e in view.timeline),
     )
 
 

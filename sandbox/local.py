@@ -14,6 +14,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Config
 from sandbox.client import SandboxClient
 from sandbox.server import Sandbox
+from storage import chats
 from storage.db import Database
 
 #: Not a secret: the emulator accepts any well-formed token. Shaped so it is never mistaken for a real one.
@@ -23,7 +24,8 @@ BOT_USERNAME = "complaint_sandbox_bot"
 
 class LocalSandbox:
     def __init__(self, config: Config, *, port: int = 0, clock: Clock | None = None,
-                 token: str = SANDBOX_TOKEN, poll_timeout_s: float = 1.0) -> None:
+                 token: str = SANDBOX_TOKEN, poll_timeout_s: float = 1.0, bind_groups: bool = True) -> None:
+        self.bind_groups = bind_groups
         self.base_config = config
         self.port = port
         self.clock = clock or SystemClock()
@@ -35,6 +37,7 @@ class LocalSandbox:
         self.runner: BotRunner | None = None
         self.config = config
         self.groups: dict[str, dict[str, Any]] = {}
+        self.liaisons: dict[str, dict[str, Any]] = {}
 
     async def __aenter__(self) -> LocalSandbox:
         await self.start()
@@ -51,9 +54,28 @@ class LocalSandbox:
         self.config = dataclasses.replace(self.base_config, telegram=dataclasses.replace(
             self.base_config.telegram, base_url=self.sandbox.bot_base_url,
             base_file_url=self.sandbox.file_base_url, poll_timeout_s=self.poll_timeout_s))
-        for group in self.config.city.groups:
-            self.groups[group.key] = await self.client.create_group(group.title, member_ids=[])
+        await self._make_groups()
         await self.start_bot()
+
+    async def _make_groups(self) -> None:
+        """The city's group chats, each with a liaison who administers it, bound to its unit or role (what
+        /code and /bind do by hand in production)."""
+        assert self.client is not None
+        db = await Database.open(self.config.storage.database)
+        try:
+            for group in self.config.city.groups:
+                name = group.unit or group.role
+                liaison = await self.client.create_user(f"联络员-{name}", language_code="zh")
+                chat = await self.client.create_group(group.title, member_ids=[liaison["id"]],
+                                                      admin_ids=[liaison["id"]])
+                self.groups[group.key] = chat
+                self.liaisons[group.key] = liaison
+                if self.bind_groups:
+                    now = self.clock.now()
+                    await db.write(lambda c, chat=chat, group=group, now=now: chats.bind(
+                        c, chat["id"], group.role, group.unit, group.title, 0, now))
+        finally:
+            await db.close()
 
     async def start_bot(self) -> None:
         self.db = await Database.open(self.config.storage.database)

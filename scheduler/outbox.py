@@ -18,12 +18,12 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from telegram import Bot, InlineKeyboardMarkup, Message
+from telegram import Bot, InlineKeyboardMarkup, InputMediaPhoto, Message
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
 from bot.clock import Clock
 from bot.config import OutboxConfig
-from storage import outbox, users
+from storage import chats, outbox, tickets, users
 from storage.db import Database
 from storage.records import OutboxMessage
 
@@ -91,7 +91,13 @@ class OutboxSender:
     async def send_one(self, row: OutboxMessage) -> None:
         """Try one row and record the outcome (sent, later, re-addressed, or dead) in one transaction."""
         try:
-            message = await self._deliver(row.chat_id, row.kind, row.payload)
+            message, after = await self._deliver(row)
+        except _CardNotSentYet:
+            until = self.clock.now() + timedelta(seconds=self.cfg.backoff_base_s)
+            outcome = lambda c: outbox.retry_later(c, row.id, until, "card not sent yet",  # noqa: E731
+                                                   count_attempt=False)
+        except _CardNeverSent:
+            outcome = lambda c: outbox.mark_dead(c, row.id, "the card this edits was never sent")  # noqa: E731
         except RetryAfter as error:
             wait = _seconds(error.retry_after)
             until = self.clock.now() + timedelta(seconds=wait)
@@ -100,7 +106,7 @@ class OutboxSender:
         except ChatMigrated as error:
             new_id = error.new_chat_id
             log.info("chat %s migrated to %s", row.chat_id, new_id)
-            outcome = lambda c: outbox.move_chat(c, row.chat_id, new_id, self.clock.now())  # noqa: E731
+            outcome = lambda c: self._migrated(c, row.chat_id, new_id)  # noqa: E731
         except Forbidden as error:
             reason = f"403 {error.message}"
             outcome = lambda c: self._unreachable(c, row, reason)  # noqa: E731
@@ -118,8 +124,17 @@ class OutboxSender:
             outcome = lambda c: self._retry_or_give_up(c, row, reason)  # noqa: E731
         else:
             message_id = message.message_id if isinstance(message, Message) else None
-            outcome = lambda c: outbox.mark_sent(c, row.id, self.clock.now(), message_id)  # noqa: E731
+
+            def outcome(c: sqlite3.Connection) -> None:
+                outbox.mark_sent(c, row.id, self.clock.now(), message_id)
+                if after is not None:
+                    after(c)
         await self.db.write(outcome)
+
+    def _migrated(self, c: sqlite3.Connection, old_chat_id: int, new_chat_id: int) -> None:
+        """The group became a supergroup: pending rows, its unit binding and its cards move along."""
+        outbox.move_chat(c, old_chat_id, new_chat_id, self.clock.now())
+        chats.move_binding(c, old_chat_id, new_chat_id)
 
     def _retry_or_give_up(self, c: sqlite3.Connection, row: OutboxMessage, error: str) -> None:
         attempts = row.attempts + 1
@@ -136,17 +151,67 @@ class OutboxSender:
             users.mark_unreachable(c, row.chat_id, self.clock.now())
             outbox.mark_dead_for_chat(c, row.chat_id, f"403 {error}")
 
-    async def _deliver(self, chat_id: int, kind: str, payload: dict[str, Any]) -> Any:
-        params = dict(payload)
-        if "reply_markup" in params and params["reply_markup"] is not None:
+    async def _deliver(self, row: OutboxMessage) -> tuple[Any, Callable[[sqlite3.Connection], None] | None]:
+        """Send one row; returns what Telegram answered and what to record with it (in the same transaction)."""
+        chat_id, kind, params = row.chat_id, row.kind, dict(row.payload)
+        if params.get("reply_markup") is not None:
             params["reply_markup"] = InlineKeyboardMarkup.de_json(params["reply_markup"], self.bot)
         if kind == "message":
-            return await self.bot.send_message(chat_id, **params)
+            return await self.bot.send_message(chat_id, **params), None
+        if kind == "card":
+            ticket_id, card_kind = params.pop("ticket_id"), params.pop("kind")
+            message = await self.bot.send_message(chat_id, **params)
+            log.info("card for ticket %s (%s) sent to chat %s", ticket_id, card_kind, chat_id)
+            return message, lambda c: chats.card_sent(c, row.id, message.message_id)
+        if kind == "edit_card":
+            message_id = params.pop("message_id", None) or await self._card_message(params.pop("card_row", None))
+            params.pop("card_row", None)
+            return await self.bot.edit_message_text(chat_id=chat_id, message_id=message_id, **params), None
         if kind == "location":
-            return await self.bot.send_location(chat_id, **params)
-        if kind == "edit_text":
-            return await self.bot.edit_message_text(chat_id=chat_id, **params)
+            return await self.bot.send_location(chat_id, **params), None
+        if kind == "venue":
+            return await self.bot.send_venue(chat_id, **params), None
+        if kind == "photos":
+            return await self._send_photos(chat_id, params["photo_rows"])
         raise ValueError(f"unknown outbox kind {kind!r}")
+
+    async def _card_message(self, card_row: int | None) -> int:
+        if card_row is None:
+            raise _CardNeverSent
+        status, message_id = await self.db.read(lambda c: outbox.sent_message_id(c, card_row))
+        if status == "pending":
+            raise _CardNotSentYet
+        if status != "sent" or message_id is None:
+            raise _CardNeverSent
+        return message_id
+
+    async def _send_photos(self, chat_id: int, photo_rows: list[int]
+                           ) -> tuple[Any, Callable[[sqlite3.Connection], None] | None]:
+        """One photo or an album; pictures we only have as bytes are uploaded once, then sent by file id."""
+        stored = await self.db.read(lambda c: [tickets.photo_data(c, r) for r in photo_rows])
+        media = [file_id or data for file_id, data in stored if file_id or data]
+        if not media:
+            return None, None
+        if len(media) == 1:
+            sent = [await self.bot.send_photo(chat_id, media[0])]
+        else:
+            sent = list(await self.bot.send_media_group(chat_id, [InputMediaPhoto(m) for m in media[:10]]))
+        pairs = zip(photo_rows, stored, sent, strict=False)
+        new_ids = [(row, msg.photo[-1].file_id) for row, (file_id, _), msg in pairs if file_id is None and msg.photo]
+
+        def remember(c: sqlite3.Connection) -> None:
+            for row_id, file_id in new_ids:
+                tickets.remember_file_id(c, row_id, file_id)
+
+        return sent[0], remember
+
+
+class _CardNotSentYet(Exception):
+    """The edit's card is still in the outbox: try the edit again a little later."""
+
+
+class _CardNeverSent(Exception):
+    """The edit's card could not be delivered: there is nothing to edit."""
 
 
 def _seconds(retry_after: int | timedelta) -> float:

@@ -30,6 +30,8 @@ class WorkflowDeps:
     texts: Texts
     #: Called after a commit that queued outbox rows, so the sender wakes up at once.
     outbox_kick: Callable[[], None] = field(default=lambda: None)
+    #: Routes and dispatches a just-registered ticket inside the confirming transaction (set by Services).
+    route_new: Callable[[Any, Any, datetime], Any] | None = None
 
     def local_midnight(self, now: datetime) -> datetime:
         """Start of the city's local day containing `now` (as an aware datetime)."""

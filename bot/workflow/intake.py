@@ -198,6 +198,8 @@ class Intake:
             outbox.add(c, user_id, "message", ticket_registered(self.d.texts, language, ticket, city), now,
                        ticket_id=ticket.id, dedupe_key=f"t{ticket.id}:registered:{user_id}")
             drafts.delete(c, user_id)
+            if self.d.route_new is not None:
+                ticket = self.d.route_new(c, ticket, now)
             return ticket
 
         ticket = await self.d.db.write(tx)

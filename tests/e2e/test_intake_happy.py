@@ -39,7 +39,7 @@ async def test_resident_files_a_complaint_and_gets_a_checked_number(local: Local
 
     ticket = await local.db.read(lambda c: tickets.by_number(c, number))
     assert ticket is not None
-    assert ticket.state == "registered"
+    assert ticket.state == "dispatched" and ticket.unit == "yingzhou"  # routed by location at once
     assert ticket.category == "housing"
     assert ticket.reporter_id == li.id
     assert ticket.description == DESCRIPTION
@@ -47,10 +47,12 @@ async def test_resident_files_a_complaint_and_gets_a_checked_number(local: Local
     assert ticket.location_source == "gps"
     assert await local.db.read(lambda c: tickets.photo_count(c, ticket.id)) == 1
     events = await local.db.read(lambda c: tickets.events(c, ticket.id))
-    assert [(e.action, e.to_state, e.actor_kind) for e in events] == [("registered", "registered", "resident")]
-    # The confirmation went through the outbox and is recorded as sent.
+    assert [(e.action, e.to_state, e.actor_kind) for e in events] == [
+        ("registered", "registered", "resident"), ("dispatched", "dispatched", "system")]
+    # The confirmation and the dispatch notice went through the outbox and are recorded as sent.
+    await li.expect(zh("notify.dispatched", number=f"{number[:3]} {number[3:6]} {number[6:]}", unit="颍州区"))
     rows = await local.db.read(lambda c: outbox.rows_for_chat(c, li.id))
-    assert [(r["status"], r["ticket_id"]) for r in rows] == [("sent", ticket.id)]
+    assert [(r["status"], r["ticket_id"]) for r in rows] == [("sent", ticket.id), ("sent", ticket.id)]
     # The draft is gone: a new message is not taken as part of the finished complaint.
     assert await local.runner.services.intake.draft(li.id) is None
 

@@ -54,4 +54,4 @@ async def test_my_lists_my_tickets_with_their_state(local: LocalSandbox, sb) -> 
     await li.say("/my")
     reply = await li.expect(zh("my.header"))
     assert format_number(first) in reply["text"] and format_number(second) in reply["text"]
-    assert reply["text"].count(zh("state.registered")) == 2
+    assert reply["text"].count(zh("state.dispatched")) == 2
