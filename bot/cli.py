@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot import cli_calendar, cli_zones
 from bot.clock import SystemClock
 from bot.config import Config, ConfigError, load_config
 
@@ -50,13 +51,20 @@ def _parser() -> argparse.ArgumentParser:
 
     mig = sub.add_parser("migrate", help="create or upgrade the database, then exit")
     mig.add_argument("--config", required=True, type=Path)
+
+    cli_zones.register(sub)
+    cli_calendar.register(sub)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     _setup_logging(args.verbose)
+    if args.command == "zones":  # needs no config
+        return cli_zones.run(args)
     try:
+        if args.command == "calendar":
+            return cli_calendar.run(args)
         config = load_config(args.config)
         if args.command == "run":
             token = config.token()

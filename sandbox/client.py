@@ -79,6 +79,10 @@ class SandboxClient:
             "title": title, "member_ids": list(member_ids), "admin_ids": list(admin_ids or []),
             "supergroup": supergroup, "bot_tokens": None if bot_tokens is None else list(bot_tokens)})
 
+    async def set_member(self, chat_id: int, user_id: int, status: str = "member") -> JSON:
+        """Add a user to a group (or make them admin, or let them leave)."""
+        return await self._call("POST", "members", {"chat_id": chat_id, "user_id": user_id, "status": status})
+
     # ---- acting -----------------------------------------------------------------------------------------------
     async def send(self, user_id: int, chat_id: int | None = None, token: str | None = None,
                    **content: Any) -> list[JSON]:

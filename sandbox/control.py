@@ -40,7 +40,8 @@ class ControlApi:
     def add_routes(self, app: web.Application) -> None:
         routes = [
             ("POST", "bots", self.create_bot), ("POST", "users", self.create_user),
-            ("POST", "groups", self.create_group), ("POST", "send", self.send), ("POST", "press", self.press),
+            ("POST", "groups", self.create_group), ("POST", "members", self.set_member),
+            ("POST", "send", self.send), ("POST", "press", self.press),
             ("GET", "callback_answer", self.callback_answer), ("GET", "messages", self.messages),
             ("GET", "events", self.events), ("GET", "seq", self.seq), ("POST", "block", self.block),
             ("POST", "migrate", self.migrate), ("POST", "flood", self.set_flood), ("POST", "faults", self.add_fault),
@@ -72,6 +73,18 @@ class ControlApi:
         chat = self.state.add_group(body["title"], [int(u) for u in body.get("member_ids", [])],
                                     [int(u) for u in body.get("admin_ids") or []], bool(body.get("supergroup")),
                                     body.get("bot_tokens"))
+        return self._chat_info(chat)
+
+    async def set_member(self, body: JSON) -> JSON:
+        """A user joins, becomes admin of, or leaves a group: {chat_id, user_id, status}."""
+        chat = self.state.chats.get(int(body.get("chat_id", 0)))
+        if chat is None or chat.type == "private":
+            raise bad_request("chat not found")
+        status = str(body.get("status", "member"))
+        if status not in ("member", "administrator", "left"):
+            raise bad_request("status must be member, administrator or left")
+        self.state.user(int(body.get("user_id", 0)))
+        chat.members[int(body["user_id"])] = status
         return self._chat_info(chat)
 
     def _chat_info(self, chat: Chat) -> JSON:

@@ -154,8 +154,10 @@ class OutboxSender:
     async def _deliver(self, row: OutboxMessage) -> tuple[Any, Callable[[sqlite3.Connection], None] | None]:
         """Send one row; returns what Telegram answered and what to record with it (in the same transaction)."""
         chat_id, kind, params = row.chat_id, row.kind, dict(row.payload)
-        if params.get("reply_markup") is not None:
-            params["reply_markup"] = InlineKeyboardMarkup.de_json(params["reply_markup"], self.bot)
+        markup = params.pop("reply_markup", None)
+        if markup and markup.get("inline_keyboard"):
+            params["reply_markup"] = InlineKeyboardMarkup.de_json(markup, self.bot)
+        # No buttons: leave reply_markup out (an edit without one drops the card's old buttons).
         if kind == "message":
             return await self.bot.send_message(chat_id, **params), None
         if kind == "card":

@@ -149,11 +149,12 @@ def answered(conn: sqlite3.Connection, chat_id: int, user_id: int) -> None:
 
 # -- cards -------------------------------------------------------------------------------------------------------
 
-def card_message(conn: sqlite3.Connection, ticket_id: int, kind: str, chat_id: int) -> tuple[int | None, bool]:
-    """(message id, known): known is False when no such card was ever queued."""
-    row = conn.execute("SELECT message_id FROM cards WHERE ticket_id = ? AND kind = ? AND chat_id = ?",
+def card_message(conn: sqlite3.Connection, ticket_id: int, kind: str, chat_id: int
+                 ) -> tuple[int | None, int | None]:
+    """(message id once sent, outbox row that sends it) of a ticket's card in a chat; (None, None) if none."""
+    row = conn.execute("SELECT message_id, outbox_id FROM cards WHERE ticket_id = ? AND kind = ? AND chat_id = ?",
                        (ticket_id, kind, chat_id)).fetchone()
-    return (row[0], True) if row else (None, False)
+    return (row[0], row[1]) if row else (None, None)
 
 
 def card_queued(conn: sqlite3.Connection, ticket_id: int, kind: str, chat_id: int, outbox_id: int) -> None:

@@ -100,3 +100,9 @@ def counts(conn: sqlite3.Connection) -> dict[str, int]:
 
 def rows_for_chat(conn: sqlite3.Connection, chat_id: int) -> list[dict[str, Any]]:
     return [dict(r) for r in conn.execute("SELECT * FROM outbox WHERE chat_id = ? ORDER BY id", (chat_id,))]
+
+
+def sent_message_id(conn: sqlite3.Connection, row_id: int) -> tuple[str | None, int | None]:
+    """(status, Telegram message id) of an outbox row, for edits of a card that may still be on its way."""
+    row = conn.execute("SELECT status, sent_message_id FROM outbox WHERE id = ?", (row_id,)).fetchone()
+    return (row[0], row[1]) if row else (None, None)

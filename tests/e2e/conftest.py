@@ -17,12 +17,14 @@ from bot.config import Config, load_config
 from sandbox.local import LocalSandbox
 
 ROOT = Path(__file__).resolve().parents[2]
+ADMIN_ID = 999  # the tests' administrator (config `admins`)
 
 
 def e2e_config(tmp_path: Path, **limits: int) -> Config:
     cfg = load_config(ROOT / "config.example.toml")
     return dataclasses.replace(
         cfg,
+        admins=(ADMIN_ID,),
         storage=dataclasses.replace(cfg.storage, database=tmp_path / "bot.sqlite3"),
         outbox=dataclasses.replace(cfg.outbox, poll_interval_s=0.05, backoff_base_s=1.0),
         intake=dataclasses.replace(cfg.intake, album_settle_s=0.3),
