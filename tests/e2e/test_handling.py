@@ -287,3 +287,75 @@ async def test_a_card_for_a_migrated_group_reaches_the_supergroup_and_the_bindin
     assert await local.db.read(lambda c: chats.chat_for(c, "unit", "yingzhou")) == new_id
     answer = await sb.callback_answer(await sb.press(a.id, new_id, card["message_id"], button_text="签收"))
     assert answer["text"] == zh("done.accepted")
+
+
+async def test_more_time_is_asked_for_and_approved_and_the_deadline_moves(local: LocalSandbox, sb) -> None:
+    resident = await sb.person("李雷")
+    a, coordinator = await liaison(local, "yingzhou_liaison"), await liaison(local, "coordination")
+    a_chat, co_chat = chat(local, "yingzhou_liaison"), chat(local, "coordination")
+    number = await file(resident, "房产物业", YINGZHOU, "小区外墙瓷砖脱落，砸坏了停在下面的车。")
+    await a.expect(f"工单 {format_number(number)}", chat=a_chat)
+    await a.tap("签收", chat=a_chat)
+    accepted = await a.expect(zh("card.due", due=""), chat=a_chat)  # the card now shows the handling deadline
+    assert [x["text"] for row in accepted["reply_markup"]["inline_keyboard"] for x in row] == [
+        "办结", "申请延期", "退回"]
+    due_before = (await ticket_of(local, number)).due_at
+    await a.tap("申请延期", chat=a_chat)
+    await a.tap("5", chat=a_chat)
+    await a.expect(zh("ask.ext_reason", days=5), chat=a_chat)
+    await a.say("需要联系产权单位和保险公司现场勘查。", chat=a_chat)
+    await a.expect(zh("done.extension_requested"), chat=a_chat)
+    card = await coordinator.expect("延期申请", chat=co_chat)
+    assert "5 个工作日" in card["text"] and "产权单位" in card["text"]
+    answer = await coordinator.tap("批准延期", chat=co_chat)
+    assert answer["text"] == zh("done.extension_approved")
+    t = await ticket_of(local, number)
+    assert t.due_at > due_before
+    await resident.expect(zh("notify.extended", number=format_number(number), due="").rstrip("。"))
+    events = await local.db.read(lambda c: tickets.events(c, t.id))
+    assert [e.action for e in events][-2:] == ["extension_requested", "extension_approved"]
+    # the approved card cannot be pressed again
+    old = card["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    again = await sb.callback_answer(await sb.press(coordinator.id, co_chat, card["message_id"], data=old,
+                                                    forge=True))
+    assert again["text"] == zh("deny.stale")
+
+
+async def test_a_coordinator_rejects_with_a_reason_the_resident_sees(local: LocalSandbox, sb) -> None:
+    resident = await sb.person("李雷")
+    coordinator = await liaison(local, "coordination")
+    co_chat = chat(local, "coordination")
+    await resident.say("/new")
+    await resident.tap("城市管理")
+    await resident.expect(first_line("zh", "intake.ask_location"))
+    await resident.say(zh("intake.btn_skip"))  # no place: a local category cannot be routed
+    await resident.say(zh("intake.btn_no_photos"))
+    await resident.say("隔壁邻居家的狗每天晚上叫个不停。")
+    await resident.tap(zh("intake.btn_confirm"))
+    number = number_in((await resident.expect("工单编号"))["text"])
+    card = await coordinator.expect(f"待协调：工单 {format_number(number)}", chat=co_chat)
+    assert "未提供位置" in card["text"]
+    await coordinator.tap("调整期限类别", chat=co_chat)
+    await coordinator.tap(zh("cls.complex"), chat=co_chat)
+    assert (await ticket_of(local, number)).deadline_class == "complex"
+    await coordinator.tap("不予受理", chat=co_chat)
+    await coordinator.expect(zh("ask.reject_reason"), chat=co_chat)
+    await coordinator.say("属于邻里纠纷，请联系社区调解委员会。", chat=co_chat)
+    await coordinator.expect(zh("done.rejected"), chat=co_chat)
+    await resident.expect(zh("notify.rejected", number=format_number(number), reason="属于邻里纠纷，请联系社区调解委员会。"))
+    assert (await ticket_of(local, number)).state == "rejected"
+
+
+async def test_open_cases_of_a_unit_for_the_operators(local: LocalSandbox, sb) -> None:
+    resident = await sb.person("李雷")
+    number = await file(resident, "房产物业", YINGZHOU, "小区电梯坏了一个星期，物业一直不修。")
+    coordinator = await liaison(local, "coordination")
+    co_chat = chat(local, "coordination")
+    await coordinator.say("/open yingzhou", chat=co_chat)
+    listing = await coordinator.expect("颍州区 的在办工单", chat=co_chat)
+    assert format_number(number) in listing["text"]
+    await coordinator.say("/open nowhere", chat=co_chat)
+    await coordinator.expect("用法：/open", chat=co_chat)
+    a = await liaison(local, "yingzhou_liaison")
+    await a.say("/open yingzhou", chat=chat(local, "yingzhou_liaison"))
+    await a.expect(zh("ops.only_here"), chat=chat(local, "yingzhou_liaison"))
