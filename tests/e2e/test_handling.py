@@ -340,9 +340,10 @@ async def test_a_coordinator_rejects_with_a_reason_the_resident_sees(local: Loca
     assert (await ticket_of(local, number)).deadline_class == "complex"
     await coordinator.tap("不予受理", chat=co_chat)
     await coordinator.expect(zh("ask.reject_reason"), chat=co_chat)
-    await coordinator.say("属于邻里纠纷，请联系社区调解委员会。", chat=co_chat)
+    reason = "属于邻里纠纷，请联系社区调解委员会。"
+    await coordinator.say(reason, chat=co_chat)
     await coordinator.expect(zh("done.rejected"), chat=co_chat)
-    await resident.expect(zh("notify.rejected", number=format_number(number), reason="属于邻里纠纷，请联系社区调解委员会。"))
+    await resident.expect(zh("notify.rejected", number=format_number(number), reason=reason))
     assert (await ticket_of(local, number)).state == "rejected"
 
 
