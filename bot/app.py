@@ -32,6 +32,7 @@ from bot.updates import PerChatUpdateProcessor
 from handlers import admin, common, intake, ops, status, tickets
 from handlers.callbacks import IntakeButton
 from handlers.context import BotApp, BotContext
+from scheduler import schedule
 from scheduler.outbox import OutboxSender
 from storage.db import Database
 
@@ -133,6 +134,13 @@ class BotRunner:
         await set_command_menu(self.app)
         await self.app.start()
         self.outbox.start()
+        # After downtime: recompute provisional deadlines, warn of the calendar's horizon, catch up the sweep.
+        checks = await self.services.sweeper.startup()
+        if checks["warn"]:
+            log.warning("the working-day calendar ends on %s (%s days left): declare the next year",
+                        checks["horizon"], checks["days_left"])
+        await self.services.sweeper.sweep()
+        schedule.install(self.app)
         await self.app.updater.start_polling(  # type: ignore[union-attr]
             poll_interval=0, timeout=int(self.poll_timeout_s), allowed_updates=Update.ALL_TYPES,
             drop_pending_updates=False)

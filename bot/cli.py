@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot import cli_calendar, cli_zones
+from bot import cli_calendar, cli_report, cli_seed, cli_zones
 from bot.clock import SystemClock
 from bot.config import Config, ConfigError, load_config
 
@@ -52,8 +52,15 @@ def _parser() -> argparse.ArgumentParser:
     mig = sub.add_parser("migrate", help="create or upgrade the database, then exit")
     mig.add_argument("--config", required=True, type=Path)
 
+    sweep = sub.add_parser("sweep", help="run the deadline sweep (and optionally the morning digest) once")
+    sweep.add_argument("--config", required=True, type=Path)
+    sweep.add_argument("--once", action="store_true", required=True)
+    sweep.add_argument("--morning", action="store_true", help="also queue the morning digest")
+
     cli_zones.register(sub)
     cli_calendar.register(sub)
+    cli_report.register(sub)
+    cli_seed.register(sub)
     return p
 
 
@@ -65,6 +72,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "calendar":
             return cli_calendar.run(args)
+        if args.command == "report":
+            return cli_report.run(args)
+        if args.command == "seed-demo":
+            return cli_seed.run(args)
         config = load_config(args.config)
         if args.command == "run":
             token = config.token()
@@ -73,6 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_migrate(config))
         if args.command == "sandbox":
             return asyncio.run(_sandbox(config, args))
+        if args.command == "sweep":
+            return asyncio.run(_sweep(config, args.morning))
     except ConfigError as error:
         print(f"complaint-bot: {error}", file=sys.stderr)
         return EXIT_CONFIG
@@ -87,6 +100,25 @@ async def _migrate(config: Config) -> int:
     db = await Database.open(config.storage.database)
     await db.close()
     print(f"database ready: {config.storage.database}")
+    return 0
+
+
+async def _sweep(config: Config, morning: bool) -> int:
+    """Queue what the scheduler would: the running bot's outbox sender delivers it."""
+    from bot.services import Services
+    from storage.db import Database
+
+    db = await Database.open(config.storage.database)
+    try:
+        services = Services.build(config, db, SystemClock())
+        checks = await services.sweeper.startup()
+        result = await services.sweeper.sweep()
+        queued = await services.sweeper.morning_digest() if morning else 0
+    finally:
+        await db.close()
+    print(f"sweep: {result.reminders} reminders, {result.overdue} overdue, {result.escalated} escalated, "
+          f"{result.auto_closed} auto-closed; {result.messages + queued} messages queued; "
+          f"{checks['recomputed']} provisional deadlines recomputed; calendar horizon {checks['horizon']}")
     return 0
 
 

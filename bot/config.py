@@ -189,6 +189,18 @@ class HandlingConfig:
     sensitive_keywords: tuple[str, ...] = DEFAULT_SENSITIVE_KEYWORDS
 
 
+@dataclass(frozen=True)
+class RemindersConfig:
+    """``[reminders]``: what the scheduler sends about deadlines, and when it keeps quiet."""
+
+    before_working_hours: tuple[float, ...] = (7.0, 2.0)  # reminders this much working time before a deadline
+    sweep_interval_s: int = 60
+    quiet_from: str = "21:00"  # local time: nothing is sent from here ...
+    quiet_until: str = "08:00"  # ... until here; what falls due meanwhile waits for the morning
+    morning_digest_at: str = "08:30"  # each unit chat's open cases, on working days
+    escalate_overdue: bool = True  # overdue cases are also reported to the supervision group
+
+
 # --------------------------------------------------------------------------------------------------------------
 # The city
 
@@ -366,6 +378,7 @@ class Config:
     city: City
     deadlines: DeadlinesConfig = field(default_factory=DeadlinesConfig)
     handling: HandlingConfig = field(default_factory=HandlingConfig)
+    reminders: RemindersConfig = field(default_factory=RemindersConfig)
 
     def token(self) -> str:
         """The bot token from the environment variable named by ``telegram.token_env``."""
@@ -555,7 +568,8 @@ def _section(table: _Table, cls: type[_T]) -> _T:
 # --------------------------------------------------------------------------------------------------------------
 # Loading the deployment config
 
-_CONFIG_KEYS = ("city", "admins", "telegram", "storage", "intake", "limits", "outbox", "deadlines", "handling")
+_CONFIG_KEYS = ("city", "admins", "telegram", "storage", "intake", "limits", "outbox", "deadlines", "handling",
+                "reminders")
 
 
 def load_config(path: str | Path) -> Config:
@@ -604,6 +618,7 @@ def load_config(path: str | Path) -> Config:
     admins = _admins(top)
     deadlines = _section(top.table("deadlines"), DeadlinesConfig)
     handling = _handling(top.table("handling"))
+    reminders = _reminders(top.table("reminders"))
 
     city_ref = Path(top.string("city"))
     city_path = city_ref if city_ref.is_absolute() else config_path.parent / city_ref
@@ -623,6 +638,7 @@ def load_config(path: str | Path) -> Config:
         city=city,
         deadlines=deadlines,
         handling=handling,
+        reminders=reminders,
     )
 
 
@@ -641,6 +657,32 @@ def _handling(table: _Table) -> HandlingConfig:
         answer_max_chars=table.integer("answer_max_chars", defaults.answer_max_chars),
         auto_close_days=table.integer("auto_close_days", defaults.auto_close_days),
         sensitive_keywords=tuple(k.strip() for k in keywords),
+    )
+
+
+def _clock_time(table: _Table, key: str, default: str) -> str:
+    value = table.string(key, default)
+    try:
+        time.fromisoformat(value)
+    except ValueError:
+        table.fail(key, f"must be a local time like \"08:30\", got {_show(value)}")
+    return value
+
+
+def _reminders(table: _Table) -> RemindersConfig:
+    defaults = RemindersConfig()
+    table.check_keys(f.name for f in fields(RemindersConfig))
+    raw = table._get("before_working_hours", list(defaults.before_working_hours))
+    if not isinstance(raw, list) or not all(isinstance(x, int | float) and not isinstance(x, bool) and x > 0
+                                            for x in raw):
+        table.fail("before_working_hours", f"must be a list of positive numbers of working hours, got {_show(raw)}")
+    return RemindersConfig(
+        before_working_hours=tuple(sorted((float(x) for x in raw), reverse=True)),
+        sweep_interval_s=table.integer("sweep_interval_s", defaults.sweep_interval_s),
+        quiet_from=_clock_time(table, "quiet_from", defaults.quiet_from),
+        quiet_until=_clock_time(table, "quiet_until", defaults.quiet_until),
+        morning_digest_at=_clock_time(table, "morning_digest_at", defaults.morning_digest_at),
+        escalate_overdue=table.boolean("escalate_overdue", defaults.escalate_overdue),
     )
 
 

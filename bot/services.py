@@ -11,6 +11,7 @@ from bot.config import Config
 from bot.domain.ratelimit import SlidingWindow
 from bot.texts import Texts
 from bot.workflow import Handling, Intake, Lookup, WorkflowDeps
+from bot.workflow.sweep import Sweeper
 from storage.db import Database
 
 
@@ -23,6 +24,7 @@ class Services:
     intake: Intake
     lookup: Lookup
     handling: Handling
+    sweeper: Sweeper
     message_limit: SlidingWindow
     #: Users already recorded in this process, with their language: the gatekeeper writes only what changed.
     seen_users: dict[int, str] = field(default_factory=dict)
@@ -35,12 +37,12 @@ class Services:
         deps.route_new = handling.route_new
         return cls(
             config=config, db=db, clock=clock, texts=texts, intake=Intake(deps), lookup=Lookup(deps),
-            handling=handling,
+            handling=handling, sweeper=Sweeper(deps, handling),
             message_limit=SlidingWindow(config.limits.messages_per_minute, timedelta(minutes=1)),
         )
 
     def set_outbox_kick(self, kick: Callable[[], None]) -> None:
-        self.intake.d.outbox_kick = kick
+        self.intake.d.outbox_kick = kick  # one WorkflowDeps is shared by every use-case
 
     def forget_user(self, user_id: int) -> None:
         """Telegram said the user is unreachable: record them again when they next write."""

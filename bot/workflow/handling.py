@@ -112,8 +112,9 @@ class Handling:
             if t.signed_on_time is None:
                 fields["signed_on_time"] = t.sign_due_at is None or now <= t.sign_due_at
             if t.state == TicketState.DISPATCHED:  # a re-opened case keeps the fresh deadline it got
-                fields.update(self._handling_due(now, t.deadline_class))
+                fields.update(self._handling_due(c, t, now, t.deadline_class))
             t = tickets.update(c, t.id, t.version, now, **fields)
+            self._skip_reminders_already_inside(c, t, "due_at", now)
             tickets.add_event(c, t.id, now, actor_kind="unit", actor_id=actor.user_id, action="accepted",
                               from_state=TicketState.DISPATCHED, to_state=state, unit=t.unit)
             self._tell_people(c, t, now, "notify.accepted", extra_key="notify.due_line" if t.due_at else None)
@@ -240,8 +241,9 @@ class Handling:
                 return t
             state = self._next(t, Action.RATE_DISSATISFIED)
             fields: dict[str, Any] = {"state": state, "rating": "dissatisfied", "reopen_count": t.reopen_count + 1}
-            fields.update(self._handling_due(now, t.deadline_class))  # a re-opened case gets a fresh deadline
+            fields.update(self._handling_due(c, t, now, t.deadline_class))  # a re-opened case: a fresh deadline
             t = tickets.update(c, t.id, t.version, now, **fields)
+            self._skip_reminders_already_inside(c, t, "due_at", now)
             tickets.add_event(c, t.id, now, actor_kind="resident", actor_id=user_id, action="reopened",
                               from_state=TicketState.RESOLVED, to_state=state, unit=t.unit)
             self._refresh_cards(c, t, now)
@@ -345,7 +347,7 @@ class Handling:
                 raise Refused("deny.stale")
             fields: dict[str, Any] = {"deadline_class": deadline_class}
             if t.state == TicketState.ACCEPTED and t.accepted_at:
-                fields.update(self._handling_due(t.accepted_at, deadline_class))
+                fields.update(self._handling_due(c, t, t.accepted_at, deadline_class))
             t = tickets.update(c, t.id, t.version, now, **fields)
             tickets.add_event(c, t.id, now, actor_kind="coordinator", actor_id=actor.user_id, action="class_changed",
                               reason=deadline_class, public=False)
@@ -391,7 +393,7 @@ class Handling:
             self._next(t, action)
             fields: dict[str, Any] = {}
             if approve and t.due_at:
-                deadline = self._extended(t.due_at, row["days"])
+                deadline = self._extended(c, t, t.due_at, row["days"])
                 fields = {"due_at": deadline.at, "deadline_provisional": deadline.provisional}
             t = tickets.update(c, t.id, t.version, now, **fields)
             c.execute("UPDATE extensions SET state = ?, decided_by = ?, decided_at = ?, new_due_at = ? WHERE id = ?",
@@ -537,27 +539,100 @@ class Handling:
 
     # -- deadlines -----------------------------------------------------------------------------------------------
 
-    def _deadline(self, compute) -> Deadline | None:  # type: ignore[no-untyped-def]
+    def _deadline(self, c: sqlite3.Connection, t: Ticket, compute) -> Deadline | None:  # type: ignore[no-untyped-def]
+        """A deadline from the city's calendar. A year nobody declared is no silent guess: without the
+        weekends-only fallback there is no deadline and the supervision group is told which year is missing;
+        with it the deadline is provisional and the supervision group is told too."""
+        now = self.d.clock.now()
         try:
-            return compute(self.d.config.city.calendar(), self.d.config.deadlines.policy())
-        except UnknownYear:
-            return None  # the calendar does not know the year: no silent guess (the sweep warns)
+            deadline = compute(self.d.config.city.calendar(), self.d.config.deadlines.policy())
+        except UnknownYear as unknown:
+            self._calendar_alert(c, t, "calendar.unknown_year", unknown.year, now)
+            return None
+        if deadline.provisional:
+            self._calendar_alert(c, t, "calendar.provisional", deadline.at.astimezone(
+                self.d.config.city.timezone).year, now)
+        return deadline
 
-    def _sign_due(self, dispatched_at: datetime) -> dict[str, Any]:
-        deadline = self._deadline(lambda cal, policy: policy.sign_due(cal, dispatched_at))
+    def _calendar_alert(self, c: sqlite3.Connection, t: Ticket, key: str, year: int, now: datetime) -> None:
+        supervision = chats.chat_for(c, "supervision")
+        if supervision is None:
+            return
+        text = self.d.texts.get(GROUP_LANG, key, year=year, number=format_number(t.number))
+        outbox.add(c, supervision, "message", {"text": text}, now, ticket_id=t.id,
+                   dedupe_key=f"calendar:{key}:{year}:{t.id}")
+
+    def _sign_due(self, c: sqlite3.Connection, t: Ticket, dispatched_at: datetime) -> dict[str, Any]:
+        deadline = self._deadline(c, t, lambda cal, policy: policy.sign_due(cal, dispatched_at))
         if deadline is None:
             return {"sign_due_at": None}
         return {"sign_due_at": deadline.at, "deadline_provisional": deadline.provisional}
 
-    def _handling_due(self, start: datetime, deadline_class: str) -> dict[str, Any]:
-        deadline = self._deadline(lambda cal, policy: policy.handling_due(cal, start, deadline_class))
+    def _handling_due(self, c: sqlite3.Connection, t: Ticket, start: datetime, deadline_class: str
+                      ) -> dict[str, Any]:
+        deadline = self._deadline(c, t, lambda cal, policy: policy.handling_due(cal, start, deadline_class))
         if deadline is None:
             return {"due_at": None}
         return {"due_at": deadline.at, "deadline_provisional": deadline.provisional}
 
-    def _extended(self, due_at: datetime, days: int) -> Deadline:
-        deadline = self._deadline(lambda cal, policy: policy.extended(cal, due_at, days))
+    def _extended(self, c: sqlite3.Connection, t: Ticket, due_at: datetime, days: int) -> Deadline:
+        deadline = self._deadline(c, t, lambda cal, policy: policy.extended(cal, due_at, days))
         return deadline or Deadline(due_at + timedelta(days=days), True)
+
+    def _skip_reminders_already_inside(self, c: sqlite3.Connection, t: Ticket, column: str, now: datetime) -> None:
+        """A deadline set closer than a reminder's offset gets no such reminder: the card itself is the news."""
+        due = getattr(t, column)
+        if due is None:
+            return
+        try:
+            left = self.d.config.city.calendar().working_seconds_between(now, due)
+        except UnknownYear:
+            return
+        for hours in self.d.config.reminders.before_working_hours:
+            if left <= hours * 3600:
+                c.execute("INSERT OR IGNORE INTO reminders(ticket_id, kind, due_at, queued_at) VALUES (?, ?, ?, ?)",
+                          (t.id, f"{column}:before:{hours:g}h", to_db(due), to_db(now)))
+
+    def recompute_provisional(self, c: sqlite3.Connection, now: datetime) -> int:
+        """Provisional deadlines whose year is now declared get their real value (extensions are re-applied)."""
+        rows = c.execute("SELECT id FROM tickets WHERE deadline_provisional = 1 AND state IN "
+                         "('dispatched', 'accepted', 'reopened')").fetchall()
+        count = 0
+        for (ticket_id,) in rows:
+            t = tickets.get(c, ticket_id)
+            assert t is not None
+            fields: dict[str, Any] = {}
+            try:
+                cal, policy = self.d.config.city.calendar(), self.d.config.deadlines.policy()
+                if t.state == TicketState.DISPATCHED and t.dispatched_at:
+                    d = policy.sign_due(cal, t.dispatched_at)
+                    fields = {"sign_due_at": d.at, "deadline_provisional": d.provisional}
+                elif t.accepted_at:
+                    d = policy.handling_due(cal, t.accepted_at, t.deadline_class)
+                    extra = c.execute("SELECT coalesce(sum(days), 0) FROM extensions WHERE ticket_id = ? AND "
+                                      "state = 'approved'", (t.id,)).fetchone()[0]
+                    if extra:
+                        d = policy.extended(cal, d.at, int(extra))
+                    fields = {"due_at": d.at, "deadline_provisional": d.provisional}
+            except UnknownYear:
+                continue
+            if not fields or fields["deadline_provisional"]:
+                continue
+            t = tickets.update(c, t.id, t.version, now, **fields)
+            tickets.add_event(c, t.id, now, actor_kind="system", action="deadline_recomputed", public=False)
+            self._refresh_cards(c, t, now)
+            count += 1
+        return count
+
+    def auto_close(self, c: sqlite3.Connection, t: Ticket, now: datetime) -> Ticket:
+        """A resolved case the resident did not rate in time is closed (for the scheduler's sweep)."""
+        state = self._next(t, Action.AUTO_CLOSE)
+        t = tickets.update(c, t.id, t.version, now, state=state, closed_at=now)
+        tickets.add_event(c, t.id, now, actor_kind="system", action="auto_closed", from_state=TicketState.RESOLVED,
+                          to_state=state, unit=t.unit)
+        self._tell_people(c, t, now, "notify.closed")
+        self._refresh_cards(c, t, now)
+        return t
 
     # -- dispatch and cards --------------------------------------------------------------------------------------
 
@@ -566,10 +641,11 @@ class Handling:
         before = t.state
         state = self._next(t, action)
         fields: dict[str, Any] = {"state": state, "unit": unit, "lead": lead, "dispatched_at": now,
-                                  "accepted_at": None, "due_at": None, **self._sign_due(now)}
+                                  "accepted_at": None, "due_at": None, **self._sign_due(c, t, now)}
         if t.first_dispatched_at is None:
             fields["first_dispatched_at"] = now
         t = tickets.update(c, t.id, t.version, now, **fields)
+        self._skip_reminders_already_inside(c, t, "sign_due_at", now)
         tickets.add_event(c, t.id, now, actor_kind="coordinator" if actor else "system",
                           actor_id=actor.user_id if actor else None, action=event, from_state=before, to_state=state,
                           unit=unit, data=data)

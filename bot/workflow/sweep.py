@@ -1,0 +1,287 @@
+"""The deadline sweep: reminders before a deadline, notices when it passes, escalation of overdue cases, closing
+of unrated answers, and the morning digest. Derived from the stored due times, recorded in `reminders` in the same
+transaction as the messages, so a restart neither loses nor repeats one.
+
+A reminder is due when a deadline lies within `k` working hours of now. Computing, once per sweep, the instant
+`now + k working hours` turns that into a range query on the indexed due time; no per-ticket calendar arithmetic
+is needed to find them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from bot.cards import GROUP_LANG, unit_name, when
+from bot.domain.calendar import UnknownYear
+from bot.domain.numbers import format_number
+from bot.workflow.common import WorkflowDeps
+from bot.workflow.handling import Handling
+from storage import chats, outbox, tickets
+from storage.records import Ticket, to_db
+
+MAX_MESSAGE = 4000  # under Telegram's 4096, with room for the "(part n)" mark
+BATCH = 20_000  # tickets per kind per sweep; the rest come next sweep
+
+_HANDLING_STATES = "('accepted', 'reopened')"
+_OPEN_STATES = "('registered', 'dispatched', 'accepted', 'returned', 'reopened')"
+
+
+@dataclass
+class SweepResult:
+    reminders: int = 0
+    overdue: int = 0
+    escalated: int = 0
+    auto_closed: int = 0
+    messages: int = 0
+    chats: int = 0
+
+
+@dataclass
+class _Digest:
+    soon: list[str] = field(default_factory=list)
+    overdue: list[str] = field(default_factory=list)
+    escalated: list[str] = field(default_factory=list)
+
+
+class Sweeper:
+    def __init__(self, deps: WorkflowDeps, handling: Handling) -> None:
+        self.d = deps
+        self.handling = handling
+
+    # -- the minute sweep ------------------------------------------------------------------------------------------
+
+    async def sweep(self) -> SweepResult:
+        now = self.d.clock.now()
+        result = await self.d.db.write(lambda c: self._sweep(c, now))
+        if result.messages or result.auto_closed:
+            self.d.outbox_kick()
+        return result
+
+    def _sweep(self, c: sqlite3.Connection, now: datetime) -> SweepResult:
+        result = SweepResult()
+        digests: dict[int, _Digest] = defaultdict(_Digest)
+        unit_chats = {b.unit: b.chat_id for b in chats.all_bindings(c) if b.role == "unit"}
+        supervision = chats.chat_for(c, "supervision")
+        calendar = self.d.config.city.calendar()
+        for hours in self.d.config.reminders.before_working_hours:
+            try:
+                horizon = calendar.add_working_hours(now, hours).at
+            except UnknownYear:
+                horizon = now + timedelta(hours=hours)  # the calendar warning is sent elsewhere; remind anyway
+            kind = f"before:{hours:g}h"
+            for t, column in self._due_within(c, now, horizon, kind):
+                chat = unit_chats.get(t.unit)
+                if chat is not None:
+                    digests[chat].soon.append(self._soon_line(t, column, now))
+                self._record(c, t, column, kind, now)
+                result.reminders += 1
+        for t, column in self._passed(c, now, "overdue"):
+            chat = unit_chats.get(t.unit)
+            if chat is not None:
+                digests[chat].overdue.append(self._late_line("remind.overdue_line", t, column, now))
+            self._record(c, t, column, "overdue", now)
+            result.overdue += 1
+            if supervision is not None and self.d.config.reminders.escalate_overdue:
+                digests[supervision].escalated.append(self._late_line("remind.escalation_line", t, column, now))
+                result.escalated += 1
+        result.auto_closed = self._auto_close(c, now)
+        send_at = self._send_at(now)
+        for chat_id, digest in digests.items():
+            result.messages += self._queue_digest(c, chat_id, digest, now, send_at)
+        result.chats = len(digests)
+        return result
+
+    def _due_within(self, c: sqlite3.Connection, now: datetime, horizon: datetime, kind: str
+                    ) -> list[tuple[Ticket, str]]:
+        """Open deadlines in (now, horizon] that have not had this reminder (for this very due time)."""
+        found = []
+        for column, states in (("sign_due_at", "('dispatched')"), ("due_at", _HANDLING_STATES)):
+            rows = c.execute(
+                f"SELECT t.* FROM tickets t WHERE t.state IN {states} AND t.{column} > ? AND t.{column} <= ? "
+                f"AND NOT EXISTS (SELECT 1 FROM reminders r WHERE r.ticket_id = t.id AND r.kind = ? "
+                f"AND r.due_at = t.{column}) ORDER BY t.{column} LIMIT ?",
+                (to_db(now), to_db(horizon), f"{column}:{kind}", BATCH)).fetchall()
+            found += [(tickets._ticket(r), column) for r in rows]
+        return found
+
+    def _passed(self, c: sqlite3.Connection, now: datetime, kind: str) -> list[tuple[Ticket, str]]:
+        found = []
+        for column, states in (("sign_due_at", "('dispatched')"), ("due_at", _HANDLING_STATES)):
+            rows = c.execute(
+                f"SELECT t.* FROM tickets t WHERE t.state IN {states} AND t.{column} <= ? "
+                f"AND NOT EXISTS (SELECT 1 FROM reminders r WHERE r.ticket_id = t.id AND r.kind = ? "
+                f"AND r.due_at = t.{column}) ORDER BY t.{column} LIMIT ?",
+                (to_db(now), f"{column}:{kind}", BATCH)).fetchall()
+            found += [(tickets._ticket(r), column) for r in rows]
+        return found
+
+    @staticmethod
+    def _record(c: sqlite3.Connection, t: Ticket, column: str, kind: str, now: datetime) -> None:
+        due = getattr(t, column)
+        c.execute("INSERT OR IGNORE INTO reminders(ticket_id, kind, due_at, queued_at) VALUES (?, ?, ?, ?)",
+                  (t.id, f"{column}:{kind}", to_db(due), to_db(now)))
+
+    def _auto_close(self, c: sqlite3.Connection, now: datetime) -> int:
+        cutoff = now - timedelta(days=self.d.config.handling.auto_close_days)
+        rows = c.execute("SELECT * FROM tickets WHERE state = 'resolved' AND resolved_at <= ? LIMIT ?",
+                         (to_db(cutoff), BATCH)).fetchall()
+        for row in rows:
+            self.handling.auto_close(c, tickets._ticket(row), now)
+        return len(rows)
+
+    # -- rendering -------------------------------------------------------------------------------------------------
+
+    def _hours(self, seconds: float) -> str:
+        hours = max(0.0, seconds) / 3600
+        shown = f"{hours:.0f}" if hours >= 10 else f"{hours:.1f}"
+        return self.d.texts.get(GROUP_LANG, "remind.working_hours", hours=shown)
+
+    def _working_seconds(self, a: datetime, b: datetime) -> float:
+        try:
+            return self.d.config.city.calendar().working_seconds_between(a, b)
+        except UnknownYear:
+            return (b - a).total_seconds()
+
+    def _common(self, t: Ticket, column: str) -> dict[str, Any]:
+        city, g = self.d.config.city, self.d.texts.get
+        return {
+            "number": format_number(t.number), "category": city.category(t.category).name(GROUP_LANG),
+            "what": g(GROUP_LANG, "remind.what_sign" if column == "sign_due_at" else "remind.what_handle"),
+            "due": when(getattr(t, column), city), "unit": unit_name(city, t.unit, GROUP_LANG),
+            "provisional": g(GROUP_LANG, "remind.provisional") if t.deadline_provisional else "",
+        }
+
+    def _soon_line(self, t: Ticket, column: str, now: datetime) -> str:
+        left = self._hours(self._working_seconds(now, getattr(t, column)))
+        return self.d.texts.get(GROUP_LANG, "remind.soon_line", left=left, **self._common(t, column))
+
+    def _late_line(self, key: str, t: Ticket, column: str, now: datetime) -> str:
+        late = self._hours(self._working_seconds(getattr(t, column), now))
+        return self.d.texts.get(GROUP_LANG, key, late=late, **self._common(t, column))
+
+    def _queue_digest(self, c: sqlite3.Connection, chat_id: int, digest: _Digest, now: datetime,
+                      send_at: datetime) -> int:
+        g = self.d.texts.get
+        sections = [(g(GROUP_LANG, "remind.soon_header", count=len(digest.soon)), digest.soon),
+                    (g(GROUP_LANG, "remind.overdue_header", count=len(digest.overdue)), digest.overdue),
+                    (g(GROUP_LANG, "remind.escalation_header", count=len(digest.escalated)), digest.escalated)]
+        lines: list[str] = []
+        for header, items in sections:
+            if items:
+                lines += ([""] if lines else []) + [header, *items]
+        parts = split_message(lines, MAX_MESSAGE)
+        for i, part in enumerate(parts, start=1):
+            text = part if len(parts) == 1 else part + "\n" + g(GROUP_LANG, "remind.continued", part=i)
+            outbox.add(c, chat_id, "message", {"text": text, "parse_mode": "HTML"}, now, not_before=send_at)
+        return len(parts)
+
+    # -- quiet hours -----------------------------------------------------------------------------------------------
+
+    def _send_at(self, now: datetime) -> datetime:
+        """Now, or the end of the quiet hours when now falls inside them."""
+        cfg, tz = self.d.config.reminders, self.d.config.city.timezone
+        start, end = time.fromisoformat(cfg.quiet_from), time.fromisoformat(cfg.quiet_until)
+        local = now.astimezone(tz)
+        t = local.timetz().replace(tzinfo=None)
+        quiet = (start <= t or t < end) if start > end else (start <= t < end)
+        if not quiet:
+            return now
+        morning = datetime.combine(local.date(), end, tzinfo=tz)
+        if morning <= local:
+            morning += timedelta(days=1)
+        return morning
+
+    # -- the morning digest ----------------------------------------------------------------------------------------
+
+    async def morning_digest(self) -> int:
+        """Each unit chat's open cases by due time, once a working day (a restart the same morning repeats
+        nothing: the rows carry a per-day key)."""
+        now = self.d.clock.now()
+        local_day = now.astimezone(self.d.config.city.timezone).date()
+        try:
+            if not self.d.config.city.calendar().is_working_day(local_day):
+                return 0
+        except UnknownYear:
+            pass
+        sent = await self.d.db.write(lambda c: self._morning(c, now, local_day.isoformat()))
+        if sent:
+            self.d.outbox_kick()
+        return sent
+
+    def _morning(self, c: sqlite3.Connection, now: datetime, day: str) -> int:
+        city, g = self.d.config.city, self.d.texts.get
+        queued = 0
+        for binding in chats.all_bindings(c):
+            if binding.role != "unit" or binding.unit is None:
+                continue
+            open_cases = tickets.open_for_unit(c, binding.unit, limit=500)
+            if not open_cases:
+                continue
+            lines = [g(GROUP_LANG, "remind.morning_header", unit=unit_name(city, binding.unit, GROUP_LANG),
+                       count=len(open_cases))]
+            for t in open_cases:
+                due_at = t.due_at or t.sign_due_at
+                due = when(due_at, city) if due_at else g(GROUP_LANG, "remind.no_deadline")
+                if due_at and due_at < now:
+                    due += " " + g(GROUP_LANG, "remind.morning_overdue")
+                lines.append(g(GROUP_LANG, "remind.morning_line", number=format_number(t.number),
+                               state=g(GROUP_LANG, f"state.{t.state}"), due=due))
+            for i, part in enumerate(split_message(lines, MAX_MESSAGE), start=1):
+                if outbox.add(c, binding.chat_id, "message", {"text": part, "parse_mode": "HTML"}, now,
+                              dedupe_key=f"morning:{binding.unit}:{day}:{i}"):
+                    queued += 1
+        return queued
+
+    # -- start-up --------------------------------------------------------------------------------------------------
+
+    async def startup(self) -> dict[str, Any]:
+        """After downtime: recompute provisional deadlines a newly declared year makes exact, and warn when the
+        calendar's horizon is near. The catch-up of missed reminders is simply the first sweep."""
+        from bot.domain.calendar import coverage
+
+        now = self.d.clock.now()
+        city, cfg = self.d.config.city, self.d.config.deadlines
+        report = coverage(city.calendar(), now.astimezone(city.timezone).date(), cfg.warn_days_before_horizon)
+
+        def tx(c: sqlite3.Connection) -> int:
+            recomputed = self.handling.recompute_provisional(c, now)
+            supervision = chats.chat_for(c, "supervision")
+            if supervision is None:
+                return recomputed
+            if recomputed:
+                outbox.add(c, supervision, "message", {"text": self.d.texts.get(
+                    GROUP_LANG, "calendar.recomputed", count=recomputed)}, now)
+            if report.warn:
+                text = self.d.texts.get(GROUP_LANG, "calendar.horizon_warning", horizon=report.horizon.isoformat(),
+                                        days=report.days_left, year=report.next_year)
+                outbox.add(c, supervision, "message", {"text": text}, now,
+                           dedupe_key=f"calendar:horizon:{report.horizon.isoformat()}:{now.date().isoformat()}")
+            return recomputed
+
+        recomputed = await self.d.db.write(tx)
+        self.d.outbox_kick()
+        return {"recomputed": recomputed, "horizon": report.horizon, "warn": report.warn,
+                "days_left": report.days_left}
+
+
+def split_message(lines: list[str], limit: int) -> list[str]:
+    """Join lines into messages of at most `limit` characters, never splitting a line (a longer line is cut)."""
+    parts: list[str] = []
+    current: list[str] = []
+    size = 0
+    for line in lines:
+        line = line[:limit]
+        extra = len(line) + (1 if current else 0)
+        if current and size + extra > limit:
+            parts.append("\n".join(current))
+            current, size = [], 0
+            extra = len(line)
+        current.append(line)
+        size += extra
+    if current:
+        parts.append("\n".join(current))
+    return parts

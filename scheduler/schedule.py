@@ -1,0 +1,48 @@
+"""Our crontab: one table of scheduled jobs on PTB's JobQueue (APScheduler). Each job is a thin call into a
+use-case; what must outlive a restart (deadlines, reminders sent) is in the database, not in the scheduler.
+`complaint-bot sweep --once` runs the same calls by hand."""
+
+from __future__ import annotations
+
+import logging
+from datetime import time
+
+from bot.services import Services
+from handlers.context import BotApp, BotContext
+
+log = logging.getLogger(__name__)
+
+JOB_KWARGS = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 300}
+
+
+async def sweep_job(context: BotContext) -> None:
+    result = await context.services.sweeper.sweep()
+    if result.reminders or result.overdue or result.auto_closed:
+        log.info("sweep: %s reminders, %s overdue, %s escalated, %s auto-closed, %s messages to %s chats",
+                 result.reminders, result.overdue, result.escalated, result.auto_closed, result.messages,
+                 result.chats)
+
+
+async def morning_job(context: BotContext) -> None:
+    queued = await context.services.sweeper.morning_digest()
+    log.info("morning digest: %s messages", queued)
+
+
+def install(app: BotApp) -> None:
+    """Register the jobs (replacing earlier ones of the same name)."""
+    services: Services = app.bot_data["services"]
+    queue = app.job_queue
+    if queue is None:  # pragma: no cover - the job-queue extra is a dependency
+        raise RuntimeError("python-telegram-bot's JobQueue is not available")
+    cfg = services.config.reminders
+    jobs = (
+        ("sweep", lambda: queue.run_repeating(sweep_job, interval=cfg.sweep_interval_s, first=cfg.sweep_interval_s,
+                                              name="sweep", job_kwargs=JOB_KWARGS)),
+        ("morning-digest", lambda: queue.run_daily(
+            morning_job, time=time.fromisoformat(cfg.morning_digest_at).replace(tzinfo=services.config.city.timezone),
+            name="morning-digest", job_kwargs=JOB_KWARGS)),
+    )
+    for name, add in jobs:
+        for old in queue.get_jobs_by_name(name):
+            old.schedule_removal()
+        add()
