@@ -67,17 +67,23 @@ class Sweeper:
         unit_chats = {b.unit: b.chat_id for b in chats.all_bindings(c) if b.role == "unit"}
         supervision = chats.chat_for(c, "supervision")
         calendar = self.d.config.city.calendar()
-        for hours in self.d.config.reminders.before_working_hours:
+        listed: set[tuple[int, str]] = set()
+        # Nearest offset first: a deadline inside several offsets at once (after downtime, say) is listed once
+        # and every offset it passed is recorded.
+        for hours in sorted(self.d.config.reminders.before_working_hours):
             try:
                 horizon = calendar.add_working_hours(now, hours).at
             except UnknownYear:
                 horizon = now + timedelta(hours=hours)  # the calendar warning is sent elsewhere; remind anyway
             kind = f"before:{hours:g}h"
             for t, column in self._due_within(c, now, horizon, kind):
+                self._record(c, t, column, kind, now)
+                if (t.id, column) in listed:
+                    continue
+                listed.add((t.id, column))
                 chat = unit_chats.get(t.unit)
                 if chat is not None:
                     digests[chat].soon.append(self._soon_line(t, column, now))
-                self._record(c, t, column, kind, now)
                 result.reminders += 1
         for t, column in self._passed(c, now, "overdue"):
             chat = unit_chats.get(t.unit)
