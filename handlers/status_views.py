@@ -32,7 +32,8 @@ def status_text(texts: Texts, lang: str, city: City, view: StatusView) -> str:
         number=format_number(t.number), state=texts.get(lang, f"state.{t.state}"),
         category=escape(city.category(t.category).name(lang)), district=escape(district),
         created=_when(t.created_at, tz), updated=_when(t.updated_at, tz), unit=escape(unit),
-        due=_when(t.due_at, tz) if t.due_at else texts.get(lang, "status.not_yet"), photos=view.photo_count,
+        due=(_when(t.due_at, tz) + (texts.get(lang, "card.provisional") if t.deadline_provisional else "")
+             if t.due_at else texts.get(lang, "status.not_yet")), photos=view.photo_count,
         timeline="\n".join(_event_line(texts, lang, city, e) for e in view.timeline),
     )
 

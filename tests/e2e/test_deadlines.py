@@ -182,3 +182,58 @@ async def test_the_scheduler_jobs_are_installed(local: LocalSandbox) -> None:
     names = {job.name for job in local.runner.app.job_queue.jobs()}
     assert {"sweep", "morning-digest"} <= names
 
+
+
+def _with_calendar(local: LocalSandbox, fallback: str, declare_2027: bool):
+    """The sandbox's config with the city's calendar policy changed (what editing city.toml and restarting does)."""
+    city = local.base_config.city  # as loaded from the example, 2027 declared
+    years = tuple(y for y in city.calendar_config.years if declare_2027 or y.year != 2027)
+    calendar = dataclasses.replace(city.calendar_config, fallback=fallback, years=years)
+    return dataclasses.replace(local.config, city=dataclasses.replace(city, calendar_config=calendar))
+
+
+async def _accepted_on_december_30(local: LocalSandbox, sb, clock: FakeClock) -> str:
+    clock.set(datetime(2026, 12, 30, 2, 0, tzinfo=UTC))  # Wednesday 10:00 in Shanghai
+    resident = await sb.person("李雷")
+    number = await file(resident, "房产物业", YINGZHOU, "小区电梯坏了一个星期，物业一直不修。")
+    a = await liaison(local, "yingzhou_liaison")
+    unit_chat = chat(local, "yingzhou_liaison")
+    await a.expect(f"工单 {format_number(number)}", chat=unit_chat)
+    await a.tap("签收", chat=unit_chat)
+    await a.expect(zh("card.state", state=zh("state.accepted")), chat=unit_chat)
+    return number
+
+
+async def test_a_deadline_into_an_undeclared_2027_is_provisional_then_recomputed(local: LocalSandbox, sb,
+                                                                                  clock: FakeClock) -> None:
+    local.config = _with_calendar(local, "weekends-only", declare_2027=False)
+    await local.restart_bot()
+    supervisor = await liaison(local, "supervision")
+    number = await _accepted_on_december_30(local, sb, clock)
+    t = await local.db.read(lambda c: tickets.by_number(c, number))
+    assert t.deadline_provisional and t.due_at == datetime(2027, 1, 6, 9, 30, tzinfo=UTC)  # weekends only
+    warning = await supervisor.expect("2027", chat=chat(local, "supervision"))
+    assert format_number(number) in warning["text"]
+    someone = await sb.person("Tom", language_code="en")
+    await someone.say(f"/status {number}")
+    status = await someone.expect(f"Ticket {format_number(number)}")
+    assert "provisional" in status["text"]
+
+    local.config = _with_calendar(local, "weekends-only", declare_2027=True)  # the year is declared
+    await local.restart_bot()
+    t = await local.db.read(lambda c: tickets.by_number(c, number))
+    assert not t.deadline_provisional
+    assert t.due_at == datetime(2027, 1, 7, 9, 30, tzinfo=UTC)  # 1 January is a holiday after all
+    await supervisor.expect(zh("calendar.recomputed", count=1), chat=chat(local, "supervision"))
+
+
+async def test_without_the_fallback_an_undeclared_year_names_itself(local: LocalSandbox, sb,
+                                                                    clock: FakeClock) -> None:
+    local.config = _with_calendar(local, "error", declare_2027=False)
+    await local.restart_bot()
+    supervisor = await liaison(local, "supervision")
+    number = await _accepted_on_december_30(local, sb, clock)
+    t = await local.db.read(lambda c: tickets.by_number(c, number))
+    assert t.state == "accepted" and t.due_at is None  # no silent guess
+    warning = await supervisor.expect("不知道 2027 年", chat=chat(local, "supervision"))
+    assert format_number(number) in warning["text"]
