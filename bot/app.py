@@ -29,7 +29,7 @@ from bot.config import Config
 from bot.services import Services
 from bot.texts import LANGUAGES, Texts
 from bot.updates import PerChatUpdateProcessor
-from handlers import admin, common, intake, ops, status, tickets
+from handlers import admin, common, intake, ops, reports, status, tickets
 from handlers.callbacks import IntakeButton
 from handlers.context import BotApp, BotContext
 from scheduler import schedule
@@ -92,6 +92,7 @@ def _register(app: BotApp) -> None:
         CommandHandler("bind", admin.cmd_bind, groups),
         CommandHandler("ticket", ops.cmd_ticket, groups),
         CommandHandler("open", ops.cmd_open, groups),
+        CommandHandler("report", reports.cmd_report, groups),
         MessageHandler(filters.StatusUpdate.MIGRATE, admin.on_migrated),
         # buttons
         CallbackQueryHandler(intake.on_intake_button, pattern=IntakeButton.PATTERN),

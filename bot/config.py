@@ -201,6 +201,18 @@ class RemindersConfig:
     escalate_overdue: bool = True  # overdue cases are also reported to the supervision group
 
 
+@dataclass(frozen=True)
+class ReportsConfig:
+    """``[reports]``: what the supervision group receives on a schedule (local times)."""
+
+    daily_at: str = "08:00"  # yesterday's figures: text and chart
+    weekly_on: str = "monday"  # last week's figures: text, chart and the .xlsx ledger
+    weekly_at: str = "08:10"
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
 # --------------------------------------------------------------------------------------------------------------
 # The city
 
@@ -379,6 +391,7 @@ class Config:
     deadlines: DeadlinesConfig = field(default_factory=DeadlinesConfig)
     handling: HandlingConfig = field(default_factory=HandlingConfig)
     reminders: RemindersConfig = field(default_factory=RemindersConfig)
+    reports: ReportsConfig = field(default_factory=ReportsConfig)
 
     def token(self) -> str:
         """The bot token from the environment variable named by ``telegram.token_env``."""
@@ -569,7 +582,7 @@ def _section(table: _Table, cls: type[_T]) -> _T:
 # Loading the deployment config
 
 _CONFIG_KEYS = ("city", "admins", "telegram", "storage", "intake", "limits", "outbox", "deadlines", "handling",
-                "reminders")
+                "reminders", "reports")
 
 
 def load_config(path: str | Path) -> Config:
@@ -619,6 +632,13 @@ def load_config(path: str | Path) -> Config:
     deadlines = _section(top.table("deadlines"), DeadlinesConfig)
     handling = _handling(top.table("handling"))
     reminders = _reminders(top.table("reminders"))
+    reports_table = top.table("reports")
+    reports_table.check_keys(f.name for f in fields(ReportsConfig))
+    reports = ReportsConfig(
+        daily_at=_clock_time(reports_table, "daily_at", ReportsConfig.daily_at),
+        weekly_on=reports_table.choice("weekly_on", WEEKDAYS, ReportsConfig.weekly_on),
+        weekly_at=_clock_time(reports_table, "weekly_at", ReportsConfig.weekly_at),
+    )
 
     city_ref = Path(top.string("city"))
     city_path = city_ref if city_ref.is_absolute() else config_path.parent / city_ref
@@ -639,6 +659,7 @@ def load_config(path: str | Path) -> Config:
         deadlines=deadlines,
         handling=handling,
         reminders=reminders,
+        reports=reports,
     )
 
 

@@ -11,6 +11,7 @@ from bot.config import Config
 from bot.domain.ratelimit import SlidingWindow
 from bot.texts import Texts
 from bot.workflow import Handling, Intake, Lookup, WorkflowDeps
+from bot.workflow.reporting import Reporting
 from bot.workflow.sweep import Sweeper
 from storage.db import Database
 
@@ -25,6 +26,7 @@ class Services:
     lookup: Lookup
     handling: Handling
     sweeper: Sweeper
+    reporting: Reporting
     message_limit: SlidingWindow
     #: Users already recorded in this process, with their language: the gatekeeper writes only what changed.
     seen_users: dict[int, str] = field(default_factory=dict)
@@ -37,7 +39,7 @@ class Services:
         deps.route_new = handling.route_new
         return cls(
             config=config, db=db, clock=clock, texts=texts, intake=Intake(deps), lookup=Lookup(deps),
-            handling=handling, sweeper=Sweeper(deps, handling),
+            handling=handling, sweeper=Sweeper(deps, handling), reporting=Reporting(deps),
             message_limit=SlidingWindow(config.limits.messages_per_minute, timedelta(minutes=1)),
         )
 

@@ -16,6 +16,7 @@ import logging
 import sqlite3
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup, InputMediaPhoto, Message
@@ -175,6 +176,12 @@ class OutboxSender:
             return await self.bot.send_venue(chat_id, **params), None
         if kind == "photos":
             return await self._send_photos(chat_id, params["photo_rows"])
+        if kind == "photo_file":
+            return await self.bot.send_photo(chat_id, Path(params["path"]).read_bytes(),
+                                             caption=params.get("caption")), None
+        if kind == "document_file":
+            return await self.bot.send_document(chat_id, Path(params["path"]).read_bytes(),
+                                                filename=params.get("filename"), caption=params.get("caption")), None
         raise ValueError(f"unknown outbox kind {kind!r}")
 
     async def _card_message(self, card_row: int | None) -> int:

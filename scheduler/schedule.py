@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from datetime import time
 
+from bot.config import WEEKDAYS
 from bot.services import Services
 from handlers.context import BotApp, BotContext
 
@@ -28,6 +29,31 @@ async def morning_job(context: BotContext) -> None:
     log.info("morning digest: %s messages", queued)
 
 
+async def daily_report_job(context: BotContext) -> None:
+    reporting = context.services.reporting
+    chat = await reporting.supervision_chat()
+    if chat is not None:
+        start, end = reporting.yesterday()
+        await reporting.queue(chat, start, end, frozenset({"text", "png"}), key="daily")
+
+
+async def weekly_report_job(context: BotContext) -> None:
+    reporting = context.services.reporting
+    chat = await reporting.supervision_chat()
+    if chat is not None:
+        start, end = reporting.last_week()
+        await reporting.queue(chat, start, end, frozenset({"text", "png", "xlsx"}), key="weekly")
+
+
+def _ptb_weekday(name: str) -> int:
+    """PTB's run_daily counts days from Sunday = 0."""
+    return (WEEKDAYS.index(name) + 1) % 7
+
+
+def _local(hhmm: str, services: Services) -> time:
+    return time.fromisoformat(hhmm).replace(tzinfo=services.config.city.timezone)
+
+
 def install(app: BotApp) -> None:
     """Register the jobs (replacing earlier ones of the same name)."""
     services: Services = app.bot_data["services"]
@@ -41,6 +67,12 @@ def install(app: BotApp) -> None:
         ("morning-digest", lambda: queue.run_daily(
             morning_job, time=time.fromisoformat(cfg.morning_digest_at).replace(tzinfo=services.config.city.timezone),
             name="morning-digest", job_kwargs=JOB_KWARGS)),
+        ("daily-report", lambda: queue.run_daily(
+            daily_report_job, time=_local(services.config.reports.daily_at, services), name="daily-report",
+            job_kwargs=JOB_KWARGS)),
+        ("weekly-report", lambda: queue.run_daily(
+            weekly_report_job, time=_local(services.config.reports.weekly_at, services),
+            days=(_ptb_weekday(services.config.reports.weekly_on),), name="weekly-report", job_kwargs=JOB_KWARGS)),
     )
     for name, add in jobs:
         for old in queue.get_jobs_by_name(name):

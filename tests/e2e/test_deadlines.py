@@ -237,3 +237,48 @@ async def test_without_the_fallback_an_undeclared_year_names_itself(local: Local
     assert t.state == "accepted" and t.due_at is None  # no silent guess
     warning = await supervisor.expect("不知道 2027 年", chat=chat(local, "supervision"))
     assert format_number(number) in warning["text"]
+
+
+async def test_report_in_the_supervision_group_brings_text_chart_and_ledger(local: LocalSandbox, sb,
+                                                                             clock: FakeClock) -> None:
+    import io
+
+    from openpyxl import load_workbook
+    from PIL import Image
+
+    clock.set(local_time(2, 10))
+    resident = await sb.person("李雷")
+    await file(resident, "房产物业", YINGZHOU, "小区电梯坏了一个星期，物业一直不修。")
+    await file(resident, "城市管理", YINGZHOU, "路边占道经营，行人只能走机动车道。")
+    clock.set(local_time(4, 9))
+    supervisor = await liaison(local, "supervision")
+    sup_chat = chat(local, "supervision")
+    await supervisor.say("/report 2026-03-01 2026-03-03", chat=sup_chat)
+    await supervisor.expect(zh("report.generating", start="2026-03-01", end="2026-03-03"), chat=sup_chat)
+    text = await supervisor.expect("诉求办理情况报告", chat=sup_chat, timeout=30)
+    assert "颍州区" in text["text"]
+
+    async def files() -> list[dict]:
+        found = [m for m in await sb.messages(sup_chat) if m.get("outgoing") and ("photo" in m or "document" in m)]
+        return found if len(found) >= 2 else []
+
+    chart, ledger = sorted(await eventually(files, timeout=30, what="chart and ledger"), key=lambda m: "document" in m)
+    token = local.token
+    async with __import__("aiohttp").ClientSession() as http:
+        async def download(file_id: str) -> bytes:
+            async with http.get(f"{local.sandbox.bot_base_url}{token}/getFile", params={"file_id": file_id}) as r:
+                path = (await r.json())["result"]["file_path"]
+            async with http.get(f"{local.sandbox.file_base_url}{token}/{path}") as r:
+                return await r.read()
+
+        png = await download(chart["photo"][-1]["file_id"])
+        xlsx = await download(ledger["document"]["file_id"])
+    assert Image.open(io.BytesIO(png)).size[0] >= 800
+    book = load_workbook(io.BytesIO(xlsx), read_only=True)
+    rows = list(book["台账"].iter_rows(values_only=True))
+    assert len(rows) == 1 + 2  # header and the two tickets
+    await supervisor.say("/report yesterday", chat=sup_chat)
+    await supervisor.expect(zh("report.usage"), chat=sup_chat)
+    a = await liaison(local, "yingzhou_liaison")
+    await a.say("/report", chat=chat(local, "yingzhou_liaison"))
+    await a.expect(zh("report.only_supervision"), chat=chat(local, "yingzhou_liaison"))

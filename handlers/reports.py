@@ -1,0 +1,46 @@
+"""/report in the supervision group: the figures of any period as text, chart and ledger."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from telegram import Update
+
+from bot.workflow.reporting import FORMATS
+from handlers.context import BotContext
+
+log = logging.getLogger(__name__)
+MAX_DAYS = 400
+
+
+async def cmd_report(update: Update, context: BotContext) -> None:
+    s, message, chat = context.services, update.effective_message, update.effective_chat
+    assert message is not None and chat is not None
+    binding = await s.handling.binding(chat.id)
+    if binding is None or binding.role != "supervision":
+        await message.reply_text(context.t(update, "report.only_supervision"))
+        return
+    args = context.args or []
+    try:
+        if not args:
+            start, end = s.reporting.last_days(7)
+        elif len(args) == 2:
+            start, end = date.fromisoformat(args[0]), date.fromisoformat(args[1])
+        else:
+            raise ValueError
+        if end < start or (end - start).days > MAX_DAYS:
+            raise ValueError
+    except ValueError:
+        await message.reply_text(context.t(update, "report.usage"))
+        return
+    await message.reply_text(context.t(update, "report.generating", start=start.isoformat(), end=end.isoformat()))
+
+    async def produce() -> None:  # a year's ledger takes minutes: never hold up other updates for it
+        try:
+            await s.reporting.queue(chat.id, start, end, FORMATS)
+        except Exception:
+            log.exception("report %s..%s failed", start, end)
+            await context.bot.send_message(chat.id, context.t(update, "common.error"))
+
+    context.application.create_task(produce(), update=update, name=f"report-{start}-{end}")
