@@ -116,12 +116,17 @@ async def _resolve(update: Update, context: BotContext, q: CallbackQuery, actor:
 
 # -- the coordinators -------------------------------------------------------------------------------------------
 
-async def _lead(update: Update, context: BotContext, q: CallbackQuery, actor: Actor, b: TicketButton) -> None:
+async def _unit_picker(context: BotContext, q: CallbackQuery, t: Ticket, text_key: str, op: str) -> None:
+    """Ask the coordinator to pick a unit (the lead, or the new responsible unit) under the card."""
     s = context.services
-    t = await s.handling.start_lead_pick(actor, b.ticket_id, b.version)
     await q.answer()
-    text = s.texts.get(cards.GROUP_LANG, "ask.lead_pick", number=cards.format_number(t.number))
-    await _ask_in_group(context, q, text, cards.unit_picker(s.texts, s.config.city, t, "ld"))
+    text = s.texts.get(cards.GROUP_LANG, text_key, number=cards.format_number(t.number))
+    await _ask_in_group(context, q, text, cards.unit_picker(s.texts, s.config.city, t, op))
+
+
+async def _lead(update: Update, context: BotContext, q: CallbackQuery, actor: Actor, b: TicketButton) -> None:
+    t = await context.services.handling.start_lead_pick(actor, b.ticket_id, b.version)
+    await _unit_picker(context, q, t, "ask.lead_pick", "ld")
 
 
 async def _lead_chosen(update: Update, context: BotContext, q: CallbackQuery, actor: Actor, b: TicketButton
@@ -159,11 +164,8 @@ async def _lead_confirmed(update: Update, context: BotContext, q: CallbackQuery,
 
 
 async def _redispatch(update: Update, context: BotContext, q: CallbackQuery, actor: Actor, b: TicketButton) -> None:
-    s = context.services
-    t = await s.handling.start_redispatch(actor, b.ticket_id, b.version)
-    await q.answer()
-    text = s.texts.get(cards.GROUP_LANG, "ask.redispatch_pick", number=cards.format_number(t.number))
-    await _ask_in_group(context, q, text, cards.unit_picker(s.texts, s.config.city, t, "rdu"))
+    t = await context.services.handling.start_redispatch(actor, b.ticket_id, b.version)
+    await _unit_picker(context, q, t, "ask.redispatch_pick", "rdu")
 
 
 async def _redispatch_to(update: Update, context: BotContext, q: CallbackQuery, actor: Actor, b: TicketButton

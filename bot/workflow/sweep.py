@@ -104,24 +104,23 @@ class Sweeper:
     def _due_within(self, c: sqlite3.Connection, now: datetime, horizon: datetime, kind: str
                     ) -> list[tuple[Ticket, str]]:
         """Open deadlines in (now, horizon] that have not had this reminder (for this very due time)."""
-        found = []
-        for column, states in (("sign_due_at", "('dispatched')"), ("due_at", _HANDLING_STATES)):
-            rows = c.execute(
-                f"SELECT t.* FROM tickets t WHERE t.state IN {states} AND t.{column} > ? AND t.{column} <= ? "
-                f"AND NOT EXISTS (SELECT 1 FROM reminders r WHERE r.ticket_id = t.id AND r.kind = ? "
-                f"AND r.due_at = t.{column}) ORDER BY t.{column} LIMIT ?",
-                (to_db(now), to_db(horizon), f"{column}:{kind}", BATCH)).fetchall()
-            found += [(tickets._ticket(r), column) for r in rows]
-        return found
+        return self._deadlines(c, now, horizon, kind)
 
     def _passed(self, c: sqlite3.Connection, now: datetime, kind: str) -> list[tuple[Ticket, str]]:
+        """Open deadlines at or before now that have not had this notice."""
+        return self._deadlines(c, None, now, kind)
+
+    @staticmethod
+    def _deadlines(c: sqlite3.Connection, after: datetime | None, until: datetime, kind: str
+                   ) -> list[tuple[Ticket, str]]:
         found = []
         for column, states in (("sign_due_at", "('dispatched')"), ("due_at", _HANDLING_STATES)):
+            lower = f"AND t.{column} > ? " if after is not None else ""
+            params = ([to_db(after)] if after is not None else []) + [to_db(until), f"{column}:{kind}", BATCH]
             rows = c.execute(
-                f"SELECT t.* FROM tickets t WHERE t.state IN {states} AND t.{column} <= ? "
+                f"SELECT t.* FROM tickets t WHERE t.state IN {states} {lower}AND t.{column} <= ? "
                 f"AND NOT EXISTS (SELECT 1 FROM reminders r WHERE r.ticket_id = t.id AND r.kind = ? "
-                f"AND r.due_at = t.{column}) ORDER BY t.{column} LIMIT ?",
-                (to_db(now), f"{column}:{kind}", BATCH)).fetchall()
+                f"AND r.due_at = t.{column}) ORDER BY t.{column} LIMIT ?", params).fetchall()
             found += [(tickets._ticket(r), column) for r in rows]
         return found
 
