@@ -18,13 +18,15 @@ def _plain(text: str) -> str:
 
 
 class _Narrator:
-    """Prints what the resident does and every message or edit the bot makes in the chat, as it happens."""
+    """Prints what a person does and every message or edit the bot makes in the chat, as it happens."""
 
-    def __init__(self, person: Person) -> None:
+    def __init__(self, person: Person, chat: int | None = None, where: str = "") -> None:
         self.person = person
+        self.chat = chat
+        self.where = where
 
     def resident(self, what: str) -> None:
-        print(f"\n👤 {self.person.user['first_name']}: {what}", flush=True)
+        print(f"\n👤 {self.person.user['first_name']}{self.where}: {what}", flush=True)
 
     def bot(self, message: dict) -> None:
         text = message.get("text") or message.get("caption") or ""
@@ -37,13 +39,14 @@ class _Narrator:
             print("   " + "  ".join(f"[{b}]" for b in buttons), flush=True)
 
     async def expect(self, contains: str) -> dict:
-        message = await self.person.expect(contains, timeout=15)
+        message = await self.person.expect(contains, timeout=15, chat=self.chat)
         self.bot(message)
         return message
 
 
 async def play(local: LocalSandbox) -> bool:
-    """Walk a complaint from /new to its ticket number and /status; True when it all worked."""
+    """Walk a complaint from /new to its ticket number and /status, then the unit's liaison answers it and the
+    resident rates the answer; True when it all worked."""
     texts = Texts()
 
     def t(key: str, **params: object) -> str:
@@ -85,11 +88,39 @@ async def play(local: LocalSandbox) -> bool:
         n.resident(f"/status {raw}")
         await li.say(f"/status {raw}")
         await n.expect(number.group(0))
+        await _liaison_answers(local, t, number.group(0), n, li)
     except AssertionError as error:
         print(f"\n✗ the demo did not complete: {error}", flush=True)
         return False
     print(f"\n✓ complaint filed as {number.group(0)}; the database is {local.config.storage.database}", flush=True)
     return True
+
+
+async def _liaison_answers(local: LocalSandbox, t, shown: str, n: _Narrator, li: Person) -> None:  # noqa: ANN001
+    """The unit's liaison signs for the case in the group chat and answers it; the resident rates the answer."""
+    assert local.client is not None
+    ticket = await local.runner.services.lookup.status(shown)  # type: ignore[union-attr]
+    unit = ticket.ticket.unit
+    group = next(g for g in local.config.city.groups if g.unit == unit)
+    chat_id = local.groups[group.key]["id"]
+    liaison = Person(local.client, local.liaisons[group.key], None, 0)
+    g = _Narrator(liaison, chat_id, f"（{group.title}）")
+    print(f"\n——— {group.title} ———", flush=True)
+    await g.expect(f"工单 {shown}")
+    g.resident("按下 [签收]")
+    await liaison.tap("签收", chat=chat_id)
+    await n.expect(t("notify.accepted", number=shown, unit=local.config.city.unit(unit).name("zh")))
+    g.resident("按下 [办结]")
+    await liaison.tap("办结", chat=chat_id)
+    await g.expect(t("ask.resolve_answer"))
+    answer = "已安排维修人员更换了路灯控制器，今晚起恢复正常。"
+    g.resident(answer)
+    await liaison.say(answer, chat=chat_id)
+    await g.expect(t("done.resolved"))
+    await n.expect(answer)
+    n.resident(f"按下 [{t('notify.btn_satisfied')}]")
+    await li.tap(t("notify.btn_satisfied"))
+    await n.expect(t("notify.closed", number=shown))
 
 
 def _demo_photo() -> bytes:
