@@ -96,7 +96,7 @@ async def play(local: LocalSandbox) -> bool:
     return True
 
 
-async def _liaison_answers(local: LocalSandbox, t, shown: str, n: _Narrator, li: Person) -> None:  # noqa: ANN001
+async def _liaison_answers(local: LocalSandbox, t, shown: str, n: _Narrator, li: Person) -> None:
     """The unit's liaison signs for the case in the group chat and answers it; the resident rates the answer."""
     assert local.client is not None
     ticket = await local.runner.services.lookup.status(shown)  # type: ignore[union-attr]
