@@ -78,3 +78,17 @@ async def test_run_serves_any_bot_api_server_given_its_base_url(tmp_path: Path) 
         assert "/new" not in log, "message texts must not reach the log at INFO"
     finally:
         await server.stop()
+
+
+async def test_the_sandbox_demo_completes_a_complaint(tmp_path: Path) -> None:
+    """The README's first command: the sandbox with the example city, a scripted resident, a liaison."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "sandbox", "--demo", "--port", "0", "--db", str(tmp_path / "demo.sqlite3"),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)})
+    output, _ = await asyncio.wait_for(proc.communicate(), 120)
+    text = output.decode()
+    assert proc.returncode == 0, text[-3000:]
+    assert "✓ complaint filed as" in text
+    for shown in ("第 1 步", "工单编号", "签收", "已办结您的工单", "已完结"):
+        assert shown in text, shown
