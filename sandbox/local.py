@@ -105,7 +105,8 @@ class LocalSandbox:
 
     def welcome(self) -> str:
         url = self.sandbox.url
-        groups = "\n".join(f"    {g['title']}: chat id {g['id']}" for g in self.groups.values())
+        groups = "\n".join(f"    {g['title']}: chat id {g['id']}, its liaison is user {self.liaisons[k]['id']}"
+                           for k, g in self.groups.items())
         return f"""
 complaint-bot sandbox is running.
   Bot API emulator:  {url}   (the bot polls it exactly as it would poll Telegram)
@@ -113,7 +114,7 @@ complaint-bot sandbox is running.
   Group chats of the example city:
 {groups}
 
-Act as a resident (in another terminal):
+Act as a resident (in another terminal; a liaison acts the same way with "chat_id" of the group):
   curl -s -XPOST {url}/_control/users -d '{{"first_name": "Li", "language_code": "zh"}}'
   curl -s -XPOST {url}/_control/send -d '{{"user_id": 10001, "text": "/new"}}'
   curl -s '{url}/_control/messages?chat_id=10001'
