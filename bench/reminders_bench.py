@@ -296,6 +296,8 @@ def parse_args(argv: list[str] | None) -> Params:
         parser.error("--tickets must be >= 1 and --groups in 1..999")
     logging.basicConfig(level=logging.INFO if a.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not a.verbose:  # PTB logs every 429 with a traceback; they are counted in the table instead
+        logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
     return Params(a.tickets, a.groups, a.seed, a.output)
 
 
