@@ -155,6 +155,7 @@ class WorkingCalendar:
         self.extra_holidays = frozenset(extra_holidays)
         self.extra_workdays = frozenset(extra_workdays)
         self.fallback: Fallback = fallback
+        self._days: dict[date, tuple[bool, bool]] = {}  # memo of _day: the sweep asks about the same days often
 
     @property
     def declared(self) -> Mapping[int, DeclaredYear]:
@@ -186,6 +187,12 @@ class WorkingCalendar:
 
     def _day(self, d: date) -> tuple[bool, bool]:
         """(is a working day, came from the weekends-only fallback)."""
+        known = self._days.get(d)
+        if known is None:
+            known = self._days[d] = self._lookup(d)
+        return known
+
+    def _lookup(self, d: date) -> tuple[bool, bool]:
         if d in self.extra_workdays:
             return True, False
         if d in self.extra_holidays:

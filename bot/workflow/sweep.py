@@ -86,13 +86,14 @@ class Sweeper:
                     digests[chat].soon.append(self._soon_line(t, column, now))
                 result.reminders += 1
         for t, column in self._passed(c, now, "overdue"):
+            late = self._hours(self._working_seconds(getattr(t, column), now))
             chat = unit_chats.get(t.unit)
             if chat is not None:
-                digests[chat].overdue.append(self._late_line("remind.overdue_line", t, column, now))
+                digests[chat].overdue.append(self._late_line("remind.overdue_line", t, column, late))
             self._record(c, t, column, "overdue", now)
             result.overdue += 1
             if supervision is not None and self.d.config.reminders.escalate_overdue:
-                digests[supervision].escalated.append(self._late_line("remind.escalation_line", t, column, now))
+                digests[supervision].escalated.append(self._late_line("remind.escalation_line", t, column, late))
                 result.escalated += 1
         result.auto_closed = self._auto_close(c, now)
         send_at = self._send_at(now)
@@ -114,11 +115,13 @@ class Sweeper:
     def _deadlines(c: sqlite3.Connection, after: datetime | None, until: datetime, kind: str
                    ) -> list[tuple[Ticket, str]]:
         found = []
-        for column, states in (("sign_due_at", "('dispatched')"), ("due_at", _HANDLING_STATES)):
+        # Each condition repeats its partial index's WHERE clause word for word, or SQLite will not use the index.
+        for column, states in (("sign_due_at", "t.state = 'dispatched'"),
+                               ("due_at", f"t.state IN {_OPEN_STATES} AND t.state IN {_HANDLING_STATES}")):
             lower = f"AND t.{column} > ? " if after is not None else ""
             params = ([to_db(after)] if after is not None else []) + [to_db(until), f"{column}:{kind}", BATCH]
             rows = c.execute(
-                f"SELECT t.* FROM tickets t WHERE t.state IN {states} {lower}AND t.{column} <= ? "
+                f"SELECT t.* FROM tickets t WHERE {states} {lower}AND t.{column} <= ? "
                 f"AND NOT EXISTS (SELECT 1 FROM reminders r WHERE r.ticket_id = t.id AND r.kind = ? "
                 f"AND r.due_at = t.{column}) ORDER BY t.{column} LIMIT ?", params).fetchall()
             found += [(tickets._ticket(r), column) for r in rows]
@@ -164,8 +167,7 @@ class Sweeper:
         left = self._hours(self._working_seconds(now, getattr(t, column)))
         return self.d.texts.get(GROUP_LANG, "remind.soon_line", left=left, **self._common(t, column))
 
-    def _late_line(self, key: str, t: Ticket, column: str, now: datetime) -> str:
-        late = self._hours(self._working_seconds(getattr(t, column), now))
+    def _late_line(self, key: str, t: Ticket, column: str, late: str) -> str:
         return self.d.texts.get(GROUP_LANG, key, late=late, **self._common(t, column))
 
     def _queue_digest(self, c: sqlite3.Connection, chat_id: int, digest: _Digest, now: datetime,
