@@ -58,9 +58,12 @@ def build_application(config: Config, db: Database, clock: Clock, token: str) ->
         .concurrent_updates(PerChatUpdateProcessor())
     )
     if tg.rate_limiter:
-        # Keep to Telegram's limits, but let the outbox handle a 429 itself (max_retries=0) so a slow group
-        # never stalls everyone else.
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=0))
+        # Keep under Telegram's limits. Overall (30 messages/s): a leaky bucket of capacity 1 paces sends evenly,
+        # where the default capacity of 30 lets a burst of 30 through and then 30 more within the same second.
+        # Per group (20/min): the default bucket, so a liaison's button presses are answered at once; digests keep
+        # the scheduler's share of a group's minute small. A 429 that still comes is the outbox's to handle.
+        builder = builder.rate_limiter(AIORateLimiter(overall_max_rate=1, overall_time_period=1 / 29,
+                                                      max_retries=0))
     app: BotApp = builder.build()  # type: ignore[assignment]
     services = Services.build(config, db, clock, Texts())
     sender = OutboxSender(db, app.bot, clock, config.outbox)

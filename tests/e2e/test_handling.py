@@ -338,6 +338,8 @@ async def test_a_coordinator_rejects_with_a_reason_the_resident_sees(local: Loca
     await coordinator.tap("调整期限类别", chat=co_chat)
     await coordinator.tap(zh("cls.complex"), chat=co_chat)
     assert (await ticket_of(local, number)).deadline_class == "complex"
+    # the card is redrawn with the new version before its buttons act again
+    await coordinator.expect(zh("card.deadline_class", cls=zh("cls.complex")), chat=co_chat)
     await coordinator.tap("不予受理", chat=co_chat)
     await coordinator.expect(zh("ask.reject_reason"), chat=co_chat)
     reason = "属于邻里纠纷，请联系社区调解委员会。"
