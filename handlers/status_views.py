@@ -20,7 +20,19 @@ def _when(at: datetime | None, tz: ZoneInfo) -> str:
 def _event_line(texts: Texts, lang: str, city: City, event: Event) -> str:
     unit = city.unit(event.unit).name(lang) if event.unit else ""
     what = texts.get(lang, f"event.{event.action}", unit=unit)
+    if event.action == "rejected" and event.reason:  # the reason is written for the resident to read
+        what += texts.get(lang, "ops.why", reason=event.reason)
     return texts.get(lang, "status.timeline_line", when=_when(event.at, city.timezone), what=escape(what))
+
+
+def _due(texts: Texts, lang: str, t: Ticket, tz: ZoneInfo) -> str:
+    """The handling deadline; while the unit has not signed for it yet, the sign-for deadline."""
+    mark = texts.get(lang, "card.provisional") if t.deadline_provisional else ""
+    if t.due_at:
+        return _when(t.due_at, tz) + mark
+    if t.sign_due_at and t.state == "dispatched":
+        return texts.get(lang, "card.sign_due", due=_when(t.sign_due_at, tz)) + mark
+    return texts.get(lang, "status.not_yet")
 
 
 def status_text(texts: Texts, lang: str, city: City, view: StatusView) -> str:
@@ -32,8 +44,7 @@ def status_text(texts: Texts, lang: str, city: City, view: StatusView) -> str:
         number=format_number(t.number), state=texts.get(lang, f"state.{t.state}"),
         category=escape(city.category(t.category).name(lang)), district=escape(district),
         created=_when(t.created_at, tz), updated=_when(t.updated_at, tz), unit=escape(unit),
-        due=(_when(t.due_at, tz) + (texts.get(lang, "card.provisional") if t.deadline_provisional else "")
-             if t.due_at else texts.get(lang, "status.not_yet")), photos=view.photo_count,
+        due=_due(texts, lang, t, tz), photos=view.photo_count,
         timeline="\n".join(_event_line(texts, lang, city, e) for e in view.timeline),
     )
 

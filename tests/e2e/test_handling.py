@@ -64,6 +64,9 @@ async def test_the_street_light_goes_straight_to_the_park_and_the_card_says_why(
     t = await ticket_of(local, number)
     assert (t.state, t.unit, t.zone, t.district) == ("dispatched", "fuhe_park", "fuhe_park", "yingzhou")
     await resident.expect(zh("notify.dispatched", number=format_number(number), unit="阜合园区"))
+    await resident.say(f"/status {number}")
+    status = await resident.expect(f"工单 {format_number(number)}")
+    assert "阜合园区" in status["text"] and "签收期限" in status["text"]  # who has it and by when
 
 
 async def test_a_case_nobody_owns_is_settled_by_a_lead_unit(local: LocalSandbox, sb) -> None:
@@ -347,6 +350,9 @@ async def test_a_coordinator_rejects_with_a_reason_the_resident_sees(local: Loca
     await coordinator.expect(zh("done.rejected"), chat=co_chat)
     await resident.expect(zh("notify.rejected", number=format_number(number), reason=reason))
     assert (await ticket_of(local, number)).state == "rejected"
+    await resident.say(f"/status {number}")
+    status = await resident.expect(f"工单 {format_number(number)}")
+    assert zh("state.rejected") in status["text"] and reason in status["text"]
 
 
 async def test_open_cases_of_a_unit_for_the_operators(local: LocalSandbox, sb) -> None:
