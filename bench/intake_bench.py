@@ -23,7 +23,6 @@ import asyncio
 import dataclasses
 import html
 import io
-import json
 import logging
 import math
 import re
@@ -41,7 +40,7 @@ if __package__ in (None, ""):  # run as a script: make the project importable
 from PIL import Image
 
 from bench.echo_bot import ECHO_TOKEN, EchoBot
-from bench.measure import PhaseResult, Stopwatch, counter_delta, machine_info
+from bench.measure import PhaseResult, Stopwatch, counter_delta, machine_info, write_json
 from bench.meters import UpdateMeter
 from bench.profiling import component_table, profiled, top_functions
 from bot.clock import SystemClock
@@ -364,8 +363,7 @@ def parse_args(argv: list[str] | None) -> Params:
 def main(argv: list[str] | None = None) -> int:
     p = parse_args(argv)
     report = asyncio.run(bench(p))
-    p.output.parent.mkdir(parents=True, exist_ok=True)
-    p.output.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    write_json(p.output, report)
     print(table(report))
     for phase in ("ours", "echo"):
         for failure in report[phase]["first_failures"]:

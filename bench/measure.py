@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import statistics
@@ -11,6 +12,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 
@@ -132,3 +134,9 @@ def machine_info() -> dict[str, Any]:
         "python_telegram_bot": version("python-telegram-bot"), "aiohttp": version("aiohttp"),
         "aiosqlite": version("aiosqlite"),
     }
+
+
+def write_json(path: Path, report: Mapping[str, Any]) -> None:
+    """Write a benchmark's figures where bench/README.md says they are (bench/results/*.json)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import json
 import logging
 import math
 import random
@@ -40,7 +39,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make the project importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.measure import Stopwatch, machine_info
+from bench.measure import Stopwatch, machine_info, write_json
 from bot.config import Config, Unit, load_config
 from bot.domain.numbers import number_for_sequence
 from sandbox.local import LocalSandbox
@@ -304,8 +303,7 @@ def parse_args(argv: list[str] | None) -> Params:
 def main(argv: list[str] | None = None) -> int:
     p = parse_args(argv)
     report = asyncio.run(bench(p))
-    p.output.parent.mkdir(parents=True, exist_ok=True)
-    p.output.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    write_json(p.output, report)
     print(table(report))
     print(f"\nwritten: {p.output}")
     o = report["ours"]

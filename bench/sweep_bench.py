@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import json
 import random
 import statistics
 import sys
@@ -41,7 +40,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make the project importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.measure import Stopwatch, machine_info
+from bench.measure import Stopwatch, machine_info, write_json
 from bot.clock import FakeClock
 from bot.config import City, Config, load_config
 from bot.domain.calendar import WorkingCalendar
@@ -425,8 +424,7 @@ def parse_args(argv: list[str] | None) -> Params:
 def main(argv: list[str] | None = None) -> int:
     p = parse_args(argv)
     report = asyncio.run(bench(p))
-    p.output.parent.mkdir(parents=True, exist_ok=True)
-    p.output.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    write_json(p.output, report)
     print(table(report))
     for line in report["mismatches"]:
         print(f"MISMATCH {line}", file=sys.stderr)
