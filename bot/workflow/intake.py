@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -34,13 +35,30 @@ class Nearby:
 
 
 class Intake:
+    """The intake's use-cases. Every write goes through here, so the drafts it last wrote are remembered (a
+    read-through cache, bounded) and the next update of that resident needs no database read to find its step;
+    each write still checks the step against the row in its own transaction, and a restart starts empty."""
+
+    CACHE_SIZE = 10_000
+
     def __init__(self, deps: WorkflowDeps) -> None:
         self.d = deps
+        self._drafts: OrderedDict[int, Draft | None] = OrderedDict()
+
+    def _remember(self, user_id: int, draft: Draft | None) -> Draft | None:
+        self._drafts[user_id] = draft
+        self._drafts.move_to_end(user_id)
+        if len(self._drafts) > self.CACHE_SIZE:
+            self._drafts.popitem(last=False)
+        return draft
 
     # -- reading -----------------------------------------------------------------------------------------
 
     async def draft(self, user_id: int) -> Draft | None:
-        return await self.d.db.read(lambda c: drafts.get(c, user_id))
+        if user_id in self._drafts:
+            self._drafts.move_to_end(user_id)
+            return self._drafts[user_id]
+        return self._remember(user_id, await self.d.db.read(lambda c: drafts.get(c, user_id)))
 
     async def draft_photos(self, user_id: int) -> list[Photo]:
         return await self.d.db.read(lambda c: drafts.photos(c, user_id))
@@ -75,7 +93,9 @@ class Intake:
             self._check_daily_limit(c, user_id, now)
             return drafts.create(c, user_id, secrets.token_hex(3), Step.CATEGORY, now), False
 
-        return await self.d.db.write(tx)
+        draft, resumed = await self.d.db.write(tx)
+        self._remember(user_id, draft)
+        return draft, resumed
 
     async def restart(self, user_id: int, language: str) -> Draft:
         """Throw away the draft in progress and start a new one."""
@@ -86,7 +106,7 @@ class Intake:
             self._check_daily_limit(c, user_id, now)
             return drafts.create(c, user_id, secrets.token_hex(3), Step.CATEGORY, now)
 
-        return await self.d.db.write(tx)
+        return self._remember(user_id, await self.d.db.write(tx))  # type: ignore[return-value]
 
     async def cancel(self, user_id: int) -> bool:
         def tx(c: sqlite3.Connection) -> bool:
@@ -94,7 +114,9 @@ class Intake:
             drafts.delete(c, user_id)
             return had
 
-        return await self.d.db.write(tx)
+        had = await self.d.db.write(tx)
+        self._remember(user_id, None)
+        return had
 
     async def choose_category(self, user_id: int, key: str) -> Draft:
         self.d.config.city.category(key)  # KeyError for a forged key, before anything is written
@@ -116,7 +138,8 @@ class Intake:
     async def remember_place_text(self, user_id: int, text: str) -> Draft:
         """Keep what the resident typed while they pick a suggestion or accept it as typed."""
         now = self.d.clock.now()
-        return await self.d.db.write(lambda c: drafts.update(c, user_id, now, place_text=text))
+        return self._remember(user_id, await self.d.db.write(  # type: ignore[return-value]
+            lambda c: drafts.update(c, user_id, now, place_text=text)))
 
     async def use_place_text(self, user_id: int) -> Draft:
         draft = await self._current(user_id, Step.LOCATION)
@@ -149,7 +172,9 @@ class Intake:
             draft = drafts.update(c, user_id, now)
             return AddedPhotos(draft, min(room, len(photos)), max(0, len(photos) - room), from_exif)
 
-        return await self.d.db.write(tx)
+        added = await self.d.db.write(tx)
+        self._remember(user_id, added.draft)
+        return added
 
     async def photos_done(self, user_id: int) -> Draft:
         return await self._advance(user_id, Step.PHOTOS)
@@ -171,7 +196,7 @@ class Intake:
                 drafts.clear_photos(c, user_id)
             return drafts.update(c, user_id, now, step=field, editing=1)
 
-        return await self.d.db.write(tx)
+        return self._remember(user_id, await self.d.db.write(tx))  # type: ignore[return-value]
 
     async def confirm(self, user_id: int, language: str) -> Ticket:
         """The resident confirmed: number, ticket, photos, first event, follower and confirmation, atomically."""
@@ -203,6 +228,7 @@ class Intake:
             return ticket
 
         ticket = await self.d.db.write(tx)
+        self._remember(user_id, None)
         self.d.outbox_kick()
         return ticket
 
@@ -221,7 +247,9 @@ class Intake:
             drafts.delete(c, user_id)
             return ticket
 
-        return await self.d.db.write(tx)
+        ticket = await self.d.db.write(tx)
+        self._remember(user_id, None)
+        return ticket
 
     # -- helpers -----------------------------------------------------------------------------------------
 
@@ -247,7 +275,7 @@ class Intake:
             return drafts.update(c, user_id, now, **fields, step=after,
                                  editing=0 if after is Step.SUMMARY else int(draft.editing))
 
-        return await self.d.db.write(tx)
+        return self._remember(user_id, await self.d.db.write(tx))  # type: ignore[return-value]
 
     def _check_daily_limit(self, c: sqlite3.Connection, user_id: int, now: datetime) -> None:
         limit = self.d.config.limits.tickets_per_day
