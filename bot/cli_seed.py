@@ -35,7 +35,8 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bot.seed import is_empty, seed_demo
+    from bot.seed import seed_demo
+    from storage.bulk import is_empty
 
     config = load_config(args.config)
     db_path: Path = args.db or config.storage.database

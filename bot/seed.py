@@ -1,7 +1,7 @@
 """Demo data: a realistic year of the platform, for the demo, the reports and the benchmarks.
 
 ``seed_demo`` writes tickets, their events and fake reporters straight into a database with large
-``executemany`` transactions (no use-cases: 1.5M tickets must take minutes, not hours). Every ticket walks the
+bulk transactions through storage.bulk (no use-cases: 1.5M tickets must take minutes, not hours). Every ticket walks the
 lifecycle of ``bot.domain.lifecycle.TRANSITIONS`` from its creation; whatever would happen after the end of the
 seeded year ("now") is cut off, so the newest tickets are still open, some waiting for a rating. The columns the
 reports read (``unit``, ``district``, ``signed_on_time``, ``resolved_on_time``, ``due_at``, ``rating``,
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -31,6 +30,7 @@ from pathlib import Path
 
 from bot.config import LOCAL, Category, City
 from bot.domain.numbers import number_for_sequence
+from storage.bulk import BulkLoader
 from storage.db import Database
 
 TICKETS_PER_DAY = 2000
@@ -55,13 +55,6 @@ _DESCRIPTIONS = (
     "关于{cat}：多次反映未果，请给予答复。（演示数据 {n}）",
 )
 
-_TICKET_COLUMNS = (
-    "id", "number", "state", "version", "category", "reporter_id", "description", "location_source", "district",
-    "unit", "deadline_class", "sign_due_at", "due_at", "created_at", "updated_at", "closed_at", "zone", "lead",
-    "bounces", "reopen_count", "dispatched_at", "first_dispatched_at", "accepted_at", "resolved_at", "answer",
-    "rating", "signed_on_time", "resolved_on_time",
-)
-_EVENT_COLUMNS = ("ticket_id", "at", "actor_kind", "action", "from_state", "to_state", "unit", "reason")
 
 
 @dataclass(frozen=True)
@@ -359,18 +352,6 @@ async def _prepare(db_path: Path) -> None:
     await db.close()
 
 
-def is_empty(db_path: Path) -> bool:
-    """True if the file does not exist or holds no tickets."""
-    if not Path(db_path).exists():
-        return True
-    conn = sqlite3.connect(db_path)
-    try:
-        has_table = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'tickets'").fetchone()
-        return not has_table or conn.execute("SELECT 1 FROM tickets LIMIT 1").fetchone() is None
-    finally:
-        conn.close()
-
-
 def seed_demo(db_path: str | Path, city: City, tickets: int, year_end: date, seed: int = 1) -> SeedStats:
     """Add ``tickets`` demo tickets created over the 365 days ending with ``year_end`` (local dates).
 
@@ -384,48 +365,22 @@ def seed_demo(db_path: str | Path, city: City, tickets: int, year_end: date, see
     asyncio.run(_prepare(db_path))
     rnd = random.Random(seed)
     year = _Year(city, tickets, year_end, rnd)
-    conn = sqlite3.connect(db_path, isolation_level=None)
     totals = {"open": 0, "overdue": 0, "reopened": 0, "bounced": 0}
-    events_written = since_commit = 0
-    try:
-        conn.execute("PRAGMA synchronous=OFF")
-        conn.execute("PRAGMA cache_size=-200000")
-        first_id = (conn.execute("SELECT max(id) FROM tickets").fetchone()[0] or 0) + 1
-        row = conn.execute("SELECT value FROM number_sequences WHERE name = 'tickets'").fetchone()
-        first_seq = (row[0] if row else 0) + 1
-        users_before = conn.execute("SELECT count(*) FROM users").fetchone()[0]
-        conn.execute("BEGIN")
+    events_written = 0
+    with BulkLoader(db_path) as load:
+        first_id, first_seq = load.next_ticket_id(), load.next_sequence()
+        users_before = load.count_users()
+        load.begin()
         first_seen = _iso(datetime.combine(year.first_day, time(0), city.timezone).astimezone(UTC))
-        conn.executemany(
-            "INSERT OR IGNORE INTO users(id, language, reachable, first_seen, last_seen) VALUES (?, ?, 1, ?, ?)",
-            ((FAKE_USER_BASE + i, "zh" if i % 20 else "en", first_seen, first_seen)
-             for i in range(year.per_ticket_users)),
-        )
-        ticket_sql = (f"INSERT INTO tickets({', '.join(_TICKET_COLUMNS)}) "
-                      f"VALUES ({', '.join('?' * len(_TICKET_COLUMNS))})")
-        event_sql = (f"INSERT INTO events({', '.join(_EVENT_COLUMNS)}) "
-                     f"VALUES ({', '.join('?' * len(_EVENT_COLUMNS))})")
+        load.add_users((FAKE_USER_BASE + i, "zh" if i % 20 else "en", first_seen, first_seen)
+                       for i in range(year.per_ticket_users))
         for batch_tickets, batch_events, stats in _batches(year, tickets, first_id, first_seq):
-            conn.executemany(ticket_sql, batch_tickets)
-            conn.executemany(event_sql, batch_events)
+            load.add(batch_tickets, batch_events)
             events_written += len(batch_events)
-            since_commit += len(batch_events)
             for k, v in stats.items():
                 totals[k] += v
-            if since_commit > 2_000_000:  # keep single transactions (and the WAL) of a sane size
-                since_commit = 0
-                conn.execute("COMMIT")
-                conn.execute("BEGIN")
-        conn.execute(
-            "INSERT INTO number_sequences(name, value) VALUES ('tickets', ?) "
-            "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
-            (first_seq + tickets - 1,),
-        )
-        conn.execute("COMMIT")
-        users_after = conn.execute("SELECT count(*) FROM users").fetchone()[0]
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        conn.close()
+        load.finish(first_seq + tickets - 1)
+        users_after = load.count_users()
     return SeedStats(
         tickets=tickets, events=events_written, users=users_after - users_before, open=totals["open"],
         overdue=totals["overdue"], reopened=totals["reopened"], bounced=totals["bounced"],

@@ -32,7 +32,8 @@ class NewTicket:
     deadline_class: str
 
 
-def _ticket(row: sqlite3.Row) -> Ticket:
+def ticket_from_row(row: sqlite3.Row) -> Ticket:
+    """A `SELECT *` row of tickets as a Ticket."""
     d = dict(row)
     for k in TICKET_TIMES:
         d[k] = from_db(d[k])
@@ -57,19 +58,19 @@ def insert(conn: sqlite3.Connection, new: NewTicket, now: datetime) -> Ticket:
 
 def get(conn: sqlite3.Connection, ticket_id: int) -> Ticket | None:
     row = conn.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
-    return _ticket(row) if row else None
+    return ticket_from_row(row) if row else None
 
 
 def by_number(conn: sqlite3.Connection, number: str) -> Ticket | None:
     row = conn.execute("SELECT * FROM tickets WHERE number = ?", (number,)).fetchone()
-    return _ticket(row) if row else None
+    return ticket_from_row(row) if row else None
 
 
 def by_reporter(conn: sqlite3.Connection, user_id: int, limit: int = 20) -> list[Ticket]:
     rows = conn.execute(
         "SELECT * FROM tickets WHERE reporter_id = ? ORDER BY created_at DESC LIMIT ?", (user_id, limit)
     ).fetchall()
-    return [_ticket(r) for r in rows]
+    return [ticket_from_row(r) for r in rows]
 
 
 def followed_by(conn: sqlite3.Connection, user_id: int, limit: int = 20) -> list[Ticket]:
@@ -79,7 +80,7 @@ def followed_by(conn: sqlite3.Connection, user_id: int, limit: int = 20) -> list
         "WHERE f.user_id = ? AND t.reporter_id != ? ORDER BY f.since DESC LIMIT ?",
         (user_id, user_id, limit),
     ).fetchall()
-    return [_ticket(r) for r in rows]
+    return [ticket_from_row(r) for r in rows]
 
 
 def count_by_reporter_since(conn: sqlite3.Connection, user_id: int, since: datetime) -> int:
@@ -98,7 +99,7 @@ def open_in_box(
         "AND lat BETWEEN ? AND ? AND lon BETWEEN ? AND ?",
         (category, min_lat, max_lat, min_lon, max_lon),
     ).fetchall()
-    return [_ticket(r) for r in rows]
+    return [ticket_from_row(r) for r in rows]
 
 
 def add_photos(conn: sqlite3.Connection, ticket_id: int, photos: Iterable[Photo]) -> None:
@@ -200,7 +201,7 @@ def open_for_unit(conn: sqlite3.Connection, unit: str, limit: int = 50) -> list[
         "created_at) LIMIT ?",
         (unit, limit),
     ).fetchall()
-    return [_ticket(r) for r in rows]
+    return [ticket_from_row(r) for r in rows]
 
 
 def photos_of(conn: sqlite3.Connection, ticket_id: int, kind: str = "report") -> list[tuple[int, Photo]]:
@@ -243,3 +244,10 @@ def helpers(conn: sqlite3.Connection, ticket_id: int) -> list[str]:
 def set_helpers(conn: sqlite3.Connection, ticket_id: int, units: list[str]) -> None:
     conn.execute("DELETE FROM ticket_helpers WHERE ticket_id = ?", (ticket_id,))
     conn.executemany("INSERT INTO ticket_helpers(ticket_id, unit) VALUES (?, ?)", [(ticket_id, u) for u in units])
+
+
+def last_return(conn: sqlite3.Connection, ticket_id: int) -> tuple[str, str] | None:
+    """(unit, reason) of the ticket's latest return, if it was ever returned."""
+    row = conn.execute("SELECT unit, reason FROM events WHERE ticket_id = ? AND action = 'returned' "
+                       "ORDER BY id DESC LIMIT 1", (ticket_id,)).fetchone()
+    return (row[0] or "", row[1] or "") if row else None

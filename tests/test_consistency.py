@@ -76,6 +76,16 @@ def test_open_states_agree_everywhere() -> None:
     assert sql.count(listed) >= 3, "the partial indexes list the open states in the same order"
 
 
+def test_no_sql_outside_storage() -> None:
+    """ARCHITECTURE.md: SQL lives in storage/ only."""
+    sql = re.compile(r"\.execute(many|script)?\(|\b(SELECT|INSERT INTO|UPDATE \w+ SET|DELETE FROM)\b")
+    found = [f"{path.relative_to(ROOT)}:{n}" for folder in ("bot", "handlers", "scheduler")
+             for path in (ROOT / folder).rglob("*.py")
+             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+             if sql.search(line) and not line.lstrip().startswith("#")]
+    assert not found, found
+
+
 def test_migrations_are_numbered_without_gaps_or_twins() -> None:
     names = [name for name, _ in migration_scripts()]
     numbers = [int(name.split("_", 1)[0]) for name in names]

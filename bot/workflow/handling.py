@@ -21,8 +21,8 @@ from bot.domain.deadlines import Deadline
 from bot.domain.lifecycle import Action, TicketState, TransitionRefused, next_state
 from bot.domain.numbers import format_number
 from bot.workflow.common import Refused, WorkflowDeps
-from storage import chats, outbox, tickets, users
-from storage.records import Photo, Ticket, to_db
+from storage import chats, deadlines, extensions, outbox, tickets, users
+from storage.records import Photo, Ticket
 
 COORDINATION_ROLE = "@coordination"  # the "unit" liaisons of the coordination group are registered under
 
@@ -173,11 +173,7 @@ class Handling:
             now = self.d.clock.now()
             t = self._checked(self._for_unit(c, actor, ticket_id, version), Action.REQUEST_EXTENSION)
             t = tickets.update(c, t.id, t.version, now)
-            ext_id = c.execute(
-                "INSERT INTO extensions(ticket_id, unit, requested_by, days, reason, requested_at, old_due_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (t.id, t.unit, actor.user_id, days, reason[:500], to_db(now),
-                 to_db(t.due_at) if t.due_at else None)).lastrowid
+            ext_id = extensions.add(c, t.id, t.unit or "", actor.user_id, days, reason[:500], now, t.due_at)
             tickets.add_event(c, t.id, now, actor_kind="unit", actor_id=actor.user_id, action="extension_requested",
                               unit=t.unit, reason=reason[:500], public=False, data={"days": days})
             chats.answered(c, actor.chat_id, actor.user_id)
@@ -385,26 +381,23 @@ class Handling:
         def tx(c: sqlite3.Connection) -> Ticket:
             now = self.d.clock.now()
             t = self._for_coordinator(c, actor, ticket_id, version)
-            row = c.execute("SELECT unit, days, reason, state FROM extensions WHERE id = ? AND ticket_id = ?",
-                            (extension_id, t.id)).fetchone()
-            if row is None or row["state"] != "pending":
+            ext = extensions.get(c, extension_id, t.id)
+            if ext is None or ext.state != "pending":
                 raise Refused("deny.stale")
             action = Action.APPROVE_EXTENSION if approve else Action.DENY_EXTENSION
             self._next(t, action)
             fields: dict[str, Any] = {}
             if approve and t.due_at:
-                deadline = self._extended(c, t, t.due_at, row["days"])
+                deadline = self._extended(c, t, t.due_at, ext.days)
                 fields = {"due_at": deadline.at, "deadline_provisional": deadline.provisional}
             t = tickets.update(c, t.id, t.version, now, **fields)
-            c.execute("UPDATE extensions SET state = ?, decided_by = ?, decided_at = ?, new_due_at = ? WHERE id = ?",
-                      ("approved" if approve else "denied", actor.user_id, to_db(now),
-                       to_db(t.due_at) if t.due_at else None, extension_id))
+            extensions.decide(c, extension_id, approve, actor.user_id, now, t.due_at)
             tickets.add_event(c, t.id, now, actor_kind="coordinator", actor_id=actor.user_id,
-                              action="extension_approved" if approve else "extension_denied", unit=row["unit"],
-                              reason=f"{row['days']}", public=approve)
+                              action="extension_approved" if approve else "extension_denied", unit=ext.unit,
+                              reason=f"{ext.days}", public=approve)
             decision = self.d.texts.get(GROUP_LANG, "card.btn_approve" if approve else "card.btn_deny")
-            payload = cards.extension_card(self.d.texts, self.d.config.city, t, extension_id, row["unit"],
-                                           row["days"], row["reason"], decision=decision)
+            payload = cards.extension_card(self.d.texts, self.d.config.city, t, extension_id, ext.unit,
+                                           ext.days, ext.reason, decision=decision)
             self._edit_card(c, t, f"extension:{extension_id}", actor.chat_id, payload, now)
             if approve:
                 self._tell_people(c, t, now, "notify.extended")
@@ -590,15 +583,12 @@ class Handling:
             return
         for hours in self.d.config.reminders.before_working_hours:
             if left <= hours * 3600:
-                c.execute("INSERT OR IGNORE INTO reminders(ticket_id, kind, due_at, queued_at) VALUES (?, ?, ?, ?)",
-                          (t.id, f"{column}:before:{hours:g}h", to_db(due), to_db(now)))
+                deadlines.record(c, t.id, column, f"before:{hours:g}h", due, now)
 
     def recompute_provisional(self, c: sqlite3.Connection, now: datetime) -> int:
         """Provisional deadlines whose year is now declared get their real value (extensions are re-applied)."""
-        rows = c.execute("SELECT id FROM tickets WHERE deadline_provisional = 1 AND state IN "
-                         "('dispatched', 'accepted', 'reopened')").fetchall()
         count = 0
-        for (ticket_id,) in rows:
+        for ticket_id in deadlines.provisional_open(c):
             t = tickets.get(c, ticket_id)
             assert t is not None
             fields: dict[str, Any] = {}
@@ -609,8 +599,7 @@ class Handling:
                     fields = {"sign_due_at": d.at, "deadline_provisional": d.provisional}
                 elif t.accepted_at:
                     d = policy.handling_due(cal, t.accepted_at, t.deadline_class)
-                    extra = c.execute("SELECT coalesce(sum(days), 0) FROM extensions WHERE ticket_id = ? AND "
-                                      "state = 'approved'", (t.id,)).fetchone()[0]
+                    extra = extensions.approved_days(c, t.id)
                     if extra:
                         d = policy.extended(cal, d.at, int(extra))
                     fields = {"due_at": d.at, "deadline_provisional": d.provisional}
@@ -672,10 +661,7 @@ class Handling:
     def _extras(self, c: sqlite3.Connection, t: Ticket, return_reason: tuple[str, str] | None = None,
                 notes: tuple[tuple[str, dict[str, Any]], ...] = ()) -> CardExtras:
         if return_reason is None and t.state == TicketState.RETURNED:
-            row = c.execute("SELECT unit, reason FROM events WHERE ticket_id = ? AND action = 'returned' "
-                            "ORDER BY id DESC LIMIT 1", (t.id,)).fetchone()
-            if row:
-                return_reason = (row[0] or "", row[1] or "")
+            return_reason = tickets.last_return(c, t.id)
         return CardExtras(photo_count=tickets.photo_count(c, t.id), helpers=tuple(tickets.helpers(c, t.id)),
                           return_reason=return_reason, note_keys=notes)
 

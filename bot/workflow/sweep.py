@@ -20,14 +20,13 @@ from bot.domain.calendar import UnknownYear
 from bot.domain.numbers import format_number
 from bot.workflow.common import WorkflowDeps
 from bot.workflow.handling import Handling
-from storage import chats, outbox, tickets
-from storage.records import Ticket, to_db
+from storage import chats, deadlines, outbox, tickets
+from storage.records import Ticket
 
 MAX_MESSAGE = 4000  # under Telegram's 4096, with room for the "(part n)" mark
 BATCH = 20_000  # tickets per kind per sweep; the rest come next sweep
 
-_HANDLING_STATES = "('accepted', 'reopened')"
-_OPEN_STATES = "('registered', 'dispatched', 'accepted', 'returned', 'reopened')"
+DEADLINE_COLUMNS = ("sign_due_at", "due_at")  # sign-for (while dispatched), handling (accepted, reopened)
 
 
 @dataclass
@@ -102,44 +101,29 @@ class Sweeper:
         result.chats = len(digests)
         return result
 
-    def _due_within(self, c: sqlite3.Connection, now: datetime, horizon: datetime, kind: str
+    @staticmethod
+    def _due_within(c: sqlite3.Connection, now: datetime, horizon: datetime, kind: str
                     ) -> list[tuple[Ticket, str]]:
         """Open deadlines in (now, horizon] that have not had this reminder (for this very due time)."""
-        return self._deadlines(c, now, horizon, kind)
-
-    def _passed(self, c: sqlite3.Connection, now: datetime, kind: str) -> list[tuple[Ticket, str]]:
-        """Open deadlines at or before now that have not had this notice."""
-        return self._deadlines(c, None, now, kind)
+        return [(t, column) for column in DEADLINE_COLUMNS
+                for t in deadlines.unreminded(c, column, now, horizon, kind, BATCH)]
 
     @staticmethod
-    def _deadlines(c: sqlite3.Connection, after: datetime | None, until: datetime, kind: str
-                   ) -> list[tuple[Ticket, str]]:
-        found = []
-        # Each condition repeats its partial index's WHERE clause word for word, or SQLite will not use the index.
-        for column, states in (("sign_due_at", "t.state = 'dispatched'"),
-                               ("due_at", f"t.state IN {_OPEN_STATES} AND t.state IN {_HANDLING_STATES}")):
-            lower = f"AND t.{column} > ? " if after is not None else ""
-            params = ([to_db(after)] if after is not None else []) + [to_db(until), f"{column}:{kind}", BATCH]
-            rows = c.execute(
-                f"SELECT t.* FROM tickets t WHERE {states} {lower}AND t.{column} <= ? "
-                f"AND NOT EXISTS (SELECT 1 FROM reminders r WHERE r.ticket_id = t.id AND r.kind = ? "
-                f"AND r.due_at = t.{column}) ORDER BY t.{column} LIMIT ?", params).fetchall()
-            found += [(tickets._ticket(r), column) for r in rows]
-        return found
+    def _passed(c: sqlite3.Connection, now: datetime, kind: str) -> list[tuple[Ticket, str]]:
+        """Open deadlines at or before now that have not had this notice."""
+        return [(t, column) for column in DEADLINE_COLUMNS
+                for t in deadlines.unreminded(c, column, None, now, kind, BATCH)]
 
     @staticmethod
     def _record(c: sqlite3.Connection, t: Ticket, column: str, kind: str, now: datetime) -> None:
-        due = getattr(t, column)
-        c.execute("INSERT OR IGNORE INTO reminders(ticket_id, kind, due_at, queued_at) VALUES (?, ?, ?, ?)",
-                  (t.id, f"{column}:{kind}", to_db(due), to_db(now)))
+        deadlines.record(c, t.id, column, kind, getattr(t, column), now)
 
     def _auto_close(self, c: sqlite3.Connection, now: datetime) -> int:
         cutoff = now - timedelta(days=self.d.config.handling.auto_close_days)
-        rows = c.execute("SELECT * FROM tickets WHERE state = 'resolved' AND resolved_at <= ? LIMIT ?",
-                         (to_db(cutoff), BATCH)).fetchall()
-        for row in rows:
-            self.handling.auto_close(c, tickets._ticket(row), now)
-        return len(rows)
+        found = deadlines.resolved_before(c, cutoff, BATCH)
+        for t in found:
+            self.handling.auto_close(c, t, now)
+        return len(found)
 
     # -- rendering -------------------------------------------------------------------------------------------------
 
