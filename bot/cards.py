@@ -123,13 +123,17 @@ def _btn(texts: Texts, key: str, op: str, t: Ticket, arg: str = "") -> dict[str,
     return {"text": texts.get(GROUP_LANG, key), "callback_data": TicketButton(op, t.id, t.version, arg).encode()}
 
 
-def unit_card(texts: Texts, city: City, t: Ticket, extras: CardExtras) -> dict[str, Any]:
-    """The assignment card in the responsible unit's chat; its buttons are what the state allows now."""
+def unit_card(texts: Texts, city: City, t: Ticket, extras: CardExtras, *, actionable: bool = True
+              ) -> dict[str, Any]:
+    """The assignment card in a unit's chat; its buttons are what the state allows now, and none at all in the
+    chat of a unit that no longer has the case (`actionable=False`)."""
     lang = GROUP_LANG
     text = "\n".join([texts.get(lang, "card.title", number=format_number(t.number)),
                       *_body(texts, lang, city, t, extras)])
     rows: list[list[dict[str, str]]] = []
-    if t.state == "dispatched":
+    if not actionable:
+        pass
+    elif t.state == "dispatched":
         row = [_btn(texts, "card.btn_accept", "acc", t)]
         if not t.lead:
             row.append(_btn(texts, "card.btn_return", "ret", t))

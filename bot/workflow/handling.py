@@ -670,9 +670,7 @@ class Handling:
         city, texts = self.d.config.city, self.d.texts
         if kind == "unit":
             current = chats.chat_for(c, "unit", t.unit) if t.unit else None
-            if chat_id is None or chat_id == current:
-                return cards.unit_card(texts, city, t, extras)
-            return cards.helper_card(texts, city, t, extras) | {"text": cards.unit_card(texts, city, t, extras)["text"]}
+            return cards.unit_card(texts, city, t, extras, actionable=chat_id is None or chat_id == current)
         if kind == "helper":
             return cards.helper_card(texts, city, t, extras)
         return cards.coordination_card(texts, city, t, extras)
