@@ -59,7 +59,8 @@ async def play(local: LocalSandbox) -> bool:
     try:
         n.resident("/new")
         await li.say("/new")
-        await n.expect(t("intake.ask_category", page=1, pages=2).splitlines()[0])
+        pages = -(-len(local.config.city.categories) // local.config.intake.categories_per_page)
+        await n.expect(t("intake.ask_category", page=1, pages=pages).splitlines()[0])
         n.resident("按下 [城市管理]")
         await li.tap("城市管理")
         await n.expect(t("intake.category_chosen", category="城市管理"))

@@ -11,7 +11,7 @@ from pathlib import Path
 from bot.cli import EXIT_CONFIG, main
 from sandbox.client import SandboxClient
 from sandbox.server import Sandbox
-from tests.e2e.talk import first_line
+from tests.e2e.talk import PAGES, first_line
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "777:cli_test_token_abcdefghijklmnop"
@@ -68,7 +68,7 @@ async def test_run_serves_any_bot_api_server_given_its_base_url(tmp_path: Path) 
                 await resident.say("/start")
                 await resident.expect(first_line("zh", "start.welcome", city="阜阳市"), timeout=30)
                 await resident.say("/new")
-                await resident.expect(first_line("zh", "intake.ask_category", page=1, pages=2))
+                await resident.expect(first_line("zh", "intake.ask_category", page=1, pages=PAGES))
             finally:
                 proc.send_signal(signal.SIGTERM)
                 _, stderr = await asyncio.wait_for(proc.communicate(), 30)

@@ -54,3 +54,17 @@ async def eventually(probe, timeout: float = 10.0, what: str = "condition"):
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.02)
+
+
+def _category_pages() -> int:
+    import math
+    from pathlib import Path
+
+    from bot.config import load_config
+
+    cfg = load_config(Path(__file__).resolve().parents[2] / "config.example.toml")
+    return math.ceil(len(cfg.city.categories) / cfg.intake.categories_per_page)
+
+
+#: How many pages the example city's category buttons take (the prompt says "page x/PAGES").
+PAGES = _category_pages()

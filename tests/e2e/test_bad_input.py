@@ -11,7 +11,7 @@ from bot.clock import FakeClock
 from sandbox.local import LocalSandbox
 from storage import drafts
 from tests.e2e.conftest import e2e_config
-from tests.e2e.talk import en, first_line, zh
+from tests.e2e.talk import PAGES, en, first_line, zh
 from tests.e2e.test_intake_happy import DESCRIPTION, file_complaint
 from tests.e2e.test_intake_paths import to_photos_step
 from tests.images import jpeg, png_bomb
@@ -105,7 +105,7 @@ async def test_more_photos_than_allowed_keeps_the_first_ones(local: LocalSandbox
 async def test_impossible_and_faraway_locations(local: LocalSandbox, sb) -> None:
     li = await sb.person("李雷")
     await li.say("/new")
-    await li.expect(first_line("zh", "intake.ask_category", page=1, pages=2))
+    await li.expect(first_line("zh", "intake.ask_category", page=1, pages=PAGES))
     await li.tap("城市管理")
     await li.expect(first_line("zh", "intake.ask_location"))
     await li.share_location(123.0, 200.0)
@@ -119,11 +119,11 @@ async def test_impossible_and_faraway_locations(local: LocalSandbox, sb) -> None
 async def test_a_button_from_an_old_conversation_changes_nothing(local: LocalSandbox, sb) -> None:
     li = await sb.person("李雷")
     await li.say("/new")
-    old = await li.expect(first_line("zh", "intake.ask_category", page=1, pages=2))
+    old = await li.expect(first_line("zh", "intake.ask_category", page=1, pages=PAGES))
     await li.say("/cancel")
     await li.expect(zh("intake.cancelled"))
     await li.say("/new")
-    await li.expect(first_line("zh", "intake.ask_category", page=1, pages=2))
+    await li.expect(first_line("zh", "intake.ask_category", page=1, pages=PAGES))
     answer = await sb.callback_answer(await sb.press(li.id, li.private, old["message_id"], button_text="交通物流"))
     assert answer["text"] == zh("intake.stale_button") and answer["show_alert"]
     assert (await local.db.read(lambda c: drafts.get(c, li.id))).category is None
@@ -132,7 +132,7 @@ async def test_a_button_from_an_old_conversation_changes_nothing(local: LocalSan
 async def test_a_button_from_an_earlier_step_changes_nothing(local: LocalSandbox, sb) -> None:
     li = await sb.person("Tom", language_code="en")
     await li.say("/new")
-    prompt = await li.expect(first_line("en", "intake.ask_category", page=1, pages=2))
+    prompt = await li.expect(first_line("en", "intake.ask_category", page=1, pages=PAGES))
     data = prompt["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
     await li.tap(prompt["reply_markup"]["inline_keyboard"][0][0]["text"])
     await li.expect(first_line("en", "intake.ask_location"))
@@ -144,7 +144,7 @@ async def test_a_button_from_an_earlier_step_changes_nothing(local: LocalSandbox
 async def test_forged_callback_data_is_refused(local: LocalSandbox, sb) -> None:
     li = await sb.person("李雷")
     await li.say("/new")
-    prompt = await li.expect(first_line("zh", "intake.ask_category", page=1, pages=2))
+    prompt = await li.expect(first_line("zh", "intake.ask_category", page=1, pages=PAGES))
     draft = await local.db.read(lambda c: drafts.get(c, li.id))
     for data in (f"i|{draft.id}|c|cat|no_such_category", "garbage", "i|zzzzzz|c|cat|housing"):
         answer = await sb.callback_answer(await sb.press(li.id, li.private, prompt["message_id"], data=data,
@@ -186,4 +186,4 @@ async def test_tickets_per_day_limit(tmp_path: Path, clock: FakeClock) -> None:
         assert await ticket_count(local) == 1
         clock.advance(24 * 3600)
         await li.say("/new")
-        await li.expect(first_line("zh", "intake.ask_category", page=1, pages=2))
+        await li.expect(first_line("zh", "intake.ask_category", page=1, pages=PAGES))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sandbox.client import Person
 from sandbox.local import LocalSandbox
 from storage import outbox, tickets
-from tests.e2e.talk import first_line, number_in, zh
+from tests.e2e.talk import PAGES, first_line, number_in, zh
 from tests.images import jpeg
 
 STATION = (32.8906, 115.8149)  # near Fuyang railway station, inside the city
@@ -16,7 +16,7 @@ async def file_complaint(person: Person, *, category: str = "房产物业", poin
                          description: str = DESCRIPTION) -> str:
     """Walk the whole intake in Chinese; returns the ticket number from the confirmation."""
     await person.say("/new")
-    await person.expect(first_line("zh", "intake.ask_category", page=1, pages=2))
+    await person.expect(first_line("zh", "intake.ask_category", page=1, pages=PAGES))
     await person.tap(category)
     await person.expect(first_line("zh", "intake.ask_location"))
     await person.share_location(*point)

@@ -9,7 +9,7 @@ from PIL import Image
 
 from sandbox.local import LocalSandbox
 from storage import drafts, tickets
-from tests.e2e.talk import en, first_line, number_in, zh
+from tests.e2e.talk import PAGES, en, first_line, number_in, zh
 from tests.e2e.test_intake_happy import DESCRIPTION, STATION, file_complaint
 from tests.images import jpeg, jpeg_with_gps
 
@@ -18,7 +18,7 @@ PARK = (32.8625, 115.9105)  # 阜合园区, a point with an EXIF tag
 
 async def to_photos_step(person, category: str = "房产物业", skip_location: bool = True) -> None:
     await person.say("/new")
-    await person.expect(first_line("zh", "intake.ask_category", page=1, pages=2))
+    await person.expect(first_line("zh", "intake.ask_category", page=1, pages=PAGES))
     await person.tap(category)
     await person.expect(first_line("zh", "intake.ask_location"))
     if skip_location:
@@ -66,7 +66,7 @@ async def test_a_picture_sent_as_file_gives_the_location_and_loses_its_exif(loca
 async def test_a_typed_place_is_matched_to_the_city_places(local: LocalSandbox, sb) -> None:
     li = await sb.person("李雷")
     await li.say("/new")
-    await li.expect(first_line("zh", "intake.ask_category", page=1, pages=2))
+    await li.expect(first_line("zh", "intake.ask_category", page=1, pages=PAGES))
     await li.tap("城市管理")
     await li.expect(first_line("zh", "intake.ask_location"))
     await li.say("火车站")
@@ -81,7 +81,7 @@ async def test_a_typed_place_is_matched_to_the_city_places(local: LocalSandbox, 
 async def test_an_unknown_place_can_be_used_as_typed(local: LocalSandbox, sb) -> None:
     li = await sb.person("李雷")
     await li.say("/new")
-    await li.expect(first_line("zh", "intake.ask_category", page=1, pages=2))
+    await li.expect(first_line("zh", "intake.ask_category", page=1, pages=PAGES))
     await li.tap("城市管理")
     await li.expect(first_line("zh", "intake.ask_location"))
     await li.say("我家楼下的小卖部")
@@ -99,7 +99,7 @@ async def test_changing_the_category_at_the_summary(local: LocalSandbox, sb) -> 
     await li.say(DESCRIPTION)
     await li.expect(first_line("zh", "intake.summary"))
     await li.tap(zh("intake.btn_edit_category"))
-    await li.expect(first_line("zh", "intake.ask_category", page=1, pages=2))
+    await li.expect(first_line("zh", "intake.ask_category", page=1, pages=PAGES))
     await li.tap("交通物流")
     summary = await li.expect(first_line("zh", "intake.summary"))
     assert "交通物流" in summary["text"] and DESCRIPTION in summary["text"]
@@ -174,11 +174,11 @@ async def test_same_problem_nearby_is_offered_to_follow(local: LocalSandbox, sb)
 
     second = await sb.person("韩梅梅")
     await second.say("/new")
-    await second.expect(first_line("zh", "intake.ask_category", page=1, pages=2))
+    await second.expect(first_line("zh", "intake.ask_category", page=1, pages=PAGES))
     await second.tap(zh("intake.btn_next"))
-    await second.expect(first_line("zh", "intake.ask_category", page=2, pages=2))
+    await second.expect(first_line("zh", "intake.ask_category", page=2, pages=PAGES))
     await second.tap(zh("intake.btn_prev"))
-    await second.expect(first_line("zh", "intake.ask_category", page=1, pages=2))
+    await second.expect(first_line("zh", "intake.ask_category", page=1, pages=PAGES))
     await second.tap("城市管理")
     await second.share_location(STATION[0] + 0.0005, STATION[1])  # about 55 m north
     await second.say(zh("intake.btn_no_photos"))
@@ -201,7 +201,7 @@ async def test_other_categories_far_away_are_not_offered(local: LocalSandbox, sb
     await file_complaint(await sb.person("李雷"))
     other = await sb.person("韩梅梅")
     await other.say("/new")
-    await other.expect(first_line("zh", "intake.ask_category", page=1, pages=2))
+    await other.expect(first_line("zh", "intake.ask_category", page=1, pages=PAGES))
     await other.tap("交通物流")  # another category at the same point
     await other.share_location(*STATION)
     await other.say(zh("intake.btn_no_photos"))
@@ -213,7 +213,7 @@ async def test_other_categories_far_away_are_not_offered(local: LocalSandbox, sb
 async def test_an_english_speaker_is_answered_in_english(local: LocalSandbox, sb) -> None:
     tom = await sb.person("Tom", language_code="en-GB")
     await tom.say("/new")
-    await tom.expect(first_line("en", "intake.ask_category", page=1, pages=2))
+    await tom.expect(first_line("en", "intake.ask_category", page=1, pages=PAGES))
     await tom.tap("Housing and property" if any(
         c.name_en == "Housing and property" for c in local.config.city.categories)
         else local.config.city.categories[0].name_en)
