@@ -115,9 +115,9 @@ complaint-bot sandbox is running.
 {groups}
 
 Act as a resident (in another terminal; a liaison acts the same way with "chat_id" of the group):
-  curl -s -XPOST {url}/_control/users -d '{{"first_name": "Li", "language_code": "zh"}}'
-  curl -s -XPOST {url}/_control/send -d '{{"user_id": 10001, "text": "/new"}}'
-  curl -s '{url}/_control/messages?chat_id=10001'
+  curl -s -XPOST {url}/_control/users -d '{{"first_name": "Li", "language_code": "zh"}}'   # -> {{"id": ID, ...}}
+  curl -s -XPOST {url}/_control/send -d '{{"user_id": ID, "text": "/new"}}'
+  curl -s '{url}/_control/messages?chat_id=ID'
 Or let a scripted resident file a complaint:  complaint-bot sandbox --demo --port 0
 Stop with Ctrl-C.
 """
