@@ -245,7 +245,8 @@ def _top_categories(city: City, per_category: dict[str, int], total: int) -> tup
     ]
     rest = sum(n for n, _ in ordered[TOP_CATEGORIES:])
     if rest:
-        top.append(CategoryShare(None, "其他", "Others", tickets=rest, share=rest / total))
+        # key None: the renderers name it from the catalogue (report.others)
+        top.append(CategoryShare(None, "", "", tickets=rest, share=rest / total))
     return tuple(top)
 
 

@@ -76,7 +76,8 @@ class Reporting:
             path = self.folder / f"{stem}.xlsx"
             stats = await write_ledger(self.d.db, city, start, end, path, lang, texts=texts, as_of=now)
             ledger_rows = stats.rows
-            rows.append(("document_file", {"path": str(path), "filename": f"台账-{start}-{end}.xlsx",
+            name = texts.get(lang, "report.sheet_ledger")
+            rows.append(("document_file", {"path": str(path), "filename": f"{name}-{start}-{end}.xlsx",
                                            "caption": texts.get(lang, "report.ledger_caption", start=start.isoformat(),
                                                                 end=end.isoformat(), rows=stats.rows)}))
 
