@@ -15,9 +15,11 @@ from storage.records import Ticket
 
 
 def ticket_registered(texts: Texts, lang: str, ticket: Ticket, city: City) -> dict[str, Any]:
+    """The confirmation, with where the ticket went when routing dispatched it at once."""
     category = city.category(ticket.category).name(lang)
-    return {
-        "text": texts.get(lang, "notice.registered", number=format_number(ticket.number),
-                          raw_number=ticket.number, category=escape(category)),
-        "parse_mode": "HTML",
-    }
+    text = texts.get(lang, "notice.registered", number=format_number(ticket.number), raw_number=ticket.number,
+                     category=escape(category))
+    if ticket.unit:
+        text += "\n" + texts.get(lang, "notify.dispatched", number=format_number(ticket.number),
+                                 unit=escape(city.unit(ticket.unit).name(lang)))
+    return {"text": text, "parse_mode": "HTML"}

@@ -67,7 +67,9 @@ class Handling:
         ticket = tickets.update(c, ticket.id, ticket.version, now, zone=route.zone,
                                 district=route.district or ticket.district, route_reason=reason, sensitive=rule)
         if route.unit is not None:
-            ticket = self._dispatch(c, ticket, route.unit, now, Action.DISPATCH, actor=None, event="dispatched")
+            # the reporter hears of the dispatch in the confirmation itself (one message, not two)
+            ticket = self._dispatch(c, ticket, route.unit, now, Action.DISPATCH, actor=None, event="dispatched",
+                                    tell=False)
         else:
             tickets.add_event(c, ticket.id, now, actor_kind="system", action="unroutable", reason=route.reason_key)
             self._to_coordination(c, ticket, now, notes=(("card.unroutable", {
@@ -626,7 +628,8 @@ class Handling:
     # -- dispatch and cards --------------------------------------------------------------------------------------
 
     def _dispatch(self, c: sqlite3.Connection, t: Ticket, unit: str, now: datetime, action: Action,
-                  actor: Actor | None, event: str, lead: bool = False, data: dict[str, Any] | None = None) -> Ticket:
+                  actor: Actor | None, event: str, lead: bool = False, data: dict[str, Any] | None = None,
+                  tell: bool = True) -> Ticket:
         before = t.state
         state = self._next(t, action)
         fields: dict[str, Any] = {"state": state, "unit": unit, "lead": lead, "dispatched_at": now,
@@ -645,7 +648,8 @@ class Handling:
         else:
             self._to_coordination(c, t, now, notes=(("card.no_chat", {"unit": unit_name(self.d.config.city, unit,
                                                                                           GROUP_LANG)}),))
-        self._tell_people(c, t, now, "notify.lead" if lead else "notify.dispatched")
+        if tell:
+            self._tell_people(c, t, now, "notify.lead" if lead else "notify.dispatched")
         return t
 
     def _to_coordination(self, c: sqlite3.Connection, t: Ticket, now: datetime,

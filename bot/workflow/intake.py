@@ -220,11 +220,11 @@ class Intake:
             tickets.add_event(c, ticket.id, now, actor_kind="resident", actor_id=user_id, action="registered",
                               to_state=TicketState.REGISTERED)
             tickets.follow(c, ticket.id, user_id, now)
-            outbox.add(c, user_id, "message", ticket_registered(self.d.texts, language, ticket, city), now,
-                       ticket_id=ticket.id, dedupe_key=f"t{ticket.id}:registered:{user_id}")
             drafts.delete(c, user_id)
             if self.d.route_new is not None:
                 ticket = self.d.route_new(c, ticket, now)
+            outbox.add(c, user_id, "message", ticket_registered(self.d.texts, language, ticket, city), now,
+                       ticket_id=ticket.id, dedupe_key=f"t{ticket.id}:registered:{user_id}")
             return ticket
 
         ticket = await self.d.db.write(tx)

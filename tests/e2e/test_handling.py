@@ -63,7 +63,8 @@ async def test_the_street_light_goes_straight_to_the_park_and_the_card_says_why(
     assert not [m for m in await sb.messages(chat(local, "yingzhou_liaison")) if m.get("outgoing")]
     t = await ticket_of(local, number)
     assert (t.state, t.unit, t.zone, t.district) == ("dispatched", "fuhe_park", "fuhe_park", "yingzhou")
-    await resident.expect(zh("notify.dispatched", number=format_number(number), unit="阜合园区"))
+    confirmation = next(m for m in await resident.transcript() if "工单编号" in (m.get("text") or ""))
+    assert zh("notify.dispatched", number=format_number(number), unit="阜合园区") in confirmation["text"]
     await resident.say(f"/status {number}")
     status = await resident.expect(f"工单 {format_number(number)}")
     assert "阜合园区" in status["text"] and "签收期限" in status["text"]  # who has it and by when
