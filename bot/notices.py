@@ -17,9 +17,10 @@ from storage.records import Ticket
 def ticket_registered(texts: Texts, lang: str, ticket: Ticket, city: City) -> dict[str, Any]:
     """The confirmation, with where the ticket went when routing dispatched it at once."""
     category = city.category(ticket.category).name(lang)
-    text = texts.get(lang, "notice.registered", number=format_number(ticket.number), raw_number=ticket.number,
-                     category=escape(category))
+    dispatched = ""
     if ticket.unit:
-        text += "\n" + texts.get(lang, "notify.dispatched", number=format_number(ticket.number),
-                                 unit=escape(city.unit(ticket.unit).name(lang)))
+        dispatched = "\n" + texts.get(lang, "notify.dispatched", number=format_number(ticket.number),
+                                       unit=escape(city.unit(ticket.unit).name(lang)))
+    text = texts.get(lang, "notice.registered", number=format_number(ticket.number), raw_number=ticket.number,
+                     category=escape(category), dispatched=dispatched)
     return {"text": text, "parse_mode": "HTML"}
