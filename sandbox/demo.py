@@ -81,7 +81,8 @@ async def play(local: LocalSandbox) -> bool:
         await n.expect(t("intake.summary").splitlines()[0])
         n.resident(f"按下 [{t('intake.btn_confirm')}]")
         await li.tap(t("intake.btn_confirm"))
-        confirmation = await n.expect(t("notice.registered", number="", raw_number="", category="", dispatched="").splitlines()[0])
+        registered = t("notice.registered", number="", raw_number="", category="", dispatched="")
+        confirmation = await n.expect(registered.splitlines()[0])
         number = re.search(r"\d{3} \d{3} \d{3}", confirmation["text"])
         if number is None:
             return False

@@ -29,7 +29,8 @@ async def file_complaint(person: Person, *, category: str = "房产物业", poin
     await person.say(description)
     await person.expect(first_line("zh", "intake.summary"))
     await person.tap(zh("intake.btn_confirm"))
-    confirmation = await person.expect(first_line("zh", "notice.registered", number="", raw_number="", category="", dispatched=""))
+    confirmation = await person.expect(first_line("zh", "notice.registered", number="", raw_number="", category="",
+                                                  dispatched=""))
     return number_in(confirmation["text"])
 
 

@@ -226,6 +226,7 @@ async def test_an_english_speaker_is_answered_in_english(local: LocalSandbox, sb
     await tom.expect(first_line("en", "intake.summary"))
     await tom.tap(en("intake.btn_confirm"))
     confirmation = await tom.expect("Ticket number")
-    assert en("notice.registered", number="X", raw_number="X", category="Y", dispatched="").splitlines()[0] in confirmation["text"]
+    registered = en("notice.registered", number="X", raw_number="X", category="Y", dispatched="")
+    assert registered.splitlines()[0] in confirmation["text"]
     draft_left = await local.db.read(lambda c: drafts.get(c, tom.id))
     assert draft_left is None
