@@ -48,11 +48,6 @@ def due(conn: sqlite3.Connection, now: datetime, limit: int = 50) -> list[Outbox
     ]
 
 
-def next_due_at(conn: sqlite3.Connection) -> datetime | None:
-    row = conn.execute("SELECT min(not_before) FROM outbox WHERE status = 'pending'").fetchone()
-    return from_db(row[0])
-
-
 def mark_sent(conn: sqlite3.Connection, row_id: int, now: datetime, message_id: int | None) -> None:
     conn.execute(
         "UPDATE outbox SET status = 'sent', sent_at = ?, sent_message_id = ?, attempts = attempts + 1 "
@@ -92,10 +87,6 @@ def move_chat(conn: sqlite3.Connection, old_chat_id: int, new_chat_id: int, now:
     )
     conn.execute("UPDATE outbox SET chat_id = ? WHERE chat_id = ? AND status = 'pending'",
                  (new_chat_id, old_chat_id))
-
-
-def counts(conn: sqlite3.Connection) -> dict[str, int]:
-    return {r[0]: r[1] for r in conn.execute("SELECT status, count(*) FROM outbox GROUP BY status")}
 
 
 def rows_for_chat(conn: sqlite3.Connection, chat_id: int) -> list[dict[str, Any]]:

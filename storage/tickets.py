@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -158,13 +158,6 @@ def events(conn: sqlite3.Connection, ticket_id: int, public_only: bool = False) 
         sql += " AND public = 1"
     rows = conn.execute(sql + " ORDER BY at, id", (ticket_id,)).fetchall()
     return [Event(**{**dict(r), "at": from_db(r["at"]), "public": bool(r["public"])}) for r in rows]
-
-
-def numbers(conn: sqlite3.Connection, ticket_ids: Sequence[int]) -> dict[int, str]:
-    if not ticket_ids:
-        return {}
-    marks = ",".join("?" * len(ticket_ids))
-    return {r[0]: r[1] for r in conn.execute(f"SELECT id, number FROM tickets WHERE id IN ({marks})", ticket_ids)}
 
 
 class StaleVersion(Exception):

@@ -11,7 +11,7 @@ from datetime import datetime
 from bot.domain import geo
 from bot.domain.intake import EDITABLE, Step, clean_description, next_step
 from bot.domain.lifecycle import TicketState
-from bot.domain.numbers import format_number, number_for_sequence
+from bot.domain.numbers import number_for_sequence
 from bot.notices import ticket_registered
 from bot.workflow.common import Refused, WorkflowDeps
 from storage import drafts, outbox, sequences, tickets, users
@@ -281,6 +281,3 @@ class Intake:
         limit = self.d.config.limits.tickets_per_day
         if tickets.count_by_reporter_since(c, user_id, self.d.local_midnight(now)) >= limit:
             raise Refused("limits.tickets_per_day", limit=limit)
-
-
-__all__ = ["AddedPhotos", "Intake", "Nearby", "format_number"]
