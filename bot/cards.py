@@ -130,21 +130,25 @@ def unit_card(texts: Texts, city: City, t: Ticket, extras: CardExtras, *, action
     lang = GROUP_LANG
     text = "\n".join([texts.get(lang, "card.title", number=format_number(t.number)),
                       *_body(texts, lang, city, t, extras)])
-    rows: list[list[dict[str, str]]] = []
-    if not actionable:
-        pass
-    elif t.state == "dispatched":
+    rows = _unit_buttons(texts, t) if actionable else []
+    return {"text": text, "parse_mode": "HTML", "reply_markup": {"inline_keyboard": rows}}
+
+
+def _unit_buttons(texts: Texts, t: Ticket) -> list[list[dict[str, str]]]:
+    """What the responsible unit may do in the ticket's state (a lead unit may not return it)."""
+    if t.state == "dispatched":
         row = [_btn(texts, "card.btn_accept", "acc", t)]
         if not t.lead:
             row.append(_btn(texts, "card.btn_return", "ret", t))
-        rows.append(row)
-    elif t.state == "accepted":
-        rows.append([_btn(texts, "card.btn_resolve", "res", t), _btn(texts, "card.btn_extend", "ext", t)])
+        return [row]
+    if t.state == "accepted":
+        rows = [[_btn(texts, "card.btn_resolve", "res", t), _btn(texts, "card.btn_extend", "ext", t)]]
         if not t.lead:
             rows.append([_btn(texts, "card.btn_return", "ret", t)])
-    elif t.state == "reopened":
-        rows.append([_btn(texts, "card.btn_accept", "acc", t), _btn(texts, "card.btn_resolve", "res", t)])
-    return {"text": text, "parse_mode": "HTML", "reply_markup": {"inline_keyboard": rows}}
+        return rows
+    if t.state == "reopened":
+        return [[_btn(texts, "card.btn_accept", "acc", t), _btn(texts, "card.btn_resolve", "res", t)]]
+    return []
 
 
 def helper_card(texts: Texts, city: City, t: Ticket, extras: CardExtras) -> dict[str, Any]:
