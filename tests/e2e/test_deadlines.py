@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bot.clock import FakeClock
 from bot.domain.numbers import format_number, number_for_sequence
+from sandbox.client import Person
 from sandbox.local import LocalSandbox
 from storage import tickets
 from storage.records import to_db
@@ -204,11 +205,16 @@ async def _accepted_on_december_30(local: LocalSandbox, sb, clock: FakeClock) ->
     return number
 
 
+async def _restart_with_calendar(local: LocalSandbox, fallback: str, declare_2027: bool) -> Person:
+    """Restart the bot on a changed calendar policy; returns the supervision group's member."""
+    local.config = _with_calendar(local, fallback, declare_2027)
+    await local.restart_bot()
+    return await liaison(local, "supervision")
+
+
 async def test_a_deadline_into_an_undeclared_2027_is_provisional_then_recomputed(local: LocalSandbox, sb,
                                                                                   clock: FakeClock) -> None:
-    local.config = _with_calendar(local, "weekends-only", declare_2027=False)
-    await local.restart_bot()
-    supervisor = await liaison(local, "supervision")
+    supervisor = await _restart_with_calendar(local, "weekends-only", declare_2027=False)
     number = await _accepted_on_december_30(local, sb, clock)
     t = await local.db.read(lambda c: tickets.by_number(c, number))
     assert t.deadline_provisional and t.due_at == datetime(2027, 1, 6, 9, 30, tzinfo=UTC)  # weekends only
@@ -219,8 +225,7 @@ async def test_a_deadline_into_an_undeclared_2027_is_provisional_then_recomputed
     status = await someone.expect(f"Ticket {format_number(number)}")
     assert "provisional" in status["text"]
 
-    local.config = _with_calendar(local, "weekends-only", declare_2027=True)  # the year is declared
-    await local.restart_bot()
+    await _restart_with_calendar(local, "weekends-only", declare_2027=True)  # the year is declared
     t = await local.db.read(lambda c: tickets.by_number(c, number))
     assert not t.deadline_provisional
     assert t.due_at == datetime(2027, 1, 7, 9, 30, tzinfo=UTC)  # 1 January is a holiday after all
@@ -229,9 +234,7 @@ async def test_a_deadline_into_an_undeclared_2027_is_provisional_then_recomputed
 
 async def test_without_the_fallback_an_undeclared_year_names_itself(local: LocalSandbox, sb,
                                                                     clock: FakeClock) -> None:
-    local.config = _with_calendar(local, "error", declare_2027=False)
-    await local.restart_bot()
-    supervisor = await liaison(local, "supervision")
+    supervisor = await _restart_with_calendar(local, "error", declare_2027=False)
     number = await _accepted_on_december_30(local, sb, clock)
     t = await local.db.read(lambda c: tickets.by_number(c, number))
     assert t.state == "accepted" and t.due_at is None  # no silent guess
