@@ -24,13 +24,13 @@ from telegram.ext import (
 )
 
 from bot.callbacks import PATTERN as TICKET_BUTTON
+from bot.callbacks import IntakeButton
 from bot.clock import Clock
 from bot.config import Config
 from bot.services import Services
 from bot.texts import LANGUAGES, Texts
 from bot.updates import PerChatUpdateProcessor
 from handlers import admin, common, intake, ops, reports, status, tickets
-from handlers.callbacks import IntakeButton
 from handlers.context import BotApp, BotContext
 from scheduler import schedule
 from scheduler.outbox import OutboxSender

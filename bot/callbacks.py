@@ -1,23 +1,69 @@
-"""Callback data of ticket buttons (cards, coordination, rating): ``t|<op>|<ticket id>|<version>|<arg>``.
+"""The button vocabulary: every callback-data string the bot puts on a button is encoded and decoded here.
 
-The version is the ticket's version when the card was drawn: a press on an older card, a second press, or a
-forged button for another ticket finds a different version and changes nothing. Fits Telegram's 64 bytes.
+Two shapes, both short, versioned strings that fit Telegram's 64 bytes:
+
+- ticket buttons (cards, coordination, extension decisions, the resident's rating):
+  ``t|<op>|<ticket id>|<version>|<arg>``. The version is the ticket's version when the card was drawn: a press on
+  an older card, a second press, or a forged button for another ticket finds a different version and changes
+  nothing.
+- intake buttons: ``i|<draft id>|<step code>|<op>|<arg>``. The draft id and step make a button from an earlier
+  conversation or an earlier step recognisably stale: it changes nothing and gets a polite answer.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.domain.intake import Step
 
 MAX_BYTES = 64
 
-# op codes: unit card, coordination, extension decisions, rating
-OPS = frozenset({
-    "acc", "ret", "rr", "ext", "xd", "res",          # liaison: sign for, return (+ reason), extension (+ days), resolve
-    "lead", "ld", "hp", "go", "rd", "rdu", "cls", "rej",  # coordinator: lead / helpers / redispatch / class / reject
-    "xa", "xn",                                      # coordinator: approve / deny an extension (arg = its id)
-    "sat", "dis",                                    # resident: satisfied / dissatisfied
-})
+
+class TicketOp(StrEnum):
+    """What a ticket button does. Card buttons map one-to-one to lifecycle actions (see ``bot.cards``); the
+    others answer a follow-up question the bot asked under a card."""
+
+    # the unit's card
+    ACCEPT = "acc"
+    RETURN = "ret"
+    RETURN_REASON = "rr"  # arg: index of a preset reason
+    EXTEND = "ext"
+    EXTENSION_DAYS = "xd"  # arg: days
+    RESOLVE = "res"
+    # the coordination card
+    LEAD = "lead"
+    LEAD_CHOSEN = "ld"  # arg: unit key
+    HELPER_TOGGLED = "hp"  # arg: unit key
+    LEAD_CONFIRMED = "go"
+    REDISPATCH = "rd"
+    REDISPATCH_TO = "rdu"  # arg: unit key
+    DEADLINE_CLASS = "cls"  # arg: class ("" asks which)
+    REJECT = "rej"
+    # the extension card (arg: the request's id)
+    APPROVE_EXTENSION = "xa"
+    DENY_EXTENSION = "xn"
+    # the resident's rating
+    SATISFIED = "sat"
+    DISSATISFIED = "dis"
+
+
+class IntakeOp(StrEnum):
+    """What an intake button does, at the step its data names."""
+
+    PAGE = "pg"  # category: another page (arg: page)
+    CATEGORY = "cat"  # category: this one (arg: key)
+    PLACE = "pl"  # location: this named place (arg: key)
+    PLACE_TEXT = "pt"  # location: keep what I typed
+    SKIP = "skip"  # location: none
+    SUBMIT = "ok"  # summary
+    FOLLOW = "fw"  # summary: follow this open ticket instead (arg: its number)
+    DISCARD = "x"  # summary
+    EDIT = "ed"  # summary: change a field (arg: the step)
+
+
+OPS = frozenset(op.value for op in TicketOp)
 PATTERN = re.compile(r"^t\|([a-z]{2,4})\|(\d{1,12})\|(\d{1,6})\|([A-Za-z0-9_.-]{0,32})$")
 
 
@@ -40,4 +86,32 @@ class TicketButton:
         if match is None or match.group(1) not in OPS:
             return None
         op, ticket_id, version, arg = match.groups()
-        return cls(op, int(ticket_id), int(version), arg)
+        return cls(TicketOp(op), int(ticket_id), int(version), arg)
+
+
+_STEP_CODES = {Step.CATEGORY: "c", Step.LOCATION: "l", Step.PHOTOS: "p", Step.DESCRIPTION: "d", Step.SUMMARY: "s"}
+_CODE_STEPS = {v: k for k, v in _STEP_CODES.items()}
+INTAKE_PATTERN = re.compile(r"^i\|[0-9a-f]{6}\|[clpds]\|[a-z]{1,4}\|[A-Za-z0-9_]{0,40}$")
+
+
+@dataclass(frozen=True)
+class IntakeButton:
+    draft_id: str
+    step: Step
+    op: str
+    arg: str = ""
+
+    PATTERN = INTAKE_PATTERN
+
+    def encode(self) -> str:
+        data = f"i|{self.draft_id}|{_STEP_CODES[self.step]}|{self.op}|{self.arg}"
+        if len(data.encode()) > MAX_BYTES or not INTAKE_PATTERN.match(data):
+            raise ValueError(f"bad intake callback data: {data!r}")
+        return data
+
+    @classmethod
+    def decode(cls, data: str) -> IntakeButton | None:
+        if not INTAKE_PATTERN.match(data):
+            return None
+        _, draft_id, code, op, arg = data.split("|")
+        return cls(draft_id, _CODE_STEPS[code], op, arg)

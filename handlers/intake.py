@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from telegram import Document, InlineKeyboardMarkup, Message, ReplyKeyboardRemove, Update
 from telegram.error import BadRequest, TelegramError
 
+from bot.callbacks import IntakeButton
 from bot.domain.intake import DescriptionRejected, Step
 from bot.domain.numbers import format_number
 from bot.domain.photos import ImageRejected, check_image
 from bot.domain.places import PlaceName, match_place
 from bot.workflow import Refused
 from handlers import intake_views as views
-from handlers.callbacks import IntakeButton
 from handlers.context import BotContext
 from storage.records import Draft, Photo
 

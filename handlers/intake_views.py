@@ -7,12 +7,12 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 
+from bot.callbacks import IntakeButton
 from bot.config import City, IntakeConfig
 from bot.domain.intake import Step
 from bot.domain.numbers import format_number
 from bot.texts import Texts
 from bot.workflow import Nearby
-from handlers.callbacks import IntakeButton
 from storage.records import Draft
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | None

@@ -5,9 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.callbacks import OPS, TicketButton
+from bot.callbacks import OPS, IntakeButton, TicketButton
 from bot.domain.intake import Step
-from handlers.callbacks import IntakeButton
 
 keys = st.from_regex(r"[a-z][a-z0-9_]{0,31}", fullmatch=True)
 
