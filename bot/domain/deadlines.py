@@ -16,11 +16,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from types import MappingProxyType
 
 from bot.domain.calendar import Deadline, WorkingCalendar
 
-DEFAULT_CLASS_DAYS: Mapping[str, int] = MappingProxyType({"immediate": 2, "general": 5, "complex": 15})
+
+class DeadlineClass(StrEnum):
+    """How much time a case gets (the one definition; stored on tickets, named in configs and texts as ``cls.*``)."""
+
+    IMMEDIATE = "immediate"
+    GENERAL = "general"
+    COMPLEX = "complex"
+
+
+DEFAULT_CLASS_DAYS: Mapping[str, int] = MappingProxyType(
+    {DeadlineClass.IMMEDIATE: 2, DeadlineClass.GENERAL: 5, DeadlineClass.COMPLEX: 15})
 
 
 def _default_class_days() -> dict[str, int]:
