@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.domain.intake import Step
+from bot.domain.lifecycle import Action
 
 MAX_BYTES = 64
 
@@ -63,6 +64,14 @@ class IntakeOp(StrEnum):
     EDIT = "ed"  # summary: change a field (arg: the step)
 
 
+#: The button of each lifecycle action that a card offers (``bot.domain.lifecycle.SPEC``'s ``button``).
+CARD_OPS: dict[Action, TicketOp] = {
+    Action.ACCEPT: TicketOp.ACCEPT, Action.RETURN: TicketOp.RETURN, Action.REQUEST_EXTENSION: TicketOp.EXTEND,
+    Action.RESOLVE: TicketOp.RESOLVE, Action.ASSIGN_LEAD: TicketOp.LEAD, Action.REDISPATCH: TicketOp.REDISPATCH,
+    Action.CHANGE_CLASS: TicketOp.DEADLINE_CLASS, Action.REJECT: TicketOp.REJECT,
+    Action.APPROVE_EXTENSION: TicketOp.APPROVE_EXTENSION, Action.DENY_EXTENSION: TicketOp.DENY_EXTENSION,
+    Action.RATE_SATISFIED: TicketOp.SATISFIED, Action.RATE_DISSATISFIED: TicketOp.DISSATISFIED,
+}
 OPS = frozenset(op.value for op in TicketOp)
 PATTERN = re.compile(r"^t\|([a-z]{2,4})\|(\d{1,12})\|(\d{1,6})\|([A-Za-z0-9_.-]{0,32})$")
 

@@ -1,7 +1,9 @@
-"""Cards and notices of the handling loop, rendered from the catalogue (pure: ticket in, text and buttons out).
+"""Cards and lines of the group chats, rendered from the catalogue (pure: ticket in, text and buttons out).
 
 Cards are drawn when a change is written (they go through the outbox), so this lives beside the use-cases rather
-than in handlers/. Group chats read Chinese (the city's language); residents read their own language.
+than in handlers/. Every function takes the language: group chats read the deployment's group language
+(``handling.group_language``), residents read their own. A card's buttons are those the lifecycle specification
+offers on that card in the ticket's state (``bot.domain.lifecycle.buttons``).
 """
 
 from __future__ import annotations
@@ -12,13 +14,16 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
-from bot.callbacks import TicketButton
+from bot.callbacks import CARD_OPS, TicketButton
 from bot.config import City
+from bot.domain.html_text import split_message
+from bot.domain.lifecycle import OPEN_STATES, SIGN_CLOCK_STATES, Card, TicketState, buttons
 from bot.domain.numbers import format_number
 from bot.texts import Texts
-from storage.records import Ticket
+from storage.records import Event, Ticket
 
-GROUP_LANG = "zh"
+#: States whose card shows the unit's last answer (after a re-complaint is signed for anew, it is old news).
+_ANSWER_SHOWN = frozenset({TicketState.RESOLVED, TicketState.CLOSED, TicketState.REOPENED})
 RETURN_REASONS = ("reason_not_ours", "reason_not_our_area", "reason_incomplete")
 EXTENSION_DAYS = (2, 5, 10)
 
@@ -76,9 +81,9 @@ def _place(texts: Texts, lang: str, city: City, t: Ticket) -> str:
 def _due_lines(texts: Texts, lang: str, city: City, t: Ticket) -> list[str]:
     lines = []
     mark = texts.get(lang, "card.provisional") if t.deadline_provisional else ""
-    if t.state == "dispatched" and t.sign_due_at:
+    if t.state in SIGN_CLOCK_STATES and t.sign_due_at:
         lines.append(texts.get(lang, "card.sign_due", due=when(t.sign_due_at, city)) + mark)
-    if t.due_at and t.state in ("accepted", "reopened", "dispatched", "returned"):
+    if t.due_at and t.state in OPEN_STATES:
         lines.append(texts.get(lang, "card.due", due=when(t.due_at, city)) + mark)
     return lines
 
@@ -114,91 +119,132 @@ def _body(texts: Texts, lang: str, city: City, t: Ticket, extras: CardExtras) ->
         lines.append(g(lang, "card.return_reason", unit=escape(unit_name(city, unit, lang)), reason=escape(reason)))
     for key, params in extras.note_keys:
         lines.append(g(lang, key, **params))
-    if t.answer and t.state in ("resolved", "closed", "reopened"):
+    if t.answer and t.state in _ANSWER_SHOWN:
         lines.append(g(lang, "card.answer", answer=escape(t.answer)))
     return lines
 
 
-def _btn(texts: Texts, key: str, op: str, t: Ticket, arg: str = "") -> dict[str, str]:
-    return {"text": texts.get(GROUP_LANG, key), "callback_data": TicketButton(op, t.id, t.version, arg).encode()}
+def _btn(texts: Texts, lang: str, key: str, op: str, t: Ticket, arg: str = "") -> dict[str, str]:
+    return {"text": texts.get(lang, key), "callback_data": TicketButton(op, t.id, t.version, arg).encode()}
 
 
-def unit_card(texts: Texts, city: City, t: Ticket, extras: CardExtras, *, actionable: bool = True
+def action_buttons(texts: Texts, lang: str, card: Card, t: Ticket, arg: str = "") -> list[list[dict[str, str]]]:
+    """The buttons ``card`` offers in the ticket's state, as the lifecycle specification says, two a row."""
+    row = [_btn(texts, lang, spec.button.label, CARD_OPS[spec.action], t, arg)
+           for spec in buttons(card, t.state, is_lead=t.lead) if spec.button is not None]
+    return [row[i:i + 2] for i in range(0, len(row), 2)]
+
+
+def _card(texts: Texts, lang: str, title_key: str, city: City, t: Ticket, extras: CardExtras,
+          rows: list[list[dict[str, str]]]) -> dict[str, Any]:
+    text = "\n".join([texts.get(lang, title_key, number=format_number(t.number)),
+                      *_body(texts, lang, city, t, extras)])
+    return {"text": text, "parse_mode": "HTML", "reply_markup": {"inline_keyboard": rows}}
+
+
+def unit_card(texts: Texts, lang: str, city: City, t: Ticket, extras: CardExtras, *, actionable: bool = True
               ) -> dict[str, Any]:
     """The assignment card in a unit's chat; its buttons are what the state allows now, and none at all in the
     chat of a unit that no longer has the case (`actionable=False`)."""
-    lang = GROUP_LANG
-    text = "\n".join([texts.get(lang, "card.title", number=format_number(t.number)),
-                      *_body(texts, lang, city, t, extras)])
-    rows = _unit_buttons(texts, t) if actionable else []
-    return {"text": text, "parse_mode": "HTML", "reply_markup": {"inline_keyboard": rows}}
+    rows = action_buttons(texts, lang, Card.UNIT, t) if actionable else []
+    return _card(texts, lang, "card.title", city, t, extras, rows)
 
 
-def _unit_buttons(texts: Texts, t: Ticket) -> list[list[dict[str, str]]]:
-    """What the responsible unit may do in the ticket's state (a lead unit may not return it)."""
-    if t.state == "dispatched":
-        row = [_btn(texts, "card.btn_accept", "acc", t)]
-        if not t.lead:
-            row.append(_btn(texts, "card.btn_return", "ret", t))
-        return [row]
-    if t.state == "accepted":
-        rows = [[_btn(texts, "card.btn_resolve", "res", t), _btn(texts, "card.btn_extend", "ext", t)]]
-        if not t.lead:
-            rows.append([_btn(texts, "card.btn_return", "ret", t)])
-        return rows
-    if t.state == "reopened":
-        return [[_btn(texts, "card.btn_accept", "acc", t), _btn(texts, "card.btn_resolve", "res", t)]]
-    return []
-
-
-def helper_card(texts: Texts, city: City, t: Ticket, extras: CardExtras) -> dict[str, Any]:
+def helper_card(texts: Texts, lang: str, city: City, t: Ticket, extras: CardExtras) -> dict[str, Any]:
     """What a helping unit (协办) sees: the case, no buttons (the lead unit acts)."""
-    text = "\n".join([texts.get(GROUP_LANG, "card.helper_title", number=format_number(t.number)),
-                      *_body(texts, GROUP_LANG, city, t, extras)])
-    return {"text": text, "parse_mode": "HTML", "reply_markup": {"inline_keyboard": []}}
+    return _card(texts, lang, "card.helper_title", city, t, extras, [])
 
 
-def coordination_card(texts: Texts, city: City, t: Ticket, extras: CardExtras) -> dict[str, Any]:
+def coordination_card(texts: Texts, lang: str, city: City, t: Ticket, extras: CardExtras) -> dict[str, Any]:
     """A case before the coordinators: returned, unroutable or escalated, with one-tap decisions."""
-    text = "\n".join([texts.get(GROUP_LANG, "card.coordination_title", number=format_number(t.number)),
-                      *_body(texts, GROUP_LANG, city, t, extras)])
-    rows: list[list[dict[str, str]]] = []
-    if t.state in ("registered", "returned"):
-        rows = [[_btn(texts, "card.btn_lead", "lead", t), _btn(texts, "card.btn_redispatch", "rd", t)],
-                [_btn(texts, "card.btn_class", "cls", t), _btn(texts, "card.btn_reject", "rej", t)]]
-    return {"text": text, "parse_mode": "HTML", "reply_markup": {"inline_keyboard": rows}}
+    return _card(texts, lang, "card.coordination_title", city, t, extras,
+                 action_buttons(texts, lang, Card.COORDINATION, t))
 
 
-def extension_card(texts: Texts, city: City, t: Ticket, extension_id: int, unit: str, days: int, reason: str,
-                   decision: str | None = None) -> dict[str, Any]:
-    text = texts.get(GROUP_LANG, "card.extension", number=format_number(t.number),
-                     unit=escape(unit_name(city, unit, GROUP_LANG)), days=days, reason=escape(reason),
+def extension_card(texts: Texts, lang: str, city: City, t: Ticket, extension_id: int, unit: str, days: int,
+                   reason: str, decision: str | None = None) -> dict[str, Any]:
+    text = texts.get(lang, "card.extension", number=format_number(t.number),
+                     unit=escape(unit_name(city, unit, lang)), days=days, reason=escape(reason),
                      due=when(t.due_at, city))
     rows: list[list[dict[str, str]]] = []
     if decision:
-        text += "\n" + texts.get(GROUP_LANG, "card.extension_decided", decision=decision)
+        text += "\n" + texts.get(lang, "card.extension_decided", decision=decision)
     else:
-        rows = [[_btn(texts, "card.btn_approve", "xa", t, str(extension_id)),
-                 _btn(texts, "card.btn_deny", "xn", t, str(extension_id))]]
+        rows = action_buttons(texts, lang, Card.EXTENSION, t, str(extension_id))
     return {"text": text, "parse_mode": "HTML", "reply_markup": {"inline_keyboard": rows}}
 
 
-def unit_picker(texts: Texts, city: City, t: Ticket, op: str, exclude: frozenset[str] = frozenset(),
+def unit_picker(lang: str, city: City, t: Ticket, op: str, exclude: frozenset[str] = frozenset(),
                 chosen: frozenset[str] = frozenset()) -> list[list[dict[str, str]]]:
     """Buttons for every unit (two a row), for naming a lead, helpers or a new responsible unit."""
-    buttons = []
+    row = []
     for unit in city.units:
         if unit.key in exclude:
             continue
-        label = ("✓ " if unit.key in chosen else "") + unit.name(GROUP_LANG)
-        buttons.append({"text": label, "callback_data": TicketButton(op, t.id, t.version, unit.key).encode()})
-    return [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+        label = ("✓ " if unit.key in chosen else "") + unit.name(lang)
+        row.append({"text": label, "callback_data": TicketButton(op, t.id, t.version, unit.key).encode()})
+    return [row[i:i + 2] for i in range(0, len(row), 2)]
 
 
 def rating_buttons(texts: Texts, lang: str, t: Ticket) -> dict[str, Any]:
-    return {"inline_keyboard": [[
-        {"text": texts.get(lang, "notify.btn_satisfied"),
-         "callback_data": TicketButton("sat", t.id, t.version).encode()},
-        {"text": texts.get(lang, "notify.btn_dissatisfied"),
-         "callback_data": TicketButton("dis", t.id, t.version).encode()},
-    ]]}
+    """The satisfied / dissatisfied buttons under the answer in the reporter's chat."""
+    return {"inline_keyboard": action_buttons(texts, lang, Card.RATING, t)}
+
+
+def open_case_line(texts: Texts, lang: str, city: City, t: Ticket, now: datetime) -> str:
+    """One open case in a list (/open, the morning digest): number, state, the running deadline, overdue mark."""
+    due_at = t.due_at or t.sign_due_at
+    due = texts.get(lang, "ops.due_at", due=when(due_at, city)) if due_at else texts.get(lang, "ops.due_none")
+    if due_at and due_at < now:
+        due += " " + texts.get(lang, "ops.overdue")
+    return texts.get(lang, "ops.open_line", number=format_number(t.number), state=texts.get(lang, f"state.{t.state}"),
+                     due=due)
+
+
+#: How much of a description /ticket shows (the reporter's text can be 1,500 characters, more once escaped).
+CASE_DESCRIPTION_SHOWN = 800
+
+
+def _who(texts: Texts, lang: str, city: City, e: Event) -> str:
+    if e.actor_kind == "resident":
+        return texts.get(lang, "ops.who_resident")
+    if e.actor_kind == "unit":
+        return texts.get(lang, "ops.who_unit", unit=unit_name(city, e.unit, lang), actor=e.actor_id or "")
+    if e.actor_kind in ("coordinator", "supervisor"):
+        return texts.get(lang, f"ops.who_{e.actor_kind}", actor=e.actor_id or "")
+    return texts.get(lang, "ops.who_system")
+
+
+def timeline_line(texts: Texts, lang: str, city: City, e: Event) -> str:
+    """One event of a case for operators: when, who, what, the state change (if any) and why."""
+    g = texts.get
+    what = g(lang, f"event.{e.action}", unit=unit_name(city, e.unit, lang))
+    moved = e.from_state and e.to_state and e.from_state != e.to_state
+    change = (g(lang, "ops.change", from_state=g(lang, f"state.{e.from_state}"),
+                to_state=g(lang, f"state.{e.to_state}")) if moved else "")
+    why = g(lang, "ops.why", reason=escape(e.reason)) if e.reason else ""
+    return g(lang, "ops.timeline_line", when=when(e.at, city), who=escape(_who(texts, lang, city, e)),
+             what=escape(what), change=change, why=why)
+
+
+def case_messages(texts: Texts, lang: str, city: City, t: Ticket, events: list[Event], helpers: list[str],
+                  photo_count: int, limit: int) -> list[str]:
+    """The whole case for operators (/ticket), as as many messages as its timeline needs, each under ``limit``
+    and each valid HTML (split between timeline lines, never inside a tag or an entity)."""
+    g = texts.get
+    flags = [g(lang, "card.sensitive", rule=escape(t.sensitive))] if t.sensitive else []
+    if t.escalated:
+        flags.append(g(lang, "card.escalated"))
+    description = t.description
+    if len(description) > CASE_DESCRIPTION_SHOWN:
+        description = description[:CASE_DESCRIPTION_SHOWN] + "…"
+    header = g(lang, "ops.case", number=format_number(t.number), version=t.version, state=g(lang, f"state.{t.state}"),
+               category=escape(city.category(t.category).name(lang)), cls=g(lang, f"cls.{t.deadline_class}"),
+               district=escape(unit_name(city, t.district, lang)), unit=escape(unit_name(city, t.unit, lang)),
+               lead=g(lang, "ops.lead_mark") if t.lead else "",
+               helpers=escape("、".join(unit_name(city, h, lang) for h in helpers) or g(lang, "ops.none")),
+               sign_due=when(t.sign_due_at, city), due=when(t.due_at, city), bounces=t.bounces,
+               reopens=t.reopen_count, flags="\n".join(flags), description=escape(description), photos=photo_count,
+               reason=escape(route_reason(texts, lang, city, t)), timeline="").rstrip("\n")
+    return split_message([header, *(timeline_line(texts, lang, city, e) for e in events)], limit,
+                         continued=g(lang, "ops.case_continued", number=format_number(t.number)))

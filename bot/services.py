@@ -10,9 +10,18 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.domain.ratelimit import SlidingWindow
 from bot.texts import Texts
-from bot.workflow import Handling, Intake, Lookup, WorkflowDeps
+from bot.workflow import Intake, Lookup, WorkflowDeps
+from bot.workflow.access import Access
+from bot.workflow.administration import Administration
+from bot.workflow.cases import Cases
+from bot.workflow.coordination import Coordination
+from bot.workflow.dispatch import Dispatcher
+from bot.workflow.messages import Messages
+from bot.workflow.rating import Rating
 from bot.workflow.reporting import Reporting
 from bot.workflow.sweep import Sweeper
+from bot.workflow.transitions import Transitions
+from bot.workflow.unit_actions import UnitActions
 from storage.db import Database
 
 
@@ -24,7 +33,11 @@ class Services:
     texts: Texts
     intake: Intake
     lookup: Lookup
-    handling: Handling
+    unit: UnitActions
+    coordination: Coordination
+    rating: Rating
+    admin: Administration
+    cases: Cases
     sweeper: Sweeper
     reporting: Reporting
     message_limit: SlidingWindow
@@ -35,13 +48,24 @@ class Services:
     def build(cls, config: Config, db: Database, clock: Clock, texts: Texts | None = None) -> Services:
         texts = texts or Texts()
         deps = WorkflowDeps(db=db, config=config, clock=clock, texts=texts)
-        handling = Handling(deps)
-        deps.route_new = handling.route_new
+        access, messages = Access(deps), Messages(deps)
+        transitions = Transitions(deps, messages)
+        dispatcher = Dispatcher(deps, transitions, messages)
+        rating = Rating(deps, transitions, messages)
+        deps.route_new = dispatcher.route_registered
         return cls(
             config=config, db=db, clock=clock, texts=texts, intake=Intake(deps), lookup=Lookup(deps),
-            handling=handling, sweeper=Sweeper(deps, handling), reporting=Reporting(deps),
+            unit=UnitActions(deps, access, transitions, messages),
+            coordination=Coordination(deps, access, transitions, messages, dispatcher), rating=rating,
+            admin=Administration(deps), cases=Cases(deps),
+            sweeper=Sweeper(deps, transitions, rating), reporting=Reporting(deps),
             message_limit=SlidingWindow(config.limits.messages_per_minute, timedelta(minutes=1)),
         )
+
+    @property
+    def group_lang(self) -> str:
+        """The language of group chats (a setting)."""
+        return self.intake.d.group_lang
 
     def set_outbox_kick(self, kick: Callable[[], None]) -> None:
         self.intake.d.outbox_kick = kick  # one WorkflowDeps is shared by every use-case

@@ -6,9 +6,9 @@ from html import escape
 
 from telegram import Update
 
-from bot.cards import GROUP_LANG, unit_name
+from bot.cards import unit_name
 from bot.workflow import Refused
-from bot.workflow.handling import COORDINATION_ROLE
+from bot.workflow.access import COORDINATION_ROLE
 from handlers.context import BotContext
 
 
@@ -34,20 +34,20 @@ async def cmd_code(update: Update, context: BotContext) -> None:
     hours = s.config.handling.code_ttl_hours
     try:
         if len(args) == 2 and args[0] == "unit":
-            code = await s.handling.make_code(user.id, "bind", "unit", args[1])
+            code = await s.admin.make_code(user.id, "bind", "unit", args[1])
             reply = context.t(update, "admin.code_bind", code=code, hours=hours, target=_target(context, lang, "unit",
                                                                                               args[1]))
         elif len(args) == 1 and args[0] in ("coordination", "supervision"):
-            code = await s.handling.make_code(user.id, "bind", args[0], None)
+            code = await s.admin.make_code(user.id, "bind", args[0], None)
             reply = context.t(update, "admin.code_bind", code=code, hours=hours,
                               target=_target(context, lang, args[0], None))
         elif len(args) == 2 and args[0] == "liaison":
             unit = None if args[1] == "coordination" else args[1]
-            code = await s.handling.make_code(user.id, "liaison", None, unit)
+            code = await s.admin.make_code(user.id, "liaison", None, unit)
             target = _target(context, lang, "coordination" if unit is None else "unit", unit)
             reply = context.t(update, "admin.code_liaison", code=code, hours=hours, target=target)
         elif args == ["supervisor"]:
-            code = await s.handling.make_code(user.id, "social_supervisor", None, None)
+            code = await s.admin.make_code(user.id, "social_supervisor", None, None)
             reply = context.t(update, "admin.code_supervisor", code=code, hours=hours)
         else:
             reply = usage
@@ -66,12 +66,13 @@ async def cmd_bind(update: Update, context: BotContext) -> None:
         await message.reply_text(context.t(update, "admin.bind_usage"))
         return
     try:
-        binding = await context.services.handling.bind(user.id, chat.id, chat.title, context.args[0])
+        binding = await context.services.admin.bind(user.id, chat.id, chat.title, context.args[0])
     except Refused as refusal:
         await message.reply_text(context.t(update, refusal.key))
         return
-    target = _target(context, GROUP_LANG, binding.role, binding.unit)
-    await message.reply_text(context.services.texts.get(GROUP_LANG, "admin.bound", target=escape(target)))
+    lang = context.services.group_lang
+    target = _target(context, lang, binding.role, binding.unit)
+    await message.reply_text(context.services.texts.get(lang, "admin.bound", target=escape(target)))
 
 
 async def _register(update: Update, context: BotContext, purpose: str) -> None:
@@ -81,7 +82,7 @@ async def _register(update: Update, context: BotContext, purpose: str) -> None:
         await message.reply_text(context.t(update, "admin.code_invalid"))
         return
     try:
-        unit = await context.services.handling.register(user.id, context.args[0], purpose)
+        unit = await context.services.admin.register(user.id, context.args[0], purpose)
     except Refused as refusal:
         await message.reply_text(context.t(update, refusal.key))
         return
@@ -110,7 +111,7 @@ async def cmd_bindings(update: Update, context: BotContext) -> None:
         await message.reply_text(context.t(update, "admin.not_admin"))
         return
     lang = context.lang(update)
-    found = await s.handling.bindings()
+    found = await s.admin.bindings()
     if not found:
         await message.reply_text(context.t(update, "admin.bindings_empty"))
         return
@@ -128,7 +129,7 @@ async def cmd_unbind(update: Update, context: BotContext) -> None:
         await message.reply_text(context.t(update, "admin.unbind_usage"))
         return
     try:
-        done = await context.services.handling.unbind(user.id, int(arg))
+        done = await context.services.admin.unbind(user.id, int(arg))
     except Refused as refusal:
         await message.reply_text(context.t(update, refusal.key))
         return
@@ -139,4 +140,4 @@ async def on_migrated(update: Update, context: BotContext) -> None:
     """A group became a supergroup: its binding, cards and pending messages follow the new chat id."""
     message = update.effective_message
     if message is not None and message.migrate_to_chat_id:
-        await context.services.handling.chat_migrated(message.chat.id, message.migrate_to_chat_id)
+        await context.services.admin.chat_migrated(message.chat.id, message.migrate_to_chat_id)

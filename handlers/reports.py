@@ -17,7 +17,7 @@ MAX_DAYS = 400
 async def cmd_report(update: Update, context: BotContext) -> None:
     s, message, chat = context.services, update.effective_message, update.effective_chat
     assert message is not None and chat is not None
-    binding = await s.handling.binding(chat.id)
+    binding = await s.admin.binding(chat.id)
     if binding is None or binding.role != "supervision":
         await message.reply_text(context.t(update, "report.only_supervision"))
         return

@@ -1,18 +1,24 @@
 """Ticket buttons (unit cards, coordination cards, extension cards, the resident's rating) and the answers people
-type in a group after the bot asked for a reason. Parse → one use-case → answer from the catalogue."""
+type in a group after the bot asked for a reason. Parse → one use-case → answer from the catalogue.
+
+Both are tables: ``_ACTIONS`` maps each ``TicketOp`` to its handler, ``_ANSWERS`` each follow-up question to the
+use-case its typed answer completes. A refusal (stranger, stale card, wrong state) is answered with its catalogue
+text; anything else is a bug and goes to the error handler, logged.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatMemberStatus
 from telegram.error import BadRequest, TelegramError
 
 from bot import cards
-from bot.callbacks import TicketButton
+from bot.callbacks import TicketButton, TicketOp
 from bot.cards import EXTENSION_DAYS, RETURN_REASONS, unit_name
+from bot.domain.deadlines import DeadlineClass
 from bot.workflow import Actor, Refused
 from handlers.context import BotContext
 from storage.records import Photo, Ticket
@@ -21,6 +27,7 @@ log = logging.getLogger(__name__)
 
 ADMIN_STATUSES = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
 ADMIN_CACHE_S = 300
+Rows = list[list[dict[str, str]]]
 
 
 async def is_chat_admin(context: BotContext, chat_id: int, user_id: int) -> bool:
@@ -41,8 +48,10 @@ async def is_chat_admin(context: BotContext, chat_id: int, user_id: int) -> bool
     return admin
 
 
-def _markup(rows: list[list[dict[str, str]]]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup.de_json({"inline_keyboard": rows}, None)  # type: ignore[return-value]
+def _markup(rows: Rows | None) -> InlineKeyboardMarkup | None:
+    if not rows:
+        return None
+    return InlineKeyboardMarkup.de_json({"inline_keyboard": rows}, None)
 
 
 async def on_ticket_button(update: Update, context: BotContext) -> None:
@@ -54,214 +63,232 @@ async def on_ticket_button(update: Update, context: BotContext) -> None:
         return
     chat_id, user_id = query.message.chat.id, query.from_user.id
     actor = Actor(user_id, chat_id, await is_chat_admin(context, chat_id, user_id))
-    action = _ACTIONS.get(button.op)
-    if action is None:
-        await query.answer(context.t(update, "common.button_expired"), show_alert=True)
-        return
     try:
-        await action(update, context, query, actor, button)
+        await _ACTIONS[TicketOp(button.op)](Press(update, context, query, actor, button))
     except Refused as refusal:
         await query.answer(context.t(update, refusal.key, **refusal.params), show_alert=True)
-    except KeyError:  # a unit or class key that does not exist: a forged button
-        await query.answer(context.t(update, "deny.stale"), show_alert=True)
+
+
+class Press:
+    """One press of a ticket button: who, where, which button, and the small replies every handler needs."""
+
+    def __init__(self, update: Update, context: BotContext, query: CallbackQuery, actor: Actor,
+                 button: TicketButton) -> None:
+        self.update, self.context, self.query, self.actor, self.button = update, context, query, actor, button
+        self.s = context.services
+        self.lang = self.s.group_lang
+
+    @property
+    def ids(self) -> tuple[Actor, int, int]:
+        return self.actor, self.button.ticket_id, self.button.version
+
+    def text(self, key: str, **params: object) -> str:
+        return self.s.texts.get(self.lang, key, **params)
+
+    def button_to(self, op: TicketOp, t: Ticket, label: str, arg: str = "") -> dict[str, str]:
+        return {"text": label, "callback_data": TicketButton(op, t.id, t.version, arg).encode()}
+
+    async def done(self, key: str, **params: object) -> None:
+        """Answer the press with what happened and put it in place of the follow-up question."""
+        done = self.context.t(self.update, key, **params)
+        await self.query.answer(done)
+        await _retire(self.query, done)
+
+    async def ask(self, text: str, rows: Rows | None = None) -> None:
+        """Ask the presser a follow-up question under the card: buttons, or their next message in this chat."""
+        message = self.query.message
+        assert message is not None
+        await self.query.answer()
+        await self.context.bot.send_message(message.chat.id, text, reply_markup=_markup(rows),
+                                            reply_to_message_id=message.message_id,
+                                            allow_sending_without_reply=True)
 
 
 # -- the unit ---------------------------------------------------------------------------------------------------
 
-async def _accept(update: Update, context: BotContext, q: CallbackQuery, actor: Actor, b: TicketButton) -> None:
-    await context.services.handling.accept(actor, b.ticket_id, b.version)
-    await q.answer(context.t(update, "done.accepted"))
+async def _accept(p: Press) -> None:
+    await p.s.unit.accept(*p.ids)
+    await p.query.answer(p.context.t(p.update, "done.accepted"))
 
 
-async def _return(update: Update, context: BotContext, q: CallbackQuery, actor: Actor, b: TicketButton) -> None:
-    t = await context.services.handling.ask_return_reason(actor, b.ticket_id, b.version)
-    texts = context.services.texts
-    rows = [[{"text": texts.get(cards.GROUP_LANG, f"ask.{key}"),
-              "callback_data": TicketButton("rr", t.id, t.version, str(i)).encode()}]
+async def _return(p: Press) -> None:
+    t = await p.s.unit.ask_return_reason(*p.ids)
+    rows = [[p.button_to(TicketOp.RETURN_REASON, t, p.text(f"ask.{key}"), str(i))]
             for i, key in enumerate(RETURN_REASONS)]
-    await q.answer()
-    await _ask_in_group(context, q, texts.get(cards.GROUP_LANG, "ask.return_reason"), rows)
+    await p.ask(p.text("ask.return_reason"), rows)
 
 
-async def _return_reason(update: Update, context: BotContext, q: CallbackQuery, actor: Actor, b: TicketButton
-                         ) -> None:
-    index = int(b.arg) if b.arg.isdigit() and int(b.arg) < len(RETURN_REASONS) else 0
-    reason = context.services.texts.get(cards.GROUP_LANG, f"ask.{RETURN_REASONS[index]}")
-    await context.services.handling.return_(actor, b.ticket_id, b.version, reason)
-    await q.answer(context.t(update, "done.returned"))
-    await _retire(q, context.t(update, "done.returned"))
+async def _return_reason(p: Press) -> None:
+    arg = p.button.arg
+    index = int(arg) if arg.isdigit() and int(arg) < len(RETURN_REASONS) else 0
+    await p.s.unit.return_case(*p.ids, p.text(f"ask.{RETURN_REASONS[index]}"))
+    await p.done("done.returned")
 
 
-async def _extension(update: Update, context: BotContext, q: CallbackQuery, actor: Actor, b: TicketButton) -> None:
-    t = await context.services.handling.ask_extension_days(actor, b.ticket_id, b.version)
-    rows = [[{"text": str(days), "callback_data": TicketButton("xd", t.id, t.version, str(days)).encode()}
-             for days in EXTENSION_DAYS]]
-    await q.answer()
-    await _ask_in_group(context, q, context.services.texts.get(cards.GROUP_LANG, "ask.ext_days"), rows)
+async def _extension(p: Press) -> None:
+    t = await p.s.unit.ask_extension_days(*p.ids)
+    rows = [[p.button_to(TicketOp.EXTENSION_DAYS, t, str(days), str(days)) for days in EXTENSION_DAYS]]
+    await p.ask(p.text("ask.ext_days"), rows)
 
 
-async def _extension_days(update: Update, context: BotContext, q: CallbackQuery, actor: Actor, b: TicketButton
-                          ) -> None:
-    days = int(b.arg) if b.arg.isdigit() and int(b.arg) in EXTENSION_DAYS else EXTENSION_DAYS[0]
-    await context.services.handling.ask_extension_reason(actor, b.ticket_id, b.version, days)
-    await q.answer()
-    await _retire(q, context.services.texts.get(cards.GROUP_LANG, "ask.ext_reason", days=days))
+async def _extension_days(p: Press) -> None:
+    arg = p.button.arg
+    days = int(arg) if arg.isdigit() and int(arg) in EXTENSION_DAYS else EXTENSION_DAYS[0]
+    await p.s.unit.ask_extension_reason(*p.ids, days)
+    await p.query.answer()
+    await _retire(p.query, p.text("ask.ext_reason", days=days))
 
 
-async def _resolve(update: Update, context: BotContext, q: CallbackQuery, actor: Actor, b: TicketButton) -> None:
-    await context.services.handling.ask_answer(actor, b.ticket_id, b.version)
-    await q.answer()
-    await _ask_in_group(context, q, context.services.texts.get(cards.GROUP_LANG, "ask.resolve_answer"), None)
+async def _resolve(p: Press) -> None:
+    await p.s.unit.ask_answer(*p.ids)
+    await p.ask(p.text("ask.resolve_answer"))
 
 
 # -- the coordinators -------------------------------------------------------------------------------------------
 
-async def _unit_picker(context: BotContext, q: CallbackQuery, t: Ticket, text_key: str, op: str) -> None:
+async def _unit_picker(p: Press, t: Ticket, text_key: str, op: TicketOp) -> None:
     """Ask the coordinator to pick a unit (the lead, or the new responsible unit) under the card."""
-    s = context.services
-    await q.answer()
-    text = s.texts.get(cards.GROUP_LANG, text_key, number=cards.format_number(t.number))
-    await _ask_in_group(context, q, text, cards.unit_picker(s.texts, s.config.city, t, op))
+    text = p.text(text_key, number=cards.format_number(t.number))
+    await p.ask(text, cards.unit_picker(p.lang, p.s.config.city, t, op))
 
 
-async def _lead(update: Update, context: BotContext, q: CallbackQuery, actor: Actor, b: TicketButton) -> None:
-    t = await context.services.handling.start_lead_pick(actor, b.ticket_id, b.version)
-    await _unit_picker(context, q, t, "ask.lead_pick", "ld")
+async def _lead(p: Press) -> None:
+    t = await p.s.coordination.start_lead_pick(*p.ids)
+    await _unit_picker(p, t, "ask.lead_pick", TicketOp.LEAD_CHOSEN)
 
 
-async def _lead_chosen(update: Update, context: BotContext, q: CallbackQuery, actor: Actor, b: TicketButton
-                       ) -> None:
-    s = context.services
-    t, helpers = await s.handling.choose_lead(actor, b.ticket_id, b.version, b.arg)
-    await q.answer()
-    await _helpers_picker(context, q, t, b.arg, helpers)
+async def _lead_chosen(p: Press) -> None:
+    t, helpers = await p.s.coordination.choose_lead(*p.ids, p.button.arg)
+    await p.query.answer()
+    await _helpers_picker(p, t, p.button.arg, helpers)
 
 
-async def _helper_toggled(update: Update, context: BotContext, q: CallbackQuery, actor: Actor, b: TicketButton
-                          ) -> None:
-    t, lead, helpers = await context.services.handling.toggle_helper(actor, b.ticket_id, b.version, b.arg)
-    await q.answer()
-    await _helpers_picker(context, q, t, lead, helpers)
+async def _helper_toggled(p: Press) -> None:
+    t, lead, helpers = await p.s.coordination.toggle_helper(*p.ids, p.button.arg)
+    await p.query.answer()
+    await _helpers_picker(p, t, lead, helpers)
 
 
-async def _helpers_picker(context: BotContext, q: CallbackQuery, t: Ticket, lead: str, helpers: list[str]) -> None:
-    s = context.services
-    city, lang = s.config.city, cards.GROUP_LANG
-    rows = cards.unit_picker(s.texts, city, t, "hp", exclude=frozenset({lead}), chosen=frozenset(helpers))
-    rows.append([{"text": s.texts.get(lang, "card.btn_done"),
-                  "callback_data": TicketButton("go", t.id, t.version).encode()}])
-    names = "、".join(unit_name(city, h, lang) for h in helpers)
-    text = s.texts.get(lang, "ask.helpers_pick", lead=unit_name(city, lead, lang), helpers=names)
-    await _edit(q, text, rows)
+async def _helpers_picker(p: Press, t: Ticket, lead: str, helpers: list[str]) -> None:
+    city = p.s.config.city
+    rows = cards.unit_picker(p.lang, city, t, TicketOp.HELPER_TOGGLED, exclude=frozenset({lead}),
+                             chosen=frozenset(helpers))
+    rows.append([p.button_to(TicketOp.LEAD_CONFIRMED, t, p.text("card.btn_done"))])
+    names = "、".join(unit_name(city, h, p.lang) for h in helpers)
+    await _edit(p.query, p.text("ask.helpers_pick", lead=unit_name(city, lead, p.lang), helpers=names), rows)
 
 
-async def _lead_confirmed(update: Update, context: BotContext, q: CallbackQuery, actor: Actor, b: TicketButton
-                          ) -> None:
-    t = await context.services.handling.assign_lead(actor, b.ticket_id, b.version)
-    done = context.t(update, "done.lead_assigned", unit=unit_name(context.services.config.city, t.unit, "zh"))
-    await q.answer(done)
-    await _retire(q, done)
+async def _lead_confirmed(p: Press) -> None:
+    t = await p.s.coordination.assign_lead(*p.ids)
+    await p.done("done.lead_assigned", unit=unit_name(p.s.config.city, t.unit, p.lang))
 
 
-async def _redispatch(update: Update, context: BotContext, q: CallbackQuery, actor: Actor, b: TicketButton) -> None:
-    t = await context.services.handling.start_redispatch(actor, b.ticket_id, b.version)
-    await _unit_picker(context, q, t, "ask.redispatch_pick", "rdu")
+async def _redispatch(p: Press) -> None:
+    t = await p.s.coordination.start_redispatch(*p.ids)
+    await _unit_picker(p, t, "ask.redispatch_pick", TicketOp.REDISPATCH_TO)
 
 
-async def _redispatch_to(update: Update, context: BotContext, q: CallbackQuery, actor: Actor, b: TicketButton
-                         ) -> None:
-    t = await context.services.handling.redispatch(actor, b.ticket_id, b.version, b.arg)
-    done = context.t(update, "done.redispatched", unit=unit_name(context.services.config.city, t.unit, "zh"))
-    await q.answer(done)
-    await _retire(q, done)
+async def _redispatch_to(p: Press) -> None:
+    t = await p.s.coordination.redispatch(*p.ids, p.button.arg)
+    await p.done("done.redispatched", unit=unit_name(p.s.config.city, t.unit, p.lang))
 
 
-async def _deadline_class(update: Update, context: BotContext, q: CallbackQuery, actor: Actor, b: TicketButton
-                          ) -> None:
-    s = context.services
-    if not b.arg:
-        t = await s.handling.check_coordinator(actor, b.ticket_id, b.version)
-        rows = [[{"text": s.texts.get(cards.GROUP_LANG, f"cls.{cls}"),
-                  "callback_data": TicketButton("cls", t.id, t.version, cls).encode()}]
-                for cls in ("immediate", "general", "complex")]
-        await q.answer()
-        text = s.texts.get(cards.GROUP_LANG, "ask.class_pick", number=cards.format_number(t.number))
-        await _ask_in_group(context, q, text, rows)
+async def _deadline_class(p: Press) -> None:
+    if p.button.arg:
+        await p.s.coordination.change_class(*p.ids, p.button.arg)
+        await p.done("done.class_changed", cls=p.text(f"cls.{p.button.arg}"))
         return
-    await s.handling.change_class(actor, b.ticket_id, b.version, b.arg)
-    done = s.texts.get(cards.GROUP_LANG, "done.class_changed", cls=s.texts.get(cards.GROUP_LANG, f"cls.{b.arg}"))
-    await q.answer(done)
-    await _retire(q, done)
+    t = await p.s.coordination.check_coordinator(*p.ids)
+    rows = [[p.button_to(TicketOp.DEADLINE_CLASS, t, p.text(f"cls.{cls}"), cls)] for cls in DeadlineClass]
+    await p.ask(p.text("ask.class_pick", number=cards.format_number(t.number)), rows)
 
 
-async def _reject(update: Update, context: BotContext, q: CallbackQuery, actor: Actor, b: TicketButton) -> None:
-    await context.services.handling.ask_reject_reason(actor, b.ticket_id, b.version)
-    await q.answer()
-    await _ask_in_group(context, q, context.services.texts.get(cards.GROUP_LANG, "ask.reject_reason"), None)
+async def _reject(p: Press) -> None:
+    await p.s.coordination.ask_reject_reason(*p.ids)
+    await p.ask(p.text("ask.reject_reason"))
 
 
-async def _extension_decision(update: Update, context: BotContext, q: CallbackQuery, actor: Actor,
-                              b: TicketButton) -> None:
-    if not b.arg.isdigit():
+async def _extension_decision(p: Press) -> None:
+    if not p.button.arg.isdigit():
         raise Refused("deny.stale")
-    approve = b.op == "xa"
-    await context.services.handling.decide_extension(actor, b.ticket_id, b.version, int(b.arg), approve)
-    await q.answer(context.t(update, "done.extension_approved" if approve else "done.extension_denied"))
+    approve = p.button.op == TicketOp.APPROVE_EXTENSION
+    await p.s.coordination.decide_extension(*p.ids, int(p.button.arg), approve)
+    await p.query.answer(p.context.t(p.update, "done.extension_approved" if approve else "done.extension_denied"))
 
 
 # -- the resident -----------------------------------------------------------------------------------------------
 
-async def _rate(update: Update, context: BotContext, q: CallbackQuery, actor: Actor, b: TicketButton) -> None:
-    await context.services.handling.rate(actor.user_id, b.ticket_id, b.version, satisfied=b.op == "sat")
-    await q.answer(context.t(update, "done.rated"))
-    await _retire(q, None)
+async def _rate(p: Press) -> None:
+    satisfied = p.button.op == TicketOp.SATISFIED
+    await p.s.rating.rate(p.actor.user_id, p.button.ticket_id, p.button.version, satisfied=satisfied)
+    await p.query.answer(p.context.t(p.update, "done.rated"))
+    await _retire(p.query, None)  # at once; the same removal is also owed through the outbox
 
 
-Action = Callable[[Update, BotContext, CallbackQuery, Actor, TicketButton], Awaitable[None]]
-_ACTIONS: dict[str, Action] = {
-    "acc": _accept, "ret": _return, "rr": _return_reason, "ext": _extension, "xd": _extension_days,
-    "res": _resolve, "lead": _lead, "ld": _lead_chosen, "hp": _helper_toggled, "go": _lead_confirmed,
-    "rd": _redispatch, "rdu": _redispatch_to, "cls": _deadline_class, "rej": _reject,
-    "xa": _extension_decision, "xn": _extension_decision, "sat": _rate, "dis": _rate,
+_ACTIONS: dict[TicketOp, Callable[[Press], Awaitable[None]]] = {
+    TicketOp.ACCEPT: _accept, TicketOp.RETURN: _return, TicketOp.RETURN_REASON: _return_reason,
+    TicketOp.EXTEND: _extension, TicketOp.EXTENSION_DAYS: _extension_days, TicketOp.RESOLVE: _resolve,
+    TicketOp.LEAD: _lead, TicketOp.LEAD_CHOSEN: _lead_chosen, TicketOp.HELPER_TOGGLED: _helper_toggled,
+    TicketOp.LEAD_CONFIRMED: _lead_confirmed, TicketOp.REDISPATCH: _redispatch,
+    TicketOp.REDISPATCH_TO: _redispatch_to, TicketOp.DEADLINE_CLASS: _deadline_class, TicketOp.REJECT: _reject,
+    TicketOp.APPROVE_EXTENSION: _extension_decision, TicketOp.DENY_EXTENSION: _extension_decision,
+    TicketOp.SATISFIED: _rate, TicketOp.DISSATISFIED: _rate,
 }
 
 
 # -- typed answers in a group -----------------------------------------------------------------------------------
+
+Answer = Callable[[BotContext, Actor, int, int, str, dict, Message], Awaitable[str]]
+
+
+async def _typed_return(context: BotContext, actor: Actor, tid: int, ver: int, text: str, data: dict,
+                        message: Message) -> str:
+    await context.services.unit.return_case(actor, tid, ver, text)
+    return "done.returned"
+
+
+async def _typed_extension(context: BotContext, actor: Actor, tid: int, ver: int, text: str, data: dict,
+                           message: Message) -> str:
+    await context.services.unit.request_extension(actor, tid, ver, int(data.get("days", EXTENSION_DAYS[0])), text)
+    return "done.extension_requested"
+
+
+async def _typed_answer(context: BotContext, actor: Actor, tid: int, ver: int, text: str, data: dict,
+                        message: Message) -> str:
+    photo = None
+    if message.photo:
+        size = message.photo[-1]
+        photo = Photo(0, "photo", size.file_id, size.file_unique_id, None, size.width, size.height)
+    await context.services.unit.resolve(actor, tid, ver, text, photo)
+    return "done.resolved"
+
+
+async def _typed_rejection(context: BotContext, actor: Actor, tid: int, ver: int, text: str, data: dict,
+                           message: Message) -> str:
+    await context.services.coordination.reject(actor, tid, ver, text)
+    return "done.rejected"
+
+
+_ANSWERS: dict[str, Answer] = {"return": _typed_return, "extension": _typed_extension, "resolve": _typed_answer,
+                               "reject": _typed_rejection}
+
 
 async def on_group_answer(update: Update, context: BotContext) -> None:
     """A message in a group: the answer to a question the bot asked this person here, or nothing to us."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
-    s = context.services
-    question = await s.handling.pending_question(message.chat.id, user.id)
-    if question is None or question.action == "lead":
-        return  # ordinary conversation in the group: not for the bot
+    question = await context.services.unit.pending_question(message.chat.id, user.id)
+    answer = _ANSWERS.get(question.action) if question else None
+    if question is None or answer is None:
+        return  # ordinary conversation in the group (or a picker waiting for a tap): not for the bot
     text = (message.text or message.caption or "").strip()
     if not text:
         await message.reply_text(context.t(update, "deny.text_needed"))
         return
     actor = Actor(user.id, message.chat.id, await is_chat_admin(context, message.chat.id, user.id))
-    h, tid, ver = s.handling, question.ticket_id, question.version
     try:
-        if question.action == "return":
-            await h.return_(actor, tid, ver, text)
-            done = "done.returned"
-        elif question.action == "extension":
-            await h.request_extension(actor, tid, ver, int(question.data.get("days", EXTENSION_DAYS[0])), text)
-            done = "done.extension_requested"
-        elif question.action == "resolve":
-            photo = None
-            if message.photo:
-                size = message.photo[-1]
-                photo = Photo(0, "photo", size.file_id, size.file_unique_id, None, size.width, size.height)
-            await h.resolve(actor, tid, ver, text, photo)
-            done = "done.resolved"
-        elif question.action == "reject":
-            await h.reject(actor, tid, ver, text)
-            done = "done.rejected"
-        else:
-            return
+        done = await answer(context, actor, question.ticket_id, question.version, text, question.data, message)
     except Refused as refusal:
         await message.reply_text(context.t(update, refusal.key, **refusal.params))
         return
@@ -270,17 +297,9 @@ async def on_group_answer(update: Update, context: BotContext) -> None:
 
 # -- small helpers ----------------------------------------------------------------------------------------------
 
-async def _ask_in_group(context: BotContext, q: CallbackQuery, text: str, rows: list[list[dict[str, str]]] | None
-                        ) -> None:
-    """Ask the presser a follow-up question under the card: buttons, or their next message in this chat."""
-    assert q.message is not None
-    await context.bot.send_message(q.message.chat.id, text, reply_markup=_markup(rows) if rows else None,
-                                   reply_to_message_id=q.message.message_id, allow_sending_without_reply=True)
-
-
-async def _edit(q: CallbackQuery, text: str, rows: list[list[dict[str, str]]] | None) -> None:
+async def _edit(q: CallbackQuery, text: str, rows: Rows | None) -> None:
     try:
-        await q.edit_message_text(text, reply_markup=_markup(rows) if rows else None)
+        await q.edit_message_text(text, reply_markup=_markup(rows))
     except BadRequest as error:
         if "not modified" not in error.message:
             raise
@@ -296,4 +315,3 @@ async def _retire(q: CallbackQuery, text: str | None) -> None:
     except BadRequest as error:
         if "not modified" not in error.message:
             log.warning("could not retire a question message: %s", error.message)
-

@@ -97,3 +97,8 @@ def sent_message_id(conn: sqlite3.Connection, row_id: int) -> tuple[str | None, 
     """(status, Telegram message id) of an outbox row, for edits of a card that may still be on its way."""
     row = conn.execute("SELECT status, sent_message_id FROM outbox WHERE id = ?", (row_id,)).fetchone()
     return (row[0], row[1]) if row else (None, None)
+
+
+def row_id_by_dedupe_key(conn: sqlite3.Connection, key: str) -> int | None:
+    row = conn.execute("SELECT id FROM outbox WHERE dedupe_key = ?", (key,)).fetchone()
+    return row[0] if row else None

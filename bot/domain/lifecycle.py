@@ -1,14 +1,22 @@
-"""The ticket's closed loop (受理 → 派单 → 签收 → 办理 → 办结 → 回访) as one transition table.
+"""The ticket's closed loop (受理 → 派单 → 签收 → 办理 → 办结 → 回访) as one specification.
 
-``TRANSITIONS`` is the whole flow: a (state, action) pair that is not in it is refused. Who may perform an
-action (liaison of the right unit, coordinator, resident, the scheduler) is checked by the workflow; this
-module only knows states. Rendering (state names in zh/en) lives in the text catalogues, keyed by the
-states' string values, which are stored in the database and must not change.
+``SPEC`` is the whole flow, one :class:`Transition` per action: the states it may start from, the state it leads
+to, the event it writes, who performs it, what it does to the deadlines, whether it counts as a bounce, and the
+button (if any) that offers it on a card. Everything else derives from it: the workflow applies a transition
+(:func:`plan`), cards draw the buttons a state allows (:func:`buttons`), the seed data walks it, and the tests walk
+every (state, action) pair. A (state, action) pair the specification does not allow is refused.
+
+Who may perform an action (liaison of the right unit, coordinator, resident, the scheduler) is checked by the
+workflow; this module only knows states. Rendering (state names in zh/en) lives in the text catalogues, keyed by
+the states' string values, which are stored in the database and must not change.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from enum import StrEnum
+from types import MappingProxyType
 
 
 class TicketState(StrEnum):
@@ -25,70 +33,149 @@ class TicketState(StrEnum):
 class Action(StrEnum):
     DISPATCH = "dispatch"  # routing found a unit
     ASSIGN_LEAD = "assign_lead"  # a coordinator names the lead unit (主办), which may not return it
-    REDISPATCH = "redispatch"  # a coordinator sends it to another unit (a transfer; counts as a bounce)
+    REDISPATCH = "redispatch"  # a coordinator sends it to another unit (a decision, not a bounce)
     ACCEPT = "accept"  # the unit's liaison signs for it
-    RETURN = "return"  # the unit returns it as not theirs
+    RETURN = "return"  # the unit returns it as not theirs (a bounce)
     REQUEST_EXTENSION = "request_extension"  # the unit asks for more time
-    APPROVE_EXTENSION = "approve_extension"  # a coordinator grants it (the workflow moves the deadline)
+    APPROVE_EXTENSION = "approve_extension"  # a coordinator grants it: the handling deadline moves
     DENY_EXTENSION = "deny_extension"
     RESOLVE = "resolve"  # the unit answers
     RATE_SATISFIED = "rate_satisfied"
     RATE_DISSATISFIED = "rate_dissatisfied"
     AUTO_CLOSE = "auto_close"  # no rating within the configured days
     REJECT = "reject"  # a coordinator declines it
+    CHANGE_CLASS = "change_class"  # a coordinator changes the deadline class
 
-    return_ = "return"  # alias of RETURN, the spelling of the design brief
+
+class ActorKind(StrEnum):
+    """Who performs an action, as recorded on its event (and shown in the /ticket timeline)."""
+
+    SYSTEM = "system"
+    UNIT = "unit"
+    COORDINATOR = "coordinator"
+    RESIDENT = "resident"
+
+
+class DeadlineEffect(StrEnum):
+    """What an action does to the ticket's two clocks (sign-for and handling)."""
+
+    NONE = "none"
+    START_SIGN = "start_sign"  # the sign-for clock starts from now; no handling clock until signed for
+    START_HANDLING = "start_handling"  # sign-for stops (on time or not is recorded); handling starts from now
+    #                                    unless a fresh one already runs (a re-opened case keeps its own)
+    EXTEND = "extend"  # the handling deadline moves by the approved working days
+    RECLASS = "reclass"  # the handling deadline is recomputed for the new class (once signed for)
+    STOP_HANDLING = "stop_handling"  # answered: on time or not is recorded
+    CLEAR = "clear"  # both clocks stop: the case is with the coordinators
+    RESTART_HANDLING = "restart_handling"  # a fresh handling deadline from now (a re-complaint)
+
+
+class Card(StrEnum):
+    """Where a button offering an action is drawn."""
+
+    UNIT = "unit"  # the assignment card in the responsible unit's chat
+    COORDINATION = "coordination"  # the case before the coordinators
+    EXTENSION = "extension"  # an extension request before the coordinators
+    RATING = "rating"  # the answer in the reporter's private chat
 
 
 S = TicketState
-A = Action
 
-TRANSITIONS: dict[tuple[TicketState, Action], TicketState] = {
-    # 受理: a fresh ticket is routed to a unit, or (no match) waits for the coordinators.
-    (S.REGISTERED, A.DISPATCH): S.DISPATCHED,
-    (S.REGISTERED, A.ASSIGN_LEAD): S.DISPATCHED,
-    (S.REGISTERED, A.REDISPATCH): S.DISPATCHED,
-    (S.REGISTERED, A.REJECT): S.REJECTED,
-    # 派单 → 签收, or 退回.
-    (S.DISPATCHED, A.ACCEPT): S.ACCEPTED,
-    (S.DISPATCHED, A.RETURN): S.RETURNED,
-    (S.DISPATCHED, A.ASSIGN_LEAD): S.DISPATCHED,
-    (S.DISPATCHED, A.REDISPATCH): S.DISPATCHED,
-    (S.DISPATCHED, A.REJECT): S.REJECTED,
-    # 办理: more time does not change the state, only the deadline.
-    (S.ACCEPTED, A.REQUEST_EXTENSION): S.ACCEPTED,
-    (S.ACCEPTED, A.APPROVE_EXTENSION): S.ACCEPTED,
-    (S.ACCEPTED, A.DENY_EXTENSION): S.ACCEPTED,
-    (S.ACCEPTED, A.RETURN): S.RETURNED,
-    (S.ACCEPTED, A.RESOLVE): S.RESOLVED,
-    (S.ACCEPTED, A.REJECT): S.REJECTED,
-    # Back with the coordinators: name a lead, send it elsewhere, or decline it.
-    (S.RETURNED, A.ASSIGN_LEAD): S.DISPATCHED,
-    (S.RETURNED, A.REDISPATCH): S.DISPATCHED,
-    (S.RETURNED, A.REJECT): S.REJECTED,
-    # 回访.
-    (S.RESOLVED, A.RATE_SATISFIED): S.CLOSED,
-    (S.RESOLVED, A.AUTO_CLOSE): S.CLOSED,
-    (S.RESOLVED, A.RATE_DISSATISFIED): S.REOPENED,
-    # 不满意: the same unit signs for it again, or answers straight away.
-    (S.REOPENED, A.ACCEPT): S.ACCEPTED,
-    (S.REOPENED, A.RESOLVE): S.RESOLVED,
-}
 
-del S, A
+@dataclass(frozen=True)
+class Button:
+    """A card button offering an action; ``label`` is its catalogue key. ``shown_in`` narrows the states in which
+    the card offers it (by default every state the action may start from)."""
+
+    card: Card
+    label: str
+    shown_in: frozenset[TicketState] | None = None
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: Action
+    sources: frozenset[TicketState]
+    target: TicketState | None  # None: the state stays as it is
+    event: str  # the event's action name (``event.<name>`` in the catalogues)
+    actor: ActorKind
+    deadline: DeadlineEffect = DeadlineEffect.NONE
+    bounce: bool = False  # a unit's "not ours": counted, and escalated after `handling.max_bounces`
+    public: bool = True  # shown on the resident's /status timeline
+    lead_may: bool = True  # False: a unit named lead (主办) by a coordinator may not do it
+    button: Button | None = None
+
+    def target_from(self, state: TicketState) -> TicketState:
+        return state if self.target is None else self.target
+
+    def offered_in(self, state: TicketState) -> bool:
+        if self.button is None:
+            return False
+        return state in (self.button.shown_in if self.button.shown_in is not None else self.sources)
+
+
+def _t(action: Action, sources: set[TicketState], target: TicketState | None, event: str, actor: ActorKind,
+       **rest: object) -> Transition:
+    return Transition(action, frozenset(sources), target, event, actor, **rest)  # type: ignore[arg-type]
+
+
+_WITH_COORDINATORS = frozenset({S.REGISTERED, S.RETURNED})  # where the coordination card offers its decisions
+_UNIT, _COORD, _RESIDENT, _SYSTEM = ActorKind.UNIT, ActorKind.COORDINATOR, ActorKind.RESIDENT, ActorKind.SYSTEM
+D = DeadlineEffect
+
+#: The whole flow, in the order cards draw their buttons (two a row).
+SPEC: Mapping[Action, Transition] = MappingProxyType({t.action: t for t in (
+    # 受理 / 派单: routing found a unit, or the coordinators decide.
+    _t(Action.DISPATCH, {S.REGISTERED}, S.DISPATCHED, "dispatched", _SYSTEM, deadline=D.START_SIGN),
+    _t(Action.ASSIGN_LEAD, {S.REGISTERED, S.DISPATCHED, S.RETURNED}, S.DISPATCHED, "assigned_lead", _COORD,
+       deadline=D.START_SIGN, button=Button(Card.COORDINATION, "card.btn_lead", _WITH_COORDINATORS)),
+    _t(Action.REDISPATCH, {S.REGISTERED, S.DISPATCHED, S.RETURNED}, S.DISPATCHED, "redispatched", _COORD,
+       deadline=D.START_SIGN, button=Button(Card.COORDINATION, "card.btn_redispatch", _WITH_COORDINATORS)),
+    _t(Action.CHANGE_CLASS, {S.REGISTERED, S.DISPATCHED, S.ACCEPTED, S.RETURNED, S.REOPENED}, None,
+       "class_changed", _COORD, deadline=D.RECLASS, public=False,
+       button=Button(Card.COORDINATION, "card.btn_class", _WITH_COORDINATORS)),
+    _t(Action.REJECT, {S.REGISTERED, S.DISPATCHED, S.ACCEPTED, S.RETURNED}, S.REJECTED, "rejected", _COORD,
+       button=Button(Card.COORDINATION, "card.btn_reject", _WITH_COORDINATORS)),
+    # 签收 → 办理 → 办结, or 退回.
+    _t(Action.ACCEPT, {S.DISPATCHED, S.REOPENED}, S.ACCEPTED, "accepted", _UNIT, deadline=D.START_HANDLING,
+       button=Button(Card.UNIT, "card.btn_accept")),
+    _t(Action.RESOLVE, {S.ACCEPTED, S.REOPENED}, S.RESOLVED, "resolved", _UNIT, deadline=D.STOP_HANDLING,
+       button=Button(Card.UNIT, "card.btn_resolve")),
+    _t(Action.REQUEST_EXTENSION, {S.ACCEPTED}, None, "extension_requested", _UNIT, public=False,
+       button=Button(Card.UNIT, "card.btn_extend")),
+    _t(Action.RETURN, {S.DISPATCHED, S.ACCEPTED}, S.RETURNED, "returned", _UNIT, deadline=D.CLEAR, bounce=True,
+       lead_may=False, button=Button(Card.UNIT, "card.btn_return")),
+    # More time changes only the deadline.
+    _t(Action.APPROVE_EXTENSION, {S.ACCEPTED}, None, "extension_approved", _COORD, deadline=D.EXTEND,
+       button=Button(Card.EXTENSION, "card.btn_approve")),
+    _t(Action.DENY_EXTENSION, {S.ACCEPTED}, None, "extension_denied", _COORD, public=False,
+       button=Button(Card.EXTENSION, "card.btn_deny")),
+    # 回访: the resident rates the answer, or nobody does in time.
+    _t(Action.RATE_SATISFIED, {S.RESOLVED}, S.CLOSED, "rated_satisfied", _RESIDENT,
+       button=Button(Card.RATING, "notify.btn_satisfied")),
+    _t(Action.RATE_DISSATISFIED, {S.RESOLVED}, S.REOPENED, "reopened", _RESIDENT, deadline=D.RESTART_HANDLING,
+       button=Button(Card.RATING, "notify.btn_dissatisfied")),
+    _t(Action.AUTO_CLOSE, {S.RESOLVED}, S.CLOSED, "auto_closed", _SYSTEM),
+)})
+
+del S, D
 
 FINAL_STATES: frozenset[TicketState] = frozenset({TicketState.CLOSED, TicketState.REJECTED})
 
-# States in which a unit or the coordinators still owe work (resolved waits for the resident only).
-OPEN_STATES: frozenset[TicketState] = frozenset(
-    {
-        TicketState.REGISTERED,
-        TicketState.DISPATCHED,
-        TicketState.ACCEPTED,
-        TicketState.RETURNED,
-        TicketState.REOPENED,
-    }
+#: States in which a unit or the coordinators still owe work (resolved waits for the resident only); listed in
+#: the enum's order, which is the order the partial indexes' SQL lists them in (storage derives its IN lists).
+OPEN_STATES_IN_ORDER: tuple[TicketState, ...] = (
+    TicketState.REGISTERED, TicketState.DISPATCHED, TicketState.ACCEPTED, TicketState.RETURNED, TicketState.REOPENED,
 )
+OPEN_STATES: frozenset[TicketState] = frozenset(OPEN_STATES_IN_ORDER)
+#: States in which each clock runs (derived from the deadline effects above; the sweep reads these).
+SIGN_CLOCK_STATES: tuple[TicketState, ...] = (TicketState.DISPATCHED,)
+HANDLING_CLOCK_STATES: tuple[TicketState, ...] = (TicketState.ACCEPTED, TicketState.REOPENED)
+
+#: (state, action) → the state after it: the transition table the specification implies.
+TRANSITIONS: Mapping[tuple[TicketState, Action], TicketState] = MappingProxyType({
+    (source, t.action): t.target_from(source) for t in SPEC.values() for source in t.sources
+})
 
 
 class TransitionRefused(Exception):
@@ -104,26 +191,48 @@ class TransitionRefused(Exception):
         self.action = action
 
 
-def next_state(state: TicketState | str, action: Action | str, *, is_lead: bool = False) -> TicketState:
-    """The state after ``action``; raises TransitionRefused if the action is not allowed.
+@dataclass(frozen=True)
+class Move:
+    """One applied transition: what to write (the event's from/to are the ticket's real states)."""
+
+    transition: Transition
+    from_state: TicketState
+    to_state: TicketState
+
+    @property
+    def changes_state(self) -> bool:
+        return self.from_state is not self.to_state
+
+
+def plan(state: TicketState | str, action: Action | str, *, is_lead: bool = False) -> Move:
+    """The move ``action`` makes from ``state``; TransitionRefused if the specification does not allow it.
 
     ``is_lead`` says the ticket's unit was named lead (主办) by a coordinator; such a unit cannot return it.
     Unknown state or action strings raise ValueError (a programming error, not a user's mistake).
     """
-    state = TicketState(state)
-    action = Action(action)
-    target = TRANSITIONS.get((state, action))
-    if target is None:
+    state, action = TicketState(state), Action(action)
+    transition = SPEC[action]
+    if state not in transition.sources:
         reason = "ticket_final" if state in FINAL_STATES else "not_allowed_in_state"
         raise TransitionRefused(reason, state, action)
-    if action is Action.RETURN and is_lead:
+    if is_lead and not transition.lead_may:
         raise TransitionRefused("lead_cannot_return", state, action)
-    return target
+    return Move(transition, state, transition.target_from(state))
+
+
+def next_state(state: TicketState | str, action: Action | str, *, is_lead: bool = False) -> TicketState:
+    """The state after ``action``; raises TransitionRefused if the action is not allowed."""
+    return plan(state, action, is_lead=is_lead).to_state
 
 
 def allowed_actions(state: TicketState | str, *, is_lead: bool = False) -> frozenset[Action]:
-    """Actions :func:`next_state` accepts in ``state`` (e.g. to choose a card's buttons)."""
+    """Actions :func:`plan` accepts in ``state``."""
     state = TicketState(state)
-    return frozenset(
-        action for (source, action) in TRANSITIONS if source is state and not (action is Action.RETURN and is_lead)
-    )
+    return frozenset(t.action for t in SPEC.values() if state in t.sources and (t.lead_may or not is_lead))
+
+
+def buttons(card: Card, state: TicketState | str, *, is_lead: bool = False) -> tuple[Transition, ...]:
+    """The transitions ``card`` offers as buttons in ``state``, in the specification's order."""
+    state = TicketState(state)
+    return tuple(t for t in SPEC.values() if t.button is not None and t.button.card is card
+                 and t.offered_in(state) and (t.lead_may or not is_lead))

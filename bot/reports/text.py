@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from datetime import date
 
+from bot.domain.html_text import split_message
 from bot.reports.model import CategoryShare, Report, UnitFigures
 from bot.texts import Texts
 
@@ -89,25 +90,9 @@ def render_lines(report: Report, lang: str, texts: Texts) -> list[str]:
 
 
 def split_messages(lines: list[str], continued: str, limit: int = MAX_MESSAGE) -> list[str]:
-    """Pack lines into messages of at most ``limit`` characters, breaking only between lines.
-
-    A single line longer than the limit (not produced by the report) is cut, never sent over the limit.
-    """
-    messages: list[str] = []
-    current: list[str] = []
-    size = 0
-    for line in lines:
-        line = line[:limit - len(continued) - 1]
-        extra = len(line) + (1 if current else 0)
-        if current and size + extra > limit:
-            messages.append("\n".join(current).strip("\n"))
-            current, size = [continued], len(continued)
-            extra = len(line) + 1
-        current.append(line)
-        size += extra
-    if current:
-        messages.append("\n".join(current).strip("\n"))
-    return messages
+    """Pack lines into messages of at most ``limit`` characters, breaking only between lines; every message after
+    the first opens with ``continued``."""
+    return split_message(lines, limit, continued)
 
 
 def render_text(report: Report, lang: str, texts: Texts) -> list[str]:

@@ -1,8 +1,23 @@
-"""Use-cases: each is one transaction that writes the state change, its events and its outbox messages."""
+"""Use-cases: each is one transaction that writes the state change, its events and its outbox messages.
 
-from bot.workflow.common import Refused, WorkflowDeps
-from bot.workflow.handling import Actor, Handling
+| module | holds |
+|---|---|
+| ``common`` | ``WorkflowDeps`` (database, config, clock, texts), ``Actor``, ``Refused`` |
+| ``access`` | who may act on a ticket from which chat, version checks, pending follow-up questions |
+| ``transitions`` | the seam applying one row of the lifecycle specification (state, event, deadlines, bounce) |
+| ``messages`` | every outbox message of the handling loop: cards, notices, alerts |
+| ``dispatch`` | routing a new ticket and handing a case to a unit |
+| ``unit_actions`` | the liaison's buttons: sign for, return, more time, answer |
+| ``coordination`` | the coordinators' decisions: lead and helpers, re-dispatch, class, reject, extensions |
+| ``rating`` | the resident's rating and the auto-close of unrated answers |
+| ``administration`` | one-time codes, bindings, liaisons, migrated groups |
+| ``cases`` | operators' reads: one case whole, a unit's open cases |
+| ``intake``, ``lookup`` | the resident's draft and confirmation; public status and /my |
+| ``sweep``, ``reporting`` | the deadline sweep and digests; the reports |
+"""
+
+from bot.workflow.common import Actor, Refused, WorkflowDeps
 from bot.workflow.intake import AddedPhotos, Intake, Nearby
 from bot.workflow.lookup import Lookup, StatusView
 
-__all__ = ["Actor", "AddedPhotos", "Handling", "Intake", "Lookup", "Nearby", "Refused", "StatusView", "WorkflowDeps"]
+__all__ = ["Actor", "AddedPhotos", "Intake", "Lookup", "Nearby", "Refused", "StatusView", "WorkflowDeps"]

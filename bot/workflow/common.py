@@ -1,16 +1,18 @@
-"""What every use-case needs, and how a use-case says no."""
+"""What every use-case needs, who acts, and how a use-case says no."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.clock import Clock
 from bot.config import Config
 from bot.texts import Texts
 from storage.db import Database
+
+T = TypeVar("T")
 
 
 class Refused(Exception):
@@ -20,6 +22,15 @@ class Refused(Exception):
         super().__init__(key)
         self.key = key
         self.params = params
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who pressed or typed, where, and whether Telegram says they administer that chat."""
+
+    user_id: int
+    chat_id: int
+    chat_admin: bool = False
 
 
 @dataclass
@@ -32,6 +43,17 @@ class WorkflowDeps:
     outbox_kick: Callable[[], None] = field(default=lambda: None)
     #: Routes and dispatches a just-registered ticket inside the confirming transaction (set by Services).
     route_new: Callable[[Any, Any, datetime], Any] | None = None
+
+    async def write(self, fn: Callable[[Any], T]) -> T:
+        """Run a use-case's transaction, then wake the outbox sender for what it queued."""
+        result = await self.db.write(fn)
+        self.outbox_kick()
+        return result
+
+    @property
+    def group_lang(self) -> str:
+        """The language of group chats (cards, digests, alerts): a setting of the deployment."""
+        return getattr(self.config.handling, "group_language", "zh")
 
     def local_midnight(self, now: datetime) -> datetime:
         """Start of the city's local day containing `now` (as an aware datetime)."""

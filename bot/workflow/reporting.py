@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from bot.cards import GROUP_LANG
 from bot.reports.chart import render_png
 from bot.reports.ledger import write_ledger
 from bot.reports.model import build_report
@@ -54,10 +53,11 @@ class Reporting:
         return await self.d.db.read(lambda c: chats.chat_for(c, "supervision"))
 
     async def queue(self, chat_id: int, start: date, end: date, formats: frozenset[str], key: str | None = None,
-                    lang: str = GROUP_LANG) -> QueuedReport:
+                    lang: str | None = None) -> QueuedReport:
         """Compute and render the report of [start, end] and queue it for `chat_id`. With a `key` (scheduled
         reports) a second call for the same period queues nothing again."""
         city, texts = self.d.config.city, self.d.texts
+        lang = lang or self.d.group_lang
         now = self.d.clock.now()
         report = await build_report(self.d.db, city, start, end, as_of=now)
         self.folder.mkdir(parents=True, exist_ok=True)

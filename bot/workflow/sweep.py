@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from bot.cards import GROUP_LANG, unit_name, when
+from bot.cards import open_case_line, unit_name, when
 from bot.domain.calendar import UnknownYear
+from bot.domain.html_text import split_message
 from bot.domain.numbers import format_number
 from bot.workflow.common import WorkflowDeps
-from bot.workflow.handling import Handling
+from bot.workflow.rating import Rating
+from bot.workflow.transitions import Transitions
 from storage import chats, deadlines, outbox, tickets
 from storage.records import Ticket
 
@@ -47,9 +49,14 @@ class _Digest:
 
 
 class Sweeper:
-    def __init__(self, deps: WorkflowDeps, handling: Handling) -> None:
+    def __init__(self, deps: WorkflowDeps, transitions: Transitions, rating: Rating) -> None:
         self.d = deps
-        self.handling = handling
+        self.transitions = transitions
+        self.rating = rating
+
+    @property
+    def lang(self) -> str:
+        return self.d.group_lang
 
     # -- the minute sweep ------------------------------------------------------------------------------------------
 
@@ -122,7 +129,7 @@ class Sweeper:
         cutoff = now - timedelta(days=self.d.config.handling.auto_close_days)
         found = deadlines.resolved_before(c, cutoff, BATCH)
         for t in found:
-            self.handling.auto_close(c, t, now)
+            self.rating.auto_close(c, t, now)
         return len(found)
 
     # -- rendering -------------------------------------------------------------------------------------------------
@@ -130,7 +137,7 @@ class Sweeper:
     def _hours(self, seconds: float) -> str:
         hours = max(0.0, seconds) / 3600
         shown = f"{hours:.0f}" if hours >= 10 else f"{hours:.1f}"
-        return self.d.texts.get(GROUP_LANG, "remind.working_hours", hours=shown)
+        return self.d.texts.get(self.lang, "remind.working_hours", hours=shown)
 
     def _working_seconds(self, a: datetime, b: datetime) -> float:
         try:
@@ -141,32 +148,32 @@ class Sweeper:
     def _common(self, t: Ticket, column: str) -> dict[str, Any]:
         city, g = self.d.config.city, self.d.texts.get
         return {
-            "number": format_number(t.number), "category": city.category(t.category).name(GROUP_LANG),
-            "what": g(GROUP_LANG, "remind.what_sign" if column == "sign_due_at" else "remind.what_handle"),
-            "due": when(getattr(t, column), city), "unit": unit_name(city, t.unit, GROUP_LANG),
-            "provisional": g(GROUP_LANG, "remind.provisional") if t.deadline_provisional else "",
+            "number": format_number(t.number), "category": city.category(t.category).name(self.lang),
+            "what": g(self.lang, "remind.what_sign" if column == "sign_due_at" else "remind.what_handle"),
+            "due": when(getattr(t, column), city), "unit": unit_name(city, t.unit, self.lang),
+            "provisional": g(self.lang, "remind.provisional") if t.deadline_provisional else "",
         }
 
     def _soon_line(self, t: Ticket, column: str, now: datetime) -> str:
         left = self._hours(self._working_seconds(now, getattr(t, column)))
-        return self.d.texts.get(GROUP_LANG, "remind.soon_line", left=left, **self._common(t, column))
+        return self.d.texts.get(self.lang, "remind.soon_line", left=left, **self._common(t, column))
 
     def _late_line(self, key: str, t: Ticket, column: str, late: str) -> str:
-        return self.d.texts.get(GROUP_LANG, key, late=late, **self._common(t, column))
+        return self.d.texts.get(self.lang, key, late=late, **self._common(t, column))
 
     def _queue_digest(self, c: sqlite3.Connection, chat_id: int, digest: _Digest, now: datetime,
                       send_at: datetime) -> int:
         g = self.d.texts.get
-        sections = [(g(GROUP_LANG, "remind.soon_header", count=len(digest.soon)), digest.soon),
-                    (g(GROUP_LANG, "remind.overdue_header", count=len(digest.overdue)), digest.overdue),
-                    (g(GROUP_LANG, "remind.escalation_header", count=len(digest.escalated)), digest.escalated)]
+        sections = [(g(self.lang, "remind.soon_header", count=len(digest.soon)), digest.soon),
+                    (g(self.lang, "remind.overdue_header", count=len(digest.overdue)), digest.overdue),
+                    (g(self.lang, "remind.escalation_header", count=len(digest.escalated)), digest.escalated)]
         lines: list[str] = []
         for header, items in sections:
             if items:
                 lines += ([""] if lines else []) + [header, *items]
         parts = split_message(lines, MAX_MESSAGE)
         for i, part in enumerate(parts, start=1):
-            text = part if len(parts) == 1 else part + "\n" + g(GROUP_LANG, "remind.continued", part=i)
+            text = part if len(parts) == 1 else part + "\n" + g(self.lang, "remind.continued", part=i)
             outbox.add(c, chat_id, "message", {"text": text, "parse_mode": "HTML"}, now, not_before=send_at)
         return len(parts)
 
@@ -204,7 +211,7 @@ class Sweeper:
         return sent
 
     def _morning(self, c: sqlite3.Connection, now: datetime, day: str) -> int:
-        city, g = self.d.config.city, self.d.texts.get
+        city, g, lang = self.d.config.city, self.d.texts.get, self.lang
         queued = 0
         for binding in chats.all_bindings(c):
             if binding.role != "unit" or binding.unit is None:
@@ -212,15 +219,9 @@ class Sweeper:
             open_cases = tickets.open_for_unit(c, binding.unit, limit=500)
             if not open_cases:
                 continue
-            lines = [g(GROUP_LANG, "remind.morning_header", unit=unit_name(city, binding.unit, GROUP_LANG),
+            lines = [g(self.lang, "remind.morning_header", unit=unit_name(city, binding.unit, self.lang),
                        count=len(open_cases))]
-            for t in open_cases:
-                due_at = t.due_at or t.sign_due_at
-                due = when(due_at, city) if due_at else g(GROUP_LANG, "remind.no_deadline")
-                if due_at and due_at < now:
-                    due += " " + g(GROUP_LANG, "remind.morning_overdue")
-                lines.append(g(GROUP_LANG, "remind.morning_line", number=format_number(t.number),
-                               state=g(GROUP_LANG, f"state.{t.state}"), due=due))
+            lines += [open_case_line(self.d.texts, lang, city, t, now) for t in open_cases]
             for i, part in enumerate(split_message(lines, MAX_MESSAGE), start=1):
                 if outbox.add(c, binding.chat_id, "message", {"text": part, "parse_mode": "HTML"}, now,
                               dedupe_key=f"morning:{binding.unit}:{day}:{i}"):
@@ -239,15 +240,15 @@ class Sweeper:
         report = coverage(city.calendar(), now.astimezone(city.timezone).date(), cfg.warn_days_before_horizon)
 
         def tx(c: sqlite3.Connection) -> int:
-            recomputed = self.handling.recompute_provisional(c, now)
+            recomputed = self.transitions.recompute_provisional(c, now)
             supervision = chats.chat_for(c, "supervision")
             if supervision is None:
                 return recomputed
             if recomputed:
                 outbox.add(c, supervision, "message", {"text": self.d.texts.get(
-                    GROUP_LANG, "calendar.recomputed", count=recomputed)}, now)
+                    self.lang, "calendar.recomputed", count=recomputed)}, now)
             if report.warn:
-                text = self.d.texts.get(GROUP_LANG, "calendar.horizon_warning", horizon=report.horizon.isoformat(),
+                text = self.d.texts.get(self.lang, "calendar.horizon_warning", horizon=report.horizon.isoformat(),
                                         days=report.days_left, year=report.next_year)
                 outbox.add(c, supervision, "message", {"text": text}, now,
                            dedupe_key=f"calendar:horizon:{report.horizon.isoformat()}:{now.date().isoformat()}")
@@ -257,22 +258,3 @@ class Sweeper:
         self.d.outbox_kick()
         return {"recomputed": recomputed, "horizon": report.horizon, "warn": report.warn,
                 "days_left": report.days_left}
-
-
-def split_message(lines: list[str], limit: int) -> list[str]:
-    """Join lines into messages of at most `limit` characters, never splitting a line (a longer line is cut)."""
-    parts: list[str] = []
-    current: list[str] = []
-    size = 0
-    for line in lines:
-        line = line[:limit]
-        extra = len(line) + (1 if current else 0)
-        if current and size + extra > limit:
-            parts.append("\n".join(current))
-            current, size = [], 0
-            extra = len(line)
-        current.append(line)
-        size += extra
-    if current:
-        parts.append("\n".join(current))
-    return parts

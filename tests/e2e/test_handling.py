@@ -172,7 +172,7 @@ async def test_a_case_nobody_owns_is_settled_by_a_lead_unit(local: LocalSandbox,
 async def test_a_kindergarten_complaint_alerts_the_supervisors_at_once(local: LocalSandbox, sb) -> None:
     social = await sb.person("人大代表张")
     # register the social supervisor with a one-time code made by an admin
-    code = await local.runner.services.handling.make_code(ADMIN_ID, "social_supervisor", None, None)
+    code = await local.runner.services.admin.make_code(ADMIN_ID, "social_supervisor", None, None)
     await social.say(f"/supervisor {code}")
     await social.expect(zh("admin.supervisor_registered"))
 
@@ -257,7 +257,7 @@ async def test_binding_a_group_with_a_one_time_code(local: LocalSandbox, sb) -> 
 
 
 async def test_an_expired_code_is_refused(local: LocalSandbox, sb, clock) -> None:
-    code = await local.runner.services.handling.make_code(ADMIN_ID, "liaison", None, "taihe")
+    code = await local.runner.services.admin.make_code(ADMIN_ID, "liaison", None, "taihe")
     clock.advance((local.config.handling.code_ttl_hours + 1) * 3600)
     person = await sb.person("新联络员")
     await person.say(f"/liaison {code}")
@@ -265,7 +265,7 @@ async def test_an_expired_code_is_refused(local: LocalSandbox, sb, clock) -> Non
 
 
 async def test_a_registered_liaison_may_act_without_being_group_admin(local: LocalSandbox, sb) -> None:
-    code = await local.runner.services.handling.make_code(ADMIN_ID, "liaison", None, "yingzhou")
+    code = await local.runner.services.admin.make_code(ADMIN_ID, "liaison", None, "yingzhou")
     helper = await sb.person("新联络员")
     await helper.say(f"/liaison {code}")
     await helper.expect(zh("admin.liaison_registered", target="颍州区"))

@@ -48,36 +48,36 @@ def labels(payload: dict) -> list[str]:
     ("returned", False, []),
 ])
 def test_unit_card_buttons_follow_the_state(state: str, lead: bool, expected: list[str]) -> None:
-    assert labels(cards.unit_card(TEXTS, CITY, ticket(state=state, lead=lead), CardExtras())) == expected
+    assert labels(cards.unit_card(TEXTS, "zh", CITY, ticket(state=state, lead=lead), CardExtras())) == expected
 
 
 def test_buttons_carry_the_ticket_and_its_version() -> None:
-    payload = cards.unit_card(TEXTS, CITY, ticket(), CardExtras())
+    payload = cards.unit_card(TEXTS, "zh", CITY, ticket(), CardExtras())
     decoded = [TicketButton.decode(b["callback_data"]) for row in payload["reply_markup"]["inline_keyboard"]
                for b in row]
     assert {(b.ticket_id, b.version) for b in decoded} == {(7, 3)}
 
 
 def test_a_former_units_card_has_no_buttons() -> None:
-    assert labels(cards.unit_card(TEXTS, CITY, ticket(), CardExtras(), actionable=False)) == []
+    assert labels(cards.unit_card(TEXTS, "zh", CITY, ticket(), CardExtras(), actionable=False)) == []
 
 
 def test_the_card_says_why_and_escapes_what_people_typed() -> None:
-    text = cards.unit_card(TEXTS, CITY, ticket(), CardExtras(photo_count=2))["text"]
+    text = cards.unit_card(TEXTS, "zh", CITY, ticket(), CardExtras(photo_count=2))["text"]
     assert "位置在阜合园区" in text and "照片：2 张" in text
     assert "&lt;白天&gt;" in text and "&amp;" in text and "<白天>" not in text
 
 
 def test_coordination_card_offers_decisions_only_while_undecided() -> None:
     returned = ticket(state="returned", unit=None, bounces=2, escalated=True)
-    payload = cards.coordination_card(TEXTS, CITY, returned, CardExtras(return_reason=("yingzhou", "不归我们")))
+    payload = cards.coordination_card(TEXTS, "zh", CITY, returned, CardExtras(return_reason=("yingzhou", "不归我们")))
     assert labels(payload) == ["指定主办单位", "重新派单", "调整期限类别", "不予受理"]
     assert "已退回/转办 2 次" in payload["text"] and "不归我们" in payload["text"]
-    assert labels(cards.coordination_card(TEXTS, CITY, ticket(), CardExtras())) == []
+    assert labels(cards.coordination_card(TEXTS, "zh", CITY, ticket(), CardExtras())) == []
 
 
 def test_unit_picker_lists_every_unit_but_the_excluded() -> None:
-    rows = cards.unit_picker(TEXTS, CITY, ticket(), "hp", exclude=frozenset({"fuhe_park"}),
+    rows = cards.unit_picker("zh", CITY, ticket(), "hp", exclude=frozenset({"fuhe_park"}),
                              chosen=frozenset({"yingzhou"}))
     names = [b["text"] for row in rows for b in row]
     assert len(names) == len(CITY.units) - 1 and "✓ 颍州区" in names and "阜合园区" not in names
@@ -85,4 +85,4 @@ def test_unit_picker_lists_every_unit_but_the_excluded() -> None:
 
 def test_a_long_description_still_fits_one_message() -> None:
     long = ticket(description="很" * 1500, answer=None)
-    assert len(cards.unit_card(TEXTS, CITY, long, CardExtras(photo_count=6))["text"]) < 4096
+    assert len(cards.unit_card(TEXTS, "zh", CITY, long, CardExtras(photo_count=6))["text"]) < 4096

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from bot.domain.lifecycle import (
     FINAL_STATES,
     OPEN_STATES,
+    OPEN_STATES_IN_ORDER,
     TRANSITIONS,
     Action,
     TicketState,
@@ -47,6 +48,8 @@ EXPECTED: dict[tuple[TicketState, Action], TicketState] = {
     (S.RESOLVED, A.RATE_DISSATISFIED): S.REOPENED,
     (S.REOPENED, A.ACCEPT): S.ACCEPTED,
     (S.REOPENED, A.RESOLVE): S.RESOLVED,
+    # A coordinator may change the deadline class while a unit or the coordinators owe work; the state stays.
+    **{(state, A.CHANGE_CLASS): state for state in (S.REGISTERED, S.DISPATCHED, S.ACCEPTED, S.RETURNED, S.REOPENED)},
 }
 
 ALL_PAIRS = list(itertools.product(TicketState, Action))
@@ -58,7 +61,6 @@ def test_state_and_action_values_are_the_stored_strings() -> None:
         "registered", "dispatched", "accepted", "returned", "resolved", "closed", "reopened", "rejected",
     ]  # fmt: skip
     assert Action.RETURN == "return"
-    assert Action.return_ is Action.RETURN
 
 
 def test_table_is_exactly_the_expected_flow() -> None:
@@ -136,6 +138,7 @@ def test_unknown_strings_are_a_programming_error(state: str, action: str) -> Non
 
 def test_open_and_final_states() -> None:
     assert {S.REGISTERED, S.DISPATCHED, S.ACCEPTED, S.RETURNED, S.REOPENED} == OPEN_STATES
+    assert list(OPEN_STATES_IN_ORDER) == [s for s in TicketState if s in OPEN_STATES], "in the indexes' order"
     assert {S.CLOSED, S.REJECTED} == FINAL_STATES
     # Resolved waits for the resident, not for a unit: neither open nor final.
     assert S.RESOLVED not in OPEN_STATES | FINAL_STATES
@@ -177,7 +180,7 @@ def test_allowed_actions_match_the_table() -> None:
     assert allowed_actions(S.CLOSED) == frozenset()
     assert A.RETURN in allowed_actions(S.DISPATCHED)
     assert A.RETURN not in allowed_actions(S.DISPATCHED, is_lead=True)
-    assert allowed_actions("reopened") == {A.ACCEPT, A.RESOLVE}
+    assert allowed_actions("reopened") == {A.ACCEPT, A.RESOLVE, A.CHANGE_CLASS}
     for state in TicketState:
         for action in Action:
             ok = action in allowed_actions(state, is_lead=True)

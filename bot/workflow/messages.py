@@ -1,0 +1,219 @@
+"""Every outbox message the handling loop composes: cards and their redraws, notices to the people following a
+ticket, alerts to the supervision group. Called inside a use-case's transaction; nothing is sent from here.
+
+Group chats read the deployment's group language (``handling.group_language``); residents read their own.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+from typing import Any
+
+from bot import cards
+from bot.cards import CardExtras, unit_name, when
+from bot.domain.lifecycle import TicketState
+from bot.domain.numbers import format_number
+from bot.workflow.common import WorkflowDeps
+from storage import chats, outbox, tickets, users
+from storage.records import Ticket
+
+DROP_BUTTONS_READY = False  # TEMP until the sender knows the kind
+Notes = tuple[tuple[str, dict[str, Any]], ...]
+
+
+class Messages:
+    def __init__(self, deps: WorkflowDeps) -> None:
+        self.d = deps
+
+    @property
+    def lang(self) -> str:
+        return self.d.group_lang
+
+    # -- cards ---------------------------------------------------------------------------------------------------
+
+    def extras(self, c: sqlite3.Connection, t: Ticket, return_reason: tuple[str, str] | None = None,
+               notes: Notes = ()) -> CardExtras:
+        if return_reason is None and t.state == TicketState.RETURNED:
+            return_reason = tickets.last_return(c, t.id)
+        return CardExtras(photo_count=tickets.photo_count(c, t.id), helpers=tuple(tickets.helpers(c, t.id)),
+                          return_reason=return_reason, note_keys=notes)
+
+    def render(self, c: sqlite3.Connection, t: Ticket, kind: str, chat_id: int | None = None) -> dict[str, Any]:
+        extras = self.extras(c, t)
+        city, texts, lang = self.d.config.city, self.d.texts, self.lang
+        if kind == "unit":
+            current = chats.chat_for(c, "unit", t.unit) if t.unit else None
+            return cards.unit_card(texts, lang, city, t, extras, actionable=chat_id is None or chat_id == current)
+        if kind == "helper":
+            return cards.helper_card(texts, lang, city, t, extras)
+        return cards.coordination_card(texts, lang, city, t, extras)
+
+    def post_card(self, c: sqlite3.Connection, t: Ticket, kind: str, chat_id: int, payload: dict[str, Any],
+                  now: datetime, with_media: bool = True) -> None:
+        """Queue a card (after the map pin and photos for a unit); the chat's older card of the ticket keeps its
+        text but loses its buttons, so only the newest card acts."""
+        old_message, _ = chats.card_message(c, t.id, kind, chat_id)
+        if old_message is not None:
+            retired = {"text": payload["text"], "parse_mode": "HTML", "reply_markup": {"inline_keyboard": []},
+                       "message_id": old_message}
+            self.edit_card(c, t, kind, chat_id, retired, now)
+        if with_media and kind in ("unit", "helper"):
+            self._queue_media(c, t, chat_id, now)
+        row_id = outbox.add(c, chat_id, "card", {**payload, "ticket_id": t.id, "kind": kind}, now, ticket_id=t.id)
+        if row_id is not None:
+            chats.card_queued(c, t.id, kind, chat_id, row_id)
+
+    def post_unit_card(self, c: sqlite3.Connection, t: Ticket, unit: str, now: datetime, kind: str = "unit",
+                       with_media: bool = True) -> bool:
+        """The card in ``unit``'s chat; False when the unit has no bound chat yet."""
+        chat = chats.chat_for(c, "unit", unit)
+        if chat is None:
+            return False
+        self.post_card(c, t, kind, chat, self.render(c, t, kind), now, with_media=with_media)
+        return True
+
+    def edit_card(self, c: sqlite3.Connection, t: Ticket, kind: str, chat_id: int, payload: dict[str, Any],
+                  now: datetime) -> None:
+        """Queue an edit of the card as it is now: by its message id, or by the outbox row still sending it."""
+        if "message_id" not in payload:
+            message_id, card_row = chats.card_message(c, t.id, kind, chat_id)
+            if message_id is None and card_row is None:
+                return
+            payload = {**payload, "message_id": message_id} if message_id else {**payload, "card_row": card_row}
+        outbox.add(c, chat_id, "edit_card", payload, now, ticket_id=t.id)
+
+    def refresh_cards(self, c: sqlite3.Connection, t: Ticket, now: datetime) -> None:
+        """Redraw every card of the ticket so its text and buttons match the new state."""
+        for kind, chat_id in chats.cards_of(c, t.id):
+            if kind.startswith("extension:"):
+                continue
+            self.edit_card(c, t, kind, chat_id, self.render(c, t, kind, chat_id), now)
+
+    def to_coordination(self, c: sqlite3.Connection, t: Ticket, now: datetime,
+                        return_reason: tuple[str, str] | None = None, notes: Notes = ()) -> None:
+        chat = chats.chat_for(c, "coordination")
+        if chat is None:
+            return  # nobody to tell yet; /open and /ticket still show it, and binding the group is step one
+        extras = self.extras(c, t, return_reason=return_reason, notes=notes)
+        payload = cards.coordination_card(self.d.texts, self.lang, self.d.config.city, t, extras)
+        self.post_card(c, t, "coordination", chat, payload, now)
+
+    def extension_card(self, c: sqlite3.Connection, t: Ticket, extension_id: int, unit: str, days: int,
+                       reason: str, now: datetime, decision: str | None = None, chat_id: int | None = None) -> None:
+        """Post a request for more time to the coordinators, or (with ``decision``) redraw it as decided."""
+        payload = cards.extension_card(self.d.texts, self.lang, self.d.config.city, t, extension_id, unit, days,
+                                       reason, decision=decision)
+        kind = f"extension:{extension_id}"
+        if decision is not None and chat_id is not None:
+            self.edit_card(c, t, kind, chat_id, payload, now)
+            return
+        coordination = chats.chat_for(c, "coordination")
+        if coordination is not None:
+            self.post_card(c, t, kind, coordination, payload, now)
+
+    def _queue_media(self, c: sqlite3.Connection, t: Ticket, chat_id: int, now: datetime) -> None:
+        city = self.d.config.city
+        if t.lat is not None and t.lon is not None:
+            if t.place_key:
+                place = city.place(t.place_key)
+                outbox.add(c, chat_id, "venue", {"latitude": t.lat, "longitude": t.lon,
+                                                 "title": place.name(self.lang),
+                                                 "address": unit_name(city, place.unit, self.lang)}, now,
+                           ticket_id=t.id)
+            else:
+                outbox.add(c, chat_id, "location", {"latitude": t.lat, "longitude": t.lon}, now, ticket_id=t.id)
+        photo_rows = [row_id for row_id, _ in tickets.photos_of(c, t.id, "report")]
+        if photo_rows:
+            outbox.add(c, chat_id, "photos", {"photo_rows": photo_rows}, now, ticket_id=t.id)
+
+    # -- people --------------------------------------------------------------------------------------------------
+
+    def lang_of(self, c: sqlite3.Connection, user_id: int) -> str:
+        user = users.get(c, user_id)
+        return user.language if user else self.lang
+
+    def tell_people(self, c: sqlite3.Connection, t: Ticket, now: datetime, key: str, extra_key: str | None = None,
+                    **params: Any) -> None:
+        """The reporter and everyone following the ticket hear of the change, each in their language."""
+        city = self.d.config.city
+        for user_id, lang in self._reachable_followers(c, t):
+            text = self.d.texts.get(lang, key, number=format_number(t.number),
+                                    unit=unit_name(city, t.unit, lang), due=when(t.due_at, city), **params)
+            if extra_key:
+                text += "\n" + self.d.texts.get(lang, extra_key, due=when(t.due_at, city))
+            outbox.add(c, user_id, "message", {"text": text}, now, ticket_id=t.id,
+                       dedupe_key=f"t{t.id}:v{t.version}:{key}:{user_id}")
+
+    def tell_resolved(self, c: sqlite3.Connection, t: Ticket, now: datetime) -> None:
+        """The answer (and its photo) to the reporter with the rating buttons; followers hear it without them."""
+        city = self.d.config.city
+        answer_photos = [row_id for row_id, _ in tickets.photos_of(c, t.id, "answer")][-1:]
+        for user_id, lang in self._reachable_followers(c, t):
+            if answer_photos:
+                outbox.add(c, user_id, "photos", {"photo_rows": answer_photos}, now, ticket_id=t.id)
+            text = self.d.texts.get(lang, "notify.resolved", number=format_number(t.number),
+                                    unit=unit_name(city, t.unit, lang), answer=t.answer or "")
+            payload: dict[str, Any] = {"text": text}
+            if user_id == t.reporter_id:
+                payload["reply_markup"] = cards.rating_buttons(self.d.texts, lang, t)
+            outbox.add(c, user_id, "message", payload, now, ticket_id=t.id,
+                       dedupe_key=self.resolved_key(t, user_id))
+
+    @staticmethod
+    def resolved_key(t: Ticket, user_id: int) -> str:
+        """The dedupe key of the answer message (with the rating buttons) for one version of the ticket."""
+        return f"t{t.id}:v{t.version}:resolved:{user_id}"
+
+    def drop_rating_buttons(self, c: sqlite3.Connection, rated: Ticket, user_id: int, now: datetime) -> None:
+        """The answer's rating buttons are spent: their removal is owed like any other message (a lost direct
+        edit, a crash, or a press that came late must not leave them live)."""
+        row = outbox.row_id_by_dedupe_key(c, self.resolved_key(rated, user_id))
+        if row is not None and DROP_BUTTONS_READY:
+            outbox.add(c, user_id, "drop_buttons", {"source_row": row}, now, ticket_id=rated.id,
+                       dedupe_key=f"t{rated.id}:v{rated.version}:rated:{user_id}")
+
+    def _reachable_followers(self, c: sqlite3.Connection, t: Ticket) -> list[tuple[int, str]]:
+        found = []
+        for user_id in tickets.followers(c, t.id):
+            user = users.get(c, user_id)
+            if user is not None and user.reachable:
+                found.append((user_id, user.language))
+        return found
+
+    # -- alerts --------------------------------------------------------------------------------------------------
+
+    def sensitive_alerts(self, c: sqlite3.Connection, t: Ticket, rule: str, now: datetime) -> None:
+        city, texts = self.d.config.city, self.d.texts
+        recipients = [(uid, self.lang_of(c, uid)) for uid in chats.social_supervisors(c)]
+        supervision = chats.chat_for(c, "supervision")
+        if supervision is not None:
+            recipients.append((supervision, self.lang))
+        for chat_id, lang in recipients:
+            clock = (texts.get(lang, "alert.clock", due=when(t.sign_due_at, city)) if t.sign_due_at
+                     else texts.get(lang, "alert.clock_none"))
+            text = texts.get(lang, "alert.sensitive", number=format_number(t.number),
+                             category=city.category(t.category).name(lang),
+                             district=unit_name(city, t.district, lang), rule=rule,
+                             created=when(t.created_at, city), unit=unit_name(city, t.unit, lang), clock=clock)
+            outbox.add(c, chat_id, "message", {"text": text, "parse_mode": "HTML"}, now, ticket_id=t.id,
+                       dedupe_key=f"t{t.id}:sensitive:{chat_id}")
+
+    def recomplaint_alert(self, c: sqlite3.Connection, t: Ticket, now: datetime) -> None:
+        supervision = chats.chat_for(c, "supervision")
+        if supervision is None:
+            return
+        city, lang = self.d.config.city, self.lang
+        text = self.d.texts.get(lang, "alert.recomplaint", number=format_number(t.number),
+                                category=city.category(t.category).name(lang),
+                                unit=unit_name(city, t.unit, lang), count=t.reopen_count)
+        outbox.add(c, supervision, "message", {"text": text, "parse_mode": "HTML"}, now, ticket_id=t.id,
+                   dedupe_key=f"t{t.id}:recomplaint:{t.reopen_count}")
+
+    def calendar_alert(self, c: sqlite3.Connection, t: Ticket, key: str, year: int, now: datetime) -> None:
+        supervision = chats.chat_for(c, "supervision")
+        if supervision is None:
+            return
+        text = self.d.texts.get(self.lang, key, year=year, number=format_number(t.number))
+        outbox.add(c, supervision, "message", {"text": text}, now, ticket_id=t.id,
+                   dedupe_key=f"calendar:{key}:{year}:{t.id}")
