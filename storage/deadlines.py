@@ -7,14 +7,11 @@ import sqlite3
 from datetime import datetime
 
 from storage.records import Ticket, to_db
-from storage.tickets import OPEN_STATES, ticket_from_row
+from storage.states import HANDLING_CLOCK, RUNNING_CLOCKS, SIGN_CLOCK
+from storage.tickets import ticket_from_row
 
-_OPEN_IN = "(" + ", ".join(f"'{s}'" for s in OPEN_STATES) + ")"
 # Each condition repeats its partial index's WHERE clause word for word, or SQLite will not use the index.
-_STATES = {
-    "sign_due_at": "t.state = 'dispatched'",
-    "due_at": f"t.state IN {_OPEN_IN} AND t.state IN ('accepted', 'reopened')",
-}
+_STATES = {"sign_due_at": SIGN_CLOCK, "due_at": HANDLING_CLOCK}
 
 
 def unreminded(conn: sqlite3.Connection, column: str, after: datetime | None, until: datetime, kind: str,
@@ -43,5 +40,4 @@ def resolved_before(conn: sqlite3.Connection, cutoff: datetime, limit: int) -> l
 
 def provisional_open(conn: sqlite3.Connection) -> list[int]:
     """Ids of tickets with a deadline computed by the weekends-only fallback and still running."""
-    return [r[0] for r in conn.execute("SELECT id FROM tickets WHERE deadline_provisional = 1 AND state IN "
-                                       "('dispatched', 'accepted', 'reopened')")]
+    return [r[0] for r in conn.execute(f"SELECT id FROM tickets WHERE deadline_provisional = 1 AND {RUNNING_CLOCKS}")]

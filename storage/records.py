@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from bot.domain.lifecycle import OPEN_STATES, TicketState
+
 
 def to_db(when: datetime) -> str:
     return when.astimezone(UTC).isoformat(timespec="microseconds")
@@ -61,7 +63,7 @@ class Draft:
 class Ticket:
     id: int
     number: str
-    state: str
+    state: TicketState
     version: int
     category: str
     reporter_id: int
@@ -98,7 +100,7 @@ class Ticket:
 
     @property
     def is_open(self) -> bool:
-        return self.state in ("registered", "dispatched", "accepted", "returned", "reopened")
+        return self.state in OPEN_STATES
 
 
 TICKET_TIMES = ("sign_due_at", "due_at", "created_at", "updated_at", "closed_at", "dispatched_at",

@@ -25,11 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from storage.states import OPEN_IN as _OPEN_IN
+
 T = TypeVar("T")
 
-# Keep in step with storage.tickets.OPEN_STATES and bot.domain.lifecycle.OPEN_STATES.
-OPEN_STATES: tuple[str, ...] = ("registered", "dispatched", "accepted", "returned", "reopened")
-_OPEN_IN = "(" + ", ".join(f"'{s}'" for s in OPEN_STATES) + ")"
 
 #: Ledger columns, in sheet order (no reporter identity: the ledger is for supervisors, not a contact list).
 LEDGER_COLUMNS: tuple[str, ...] = (

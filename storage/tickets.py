@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.domain.lifecycle import TicketState
 from storage.records import TICKET_FLAGS, TICKET_TIMES, Event, Photo, Ticket, from_db, to_db
+from storage.states import OPEN_IN as _OPEN_IN
+from storage.states import OPEN_STATES
 
-# Keep in step with the partial index tickets_open_by_place (0001_init.sql) and bot.domain.lifecycle.OPEN_STATES.
-OPEN_STATES: tuple[str, ...] = ("registered", "dispatched", "accepted", "returned", "reopened")
-_OPEN_IN = "(" + ", ".join(f"'{s}'" for s in OPEN_STATES) + ")"
+__all__ = ["OPEN_STATES"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ def ticket_from_row(row: sqlite3.Row) -> Ticket:
         d[k] = bool(d[k])
     for k in ("signed_on_time", "resolved_on_time"):
         d[k] = None if d[k] is None else bool(d[k])
+    d["state"] = TicketState(d["state"])
     return Ticket(**d)
 
 

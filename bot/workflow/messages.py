@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import datetime
+from html import escape
 from typing import Any
 
 from bot import cards
@@ -135,11 +136,13 @@ class Messages:
 
     def tell_people(self, c: sqlite3.Connection, t: Ticket, now: datetime, key: str, extra_key: str | None = None,
                     **params: Any) -> None:
-        """The reporter and everyone following the ticket hear of the change, each in their language."""
+        """The reporter and everyone following the ticket hear of the change, each in their language (messages
+        are HTML: what people typed, such as a rejection's reason, is escaped)."""
         city = self.d.config.city
+        shown = {name: escape(value) if isinstance(value, str) else value for name, value in params.items()}
         for user_id, lang in self._reachable_followers(c, t):
             text = self.d.texts.get(lang, key, number=format_number(t.number),
-                                    unit=unit_name(city, t.unit, lang), due=when(t.due_at, city), **params)
+                                    unit=escape(unit_name(city, t.unit, lang)), due=when(t.due_at, city), **shown)
             if extra_key:
                 text += "\n" + self.d.texts.get(lang, extra_key, due=when(t.due_at, city))
             outbox.add(c, user_id, "message", {"text": text}, now, ticket_id=t.id,
@@ -153,7 +156,7 @@ class Messages:
             if answer_photos:
                 outbox.add(c, user_id, "photos", {"photo_rows": answer_photos}, now, ticket_id=t.id)
             text = self.d.texts.get(lang, "notify.resolved", number=format_number(t.number),
-                                    unit=unit_name(city, t.unit, lang), answer=t.answer or "")
+                                    unit=escape(unit_name(city, t.unit, lang)), answer=escape(t.answer or ""))
             payload: dict[str, Any] = {"text": text}
             if user_id == t.reporter_id:
                 payload["reply_markup"] = cards.rating_buttons(self.d.texts, lang, t)

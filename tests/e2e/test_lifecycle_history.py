@@ -1,0 +1,77 @@
+"""The history a case shows is the history it had: every event's from-state is the state the ticket was in, and
+the operators' /ticket view of a long case arrives whole, split into valid messages."""
+
+from __future__ import annotations
+
+from bot.domain.numbers import format_number
+from sandbox.local import LocalSandbox
+from storage import tickets
+from tests.e2e.talk import eventually, zh
+from tests.e2e.test_handling import YINGZHOU, chat, file, liaison, ticket_of
+
+
+async def _answered(local: LocalSandbox, sb, resident, unit, unit_chat: int, answer: str) -> None:
+    await unit.tap("办结", chat=unit_chat)
+    await unit.expect(zh("ask.resolve_answer"), chat=unit_chat)
+    await unit.say(answer, chat=unit_chat)
+    await unit.expect(zh("done.resolved"), chat=unit_chat)
+    await resident.expect(answer)
+
+
+async def test_signing_for_a_reopened_ticket_records_from_reopened(local: LocalSandbox, sb) -> None:
+    resident = await sb.person("张伟")
+    unit = await liaison(local, "yingzhou_liaison")
+    coordinator = await liaison(local, "coordination")
+    unit_chat, co_chat = chat(local, "yingzhou_liaison"), chat(local, "coordination")
+    number = await file(resident, "房产物业", YINGZHOU, "小区楼道的灯坏了一个月，物业一直不修。")
+    shown = format_number(number)
+    await unit.expect(f"工单 {shown}", chat=unit_chat)
+    await unit.tap("签收", chat=unit_chat)
+    await resident.expect(zh("notify.accepted", number=shown, unit="颍州区"))
+    await _answered(local, sb, resident, unit, unit_chat, "已联系物业更换灯泡。")
+    await resident.tap(zh("notify.btn_dissatisfied"))
+    await resident.expect(zh("notify.reopened", number=shown, unit="颍州区"))
+    await unit.expect(zh("card.recomplaint", count=1), chat=unit_chat)
+
+    await unit.tap("签收", chat=unit_chat)  # the re-complaint's card: sign for it anew
+    await resident.expect(zh("notify.accepted", number=shown, unit="颍州区"))
+    t = await ticket_of(local, number)
+    events = await local.db.read(lambda c: tickets.events(c, t.id))
+    accepted = [e for e in events if e.action == "accepted"]
+    assert [(e.from_state, e.to_state) for e in accepted] == [("dispatched", "accepted"), ("reopened", "accepted")]
+    for earlier, later in zip(events, events[1:], strict=False):  # the states chain: each from is the last to
+        if later.from_state and earlier.to_state:
+            assert later.from_state == earlier.to_state, (earlier.action, later.action)
+
+    await coordinator.say(f"/ticket {number}", chat=co_chat)
+    case = await coordinator.expect("全过程", chat=co_chat)
+    assert zh("ops.change", from_state=zh("state.reopened"), to_state=zh("state.accepted")) in case["text"]
+
+
+async def test_a_long_case_reaches_the_operators_in_valid_parts(local: LocalSandbox, sb) -> None:
+    resident = await sb.person("赵敏")
+    unit = await liaison(local, "yingzhou_liaison")
+    coordinator = await liaison(local, "coordination")
+    unit_chat, co_chat = chat(local, "yingzhou_liaison"), chat(local, "coordination")
+    number = await file(resident, "房产物业", YINGZHOU, "楼下<烧烤摊> & 噪音 \"每天\" 到凌晨，" * 30)
+    shown = format_number(number)
+    await unit.expect(f"工单 {shown}", chat=unit_chat)
+    await unit.tap("签收", chat=unit_chat)
+    for round_ in range(6):  # many rounds of answers and re-complaints, each with a long answer full of entities
+        await _answered(local, sb, resident, unit, unit_chat, f"第{round_}次答复：<已处理> & \"已劝离\"。" * 25)
+        await resident.tap(zh("notify.btn_dissatisfied"))
+        await resident.expect(zh("notify.reopened", number=shown, unit="颍州区"))
+    before = len(await sb.messages(co_chat))
+    await coordinator.say(f"/ticket {number}", chat=co_chat)
+
+    async def whole_case() -> list[dict]:
+        parts = [m for m in (await sb.messages(co_chat))[before:] if m.get("outgoing")]
+        return parts if "第5次答复" in "\n".join(m.get("text", "") for m in parts) else []
+
+    parts = await eventually(whole_case, what="the last answer in the case view")
+    assert len(parts) >= 2, "the timeline needed more than one message"
+    assert all(len(m["text"]) <= 4096 for m in parts)
+    assert "全过程" in parts[0]["text"]
+    continued = zh("ops.case_continued", number=shown).replace("<b>", "").replace("</b>", "")
+    assert all(m["text"].startswith(continued) for m in parts[1:])
+    assert '<已处理> & "已劝离"' in parts[-1]["text"]  # entities arrive as text: every part's HTML parsed
