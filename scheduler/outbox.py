@@ -1,11 +1,25 @@
 """The outbox sender: the only code that delivers what use-cases queued, and where Telegram's errors are met.
 
+Order. A chat's rows go out strictly in the order they were queued (the map pin and photos before the card, the
+card before its edits, an edit before the next edit). A row that failed and waits for its retry (429, 5xx, timeout)
+holds back every later row of the same chat, in this pass and in later ones, until it is sent or given up; other
+chats go on. Rows scheduled for later on purpose (quiet hours: `not_before` in the future, never tried) hold
+nothing back. An edit whose card (or a `drop_buttons` whose message) is itself scheduled for later waits for it
+without holding the chat.
+
+Card edits. An edit of a card is never sent after a newer one of the same card (same chat and message id, or same
+`card_row`): before it goes out, a newer queued edit makes it `superseded` (last_error "superseded by row N"), and
+when an edit is sent, older edits of that card still queued are superseded by it.
+
 - 429 RetryAfter: the row waits exactly `retry_after` and is not counted as a failed attempt.
 - 5xx / network errors / timeouts: retried with exponential back-off up to `max_attempts`, then `dead`.
   (A timed-out send may have arrived: the rule is "at worst twice, never zero times".)
 - 403 blocked / deactivated: the user is marked unreachable and their pending rows are given up, visibly.
 - ChatMigrated: the new chat id is recorded, pending rows are re-addressed, the row is sent again at once.
 - Other 400s: permanent; the row is `dead` with Telegram's description kept for operators.
+
+Kinds: message, card, edit_card (`message_id` or `card_row`), drop_buttons (`message_id` or `source_row`: the
+message's keyboard is removed; "not modified" counts as done), location, venue, photos, photo_file, document_file.
 """
 
 from __future__ import annotations
@@ -83,7 +97,7 @@ class OutboxSender:
         """Send every row that is due now; returns how many were handled.
 
         Chats are served concurrently (a slow or rate-limited group does not hold up a resident's confirmation),
-        each chat's rows strictly in order (the map pin and photos before the card, the card before its edits).
+        each chat's rows strictly in order: when one of them fails, the chat's later rows wait (see the module).
         """
         handled = 0
         while handled < limit:
@@ -91,38 +105,48 @@ class OutboxSender:
             if not rows:
                 break
             by_chat: dict[int, list[OutboxMessage]] = {}
-            for row in rows:
+            for row in sorted(rows, key=lambda r: r.id):
                 by_chat.setdefault(row.chat_id, []).append(row)
             gate = asyncio.Semaphore(CHATS_AT_ONCE)
 
             async def serve(chat_rows: list[OutboxMessage], gate: asyncio.Semaphore = gate) -> None:
                 async with gate:
                     for row in chat_rows:
-                        await self.send_one(row)
+                        if await self.send_one(row):
+                            break  # the rest of this chat waits (the next query holds it back too)
 
             await asyncio.gather(*(serve(chat_rows) for chat_rows in by_chat.values()))
             handled += len(rows)
         return handled
 
-    async def send_one(self, row: OutboxMessage) -> None:
-        """Try one row and record the outcome (sent, later, re-addressed, or dead) in one transaction."""
+    async def send_one(self, row: OutboxMessage) -> bool:
+        """Try one row and record the outcome (sent, later, re-addressed, superseded or dead) in one transaction.
+
+        True when the chat's later rows must not go before this one does: it failed and waits for a retry, or the
+        chat moved (the rows in hand carry the old chat id)."""
+        hold = False
         try:
             message, after = await self._deliver(row)
-        except _CardNotSentYet:
-            until = self.clock.now() + timedelta(seconds=self.cfg.backoff_base_s)
-            outcome = lambda c: outbox.retry_later(c, row.id, until, "card not sent yet",  # noqa: E731
-                                                   count_attempt=False)
-        except _CardNeverSent:
-            outcome = lambda c: outbox.mark_dead(c, row.id, "the card this edits was never sent")  # noqa: E731
+        except _Superseded as superseded:
+            newer = superseded.row_id
+            outcome = lambda c: outbox.mark_superseded(c, row.id, newer)  # noqa: E731
+        except _NotSentYet as not_yet:
+            source_row, reason = not_yet.source_row, not_yet.reason
+            outcome = lambda c: self._wait_for(c, row, source_row, reason)  # noqa: E731
+        except _NeverSent as never:
+            reason = never.reason
+            outcome = lambda c: outbox.mark_dead(c, row.id, reason)  # noqa: E731
         except RetryAfter as error:
             wait = _seconds(error.retry_after)
             until = self.clock.now() + timedelta(seconds=wait)
             outcome = lambda c: outbox.retry_later(c, row.id, until, f"429 retry after {wait}s",  # noqa: E731
                                                    count_attempt=False)
+            hold = True
         except ChatMigrated as error:
             new_id = error.new_chat_id
             log.info("chat %s migrated to %s", row.chat_id, new_id)
             outcome = lambda c: self._migrated(c, row.chat_id, new_id)  # noqa: E731
+            hold = True
         except Forbidden as error:
             reason = f"403 {error.message}"
             outcome = lambda c: self._unreachable(c, row, reason)  # noqa: E731
@@ -130,7 +154,7 @@ class OutboxSender:
                 self.on_unreachable(row.chat_id)
         except BadRequest as error:
             if "not modified" in error.message:  # an edit that was already applied
-                outcome = lambda c: outbox.mark_sent(c, row.id, self.clock.now(), None)  # noqa: E731
+                outcome = lambda c: self._sent(c, row, None, None)  # noqa: E731
             else:
                 log.warning("outbox row %s refused by Telegram: %s", row.id, error.message)
                 reason = f"400 {error.message}"
@@ -138,14 +162,34 @@ class OutboxSender:
         except TelegramError as error:  # TimedOut and 5xx arrive as NetworkError, a TelegramError
             reason = f"{type(error).__name__}: {error.message}"
             outcome = lambda c: self._retry_or_give_up(c, row, reason)  # noqa: E731
+            hold = row.attempts + 1 < self.cfg.max_attempts
         else:
             message_id = message.message_id if isinstance(message, Message) else None
-
-            def outcome(c: sqlite3.Connection) -> None:
-                outbox.mark_sent(c, row.id, self.clock.now(), message_id)
-                if after is not None:
-                    after(c)
+            outcome = lambda c: self._sent(c, row, message_id, after)  # noqa: E731
         await self.db.write(outcome)
+        return hold
+
+    def _sent(self, c: sqlite3.Connection, row: OutboxMessage, message_id: int | None,
+              after: Callable[[sqlite3.Connection], None] | None) -> None:
+        outbox.mark_sent(c, row.id, self.clock.now(), message_id)
+        if after is not None:
+            after(c)
+        if row.kind == "edit_card":  # what older edits of this card still say is out of date now
+            target, card_row = row.payload.get("message_id"), row.payload.get("card_row")
+            if not target and card_row is not None:
+                target = outbox.sent_message_id(c, card_row)[1]
+            outbox.supersede_older_card_edits(c, row.id, row.chat_id, target, card_row)
+
+    def _wait_for(self, c: sqlite3.Connection, row: OutboxMessage, source_row: int, reason: str) -> None:
+        """The row's card (or message) is queued but not due yet: wait for it without holding the chat.
+
+        With strict order per chat this is rare: the card goes before its edits in the same chat, and a card that
+        failed holds its edits back anyway; what is left is a card scheduled for later on purpose."""
+        until = self.clock.now() + timedelta(seconds=self.cfg.backoff_base_s)
+        source_due = outbox.not_before(c, source_row)
+        if source_due is not None and source_due > until:
+            until = source_due
+        outbox.retry_later(c, row.id, until, reason, count_attempt=False, hold_chat=False)
 
     def _migrated(self, c: sqlite3.Connection, old_chat_id: int, new_chat_id: int) -> None:
         """The group became a supergroup: pending rows, its unit binding and its cards move along."""
@@ -161,11 +205,12 @@ class OutboxSender:
         delay = min(self.cfg.backoff_max_s, self.cfg.backoff_base_s * 2 ** (attempts - 1))
         outbox.retry_later(c, row.id, self.clock.now() + timedelta(seconds=delay), error)
 
-    def _unreachable(self, c: sqlite3.Connection, row: OutboxMessage, error: str) -> None:
-        outbox.mark_dead(c, row.id, f"403 {error}")
+    def _unreachable(self, c: sqlite3.Connection, row: OutboxMessage, reason: str) -> None:
+        """403: `reason` is the row's last_error as it stands ("403 Forbidden: bot was blocked by the user")."""
+        outbox.mark_dead(c, row.id, reason)
         if row.chat_id > 0:  # a private chat: the user blocked us or deleted their account
             users.mark_unreachable(c, row.chat_id, self.clock.now())
-            outbox.mark_dead_for_chat(c, row.chat_id, f"403 {error}")
+            outbox.mark_dead_for_chat(c, row.chat_id, reason)
 
     async def _deliver(self, row: OutboxMessage) -> tuple[Any, Callable[[sqlite3.Connection], None] | None]:
         """Send one row; returns what Telegram answered and what to record with it (in the same transaction)."""
@@ -182,9 +227,12 @@ class OutboxSender:
             log.info("card for ticket %s (%s) sent to chat %s", ticket_id, card_kind, chat_id)
             return message, lambda c: chats.card_sent(c, row.id, message.message_id)
         if kind == "edit_card":
-            message_id = params.pop("message_id", None) or await self._card_message(params.pop("card_row", None))
-            params.pop("card_row", None)
+            message_id = await self._card_to_edit(row, params.pop("message_id", None), params.pop("card_row", None))
             return await self.bot.edit_message_text(chat_id=chat_id, message_id=message_id, **params), None
+        if kind == "drop_buttons":
+            source_row = params.get("source_row")
+            message_id = params.get("message_id") or await self._sent_message(source_row, "message")
+            return await self.bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id), None
         if kind == "location":
             return await self.bot.send_location(chat_id, **params), None
         if kind == "venue":
@@ -199,14 +247,32 @@ class OutboxSender:
                                                 filename=params.get("filename"), caption=params.get("caption")), None
         raise ValueError(f"unknown outbox kind {kind!r}")
 
-    async def _card_message(self, card_row: int | None) -> int:
-        if card_row is None:
-            raise _CardNeverSent
-        status, message_id = await self.db.read(lambda c: outbox.sent_message_id(c, card_row))
+    async def _card_to_edit(self, row: OutboxMessage, message_id: int | None, card_row: int | None) -> int:
+        """The card's message id; _Superseded if a newer edit of the same card is queued behind this one."""
+        def look(c: sqlite3.Connection) -> tuple[str | None, int | None, int | None]:
+            status, target = "sent", message_id
+            if not message_id:
+                status, target = outbox.sent_message_id(c, card_row) if card_row is not None else (None, None)
+            return status, target, outbox.newer_card_edit(c, row.id, row.chat_id, target, card_row)
+
+        status, target, newer = await self.db.read(look)
+        if newer is not None:
+            raise _Superseded(newer)
+        if card_row is not None and status == "pending":
+            raise _NotSentYet(card_row, "card not sent yet")
+        if status != "sent" or target is None:
+            raise _NeverSent("the card this edits was never sent")
+        return target
+
+    async def _sent_message(self, source_row: int | None, what: str) -> int:
+        """The message the outbox row `source_row` sent; waits while it is queued, gives up if it never went."""
+        if source_row is None:
+            raise _NeverSent(f"the {what} this edits was never sent")
+        status, message_id = await self.db.read(lambda c: outbox.sent_message_id(c, source_row))
         if status == "pending":
-            raise _CardNotSentYet
+            raise _NotSentYet(source_row, f"{what} not sent yet")
         if status != "sent" or message_id is None:
-            raise _CardNeverSent
+            raise _NeverSent(f"the {what} this edits was never sent")
         return message_id
 
     async def _send_photos(self, chat_id: int, photo_rows: list[int]
@@ -230,12 +296,29 @@ class OutboxSender:
         return sent[0], remember
 
 
-class _CardNotSentYet(Exception):
-    """The edit's card is still in the outbox: try the edit again a little later."""
+class _NotSentYet(Exception):
+    """The message an edit is for (its outbox row `source_row`) is still in the outbox: try again later."""
+
+    def __init__(self, source_row: int, reason: str) -> None:
+        super().__init__(reason)
+        self.source_row = source_row
+        self.reason = reason
 
 
-class _CardNeverSent(Exception):
-    """The edit's card could not be delivered: there is nothing to edit."""
+class _NeverSent(Exception):
+    """The message an edit is for could not be delivered: there is nothing to edit."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _Superseded(Exception):
+    """A newer edit of the same card is queued: this one would only be overwritten (or, late, overwrite it)."""
+
+    def __init__(self, row_id: int) -> None:
+        super().__init__(f"superseded by row {row_id}")
+        self.row_id = row_id
 
 
 def _seconds(retry_after: int | timedelta) -> float:

@@ -1,7 +1,12 @@
 """The outbox: every message a change causes is a row here, written in that change's transaction.
 
 Only the sender (scheduler/outbox.py) sends them. A row is `pending` until Telegram accepted it (`sent`) or it
-can never be delivered (`dead`, with the reason kept in `last_error`): nothing is silently dropped.
+can never be delivered (`dead`, with the reason kept in `last_error`), or, for a card edit, until a newer queued
+edit of the same card made it pointless (`superseded`, `last_error` naming the newer row): nothing is silently
+dropped.
+
+A chat's rows go out in order: a row that failed and waits for its retry (`holds_chat`) holds back every later
+row of its chat until it is sent or given up. Rows scheduled for later on purpose (quiet hours) hold nothing back.
 """
 
 from __future__ import annotations
@@ -36,9 +41,13 @@ def add(
 
 
 def due(conn: sqlite3.Connection, now: datetime, limit: int = 50) -> list[OutboxMessage]:
+    """Pending rows whose time has come, except those an earlier row of their chat holds back (see above)."""
     rows = conn.execute(
-        "SELECT id, chat_id, kind, payload, ticket_id, attempts, not_before FROM outbox "
-        "WHERE status = 'pending' AND not_before <= ? ORDER BY not_before, id LIMIT ?",
+        "SELECT id, chat_id, kind, payload, ticket_id, attempts, not_before FROM outbox AS o "
+        "WHERE status = 'pending' AND not_before <= ? AND NOT EXISTS ("
+        "  SELECT 1 FROM outbox AS h WHERE h.status = 'pending' AND h.holds_chat = 1"
+        "  AND h.chat_id = o.chat_id AND h.id < o.id) "
+        "ORDER BY not_before, id LIMIT ?",
         (to_db(now), limit),
     ).fetchall()
     return [
@@ -50,31 +59,69 @@ def due(conn: sqlite3.Connection, now: datetime, limit: int = 50) -> list[Outbox
 
 def mark_sent(conn: sqlite3.Connection, row_id: int, now: datetime, message_id: int | None) -> None:
     conn.execute(
-        "UPDATE outbox SET status = 'sent', sent_at = ?, sent_message_id = ?, attempts = attempts + 1 "
-        "WHERE id = ?",
+        "UPDATE outbox SET status = 'sent', sent_at = ?, sent_message_id = ?, attempts = attempts + 1, "
+        "holds_chat = 0 WHERE id = ?",
         (to_db(now), message_id, row_id),
     )
 
 
 def retry_later(conn: sqlite3.Connection, row_id: int, not_before: datetime, error: str, *,
-                count_attempt: bool = True) -> None:
+                count_attempt: bool = True, hold_chat: bool = True) -> None:
+    """Try the row again at `not_before`. A failed try (`hold_chat`) holds back the chat's later rows meanwhile;
+    a row that only waits for another row (an edit for its card) does not."""
     conn.execute(
-        "UPDATE outbox SET not_before = ?, last_error = ?, attempts = attempts + ? WHERE id = ?",
-        (to_db(not_before), error, int(count_attempt), row_id),
+        "UPDATE outbox SET not_before = ?, last_error = ?, attempts = attempts + ?, holds_chat = ? WHERE id = ?",
+        (to_db(not_before), error, int(count_attempt), int(hold_chat), row_id),
     )
 
 
 def mark_dead(conn: sqlite3.Connection, row_id: int, error: str) -> None:
     conn.execute(
-        "UPDATE outbox SET status = 'dead', last_error = ?, attempts = attempts + 1 WHERE id = ?",
+        "UPDATE outbox SET status = 'dead', last_error = ?, attempts = attempts + 1, holds_chat = 0 WHERE id = ?",
         (error, row_id),
     )
+
+
+def mark_superseded(conn: sqlite3.Connection, row_id: int, newer_row_id: int) -> None:
+    """A card edit that a newer queued edit of the same card replaces: done, never sent, and says why."""
+    conn.execute(
+        "UPDATE outbox SET status = 'superseded', last_error = ?, holds_chat = 0 WHERE id = ?",
+        (f"superseded by row {newer_row_id}", row_id),
+    )
+
+
+def newer_card_edit(conn: sqlite3.Connection, row_id: int, chat_id: int, message_id: int | None,
+                    card_row: int | None) -> int | None:
+    """The newest pending card edit after `row_id` in the chat that edits the same card (by its message id, or by
+    the outbox row that sends it); None if there is none."""
+    if message_id is None and card_row is None:
+        return None
+    row = conn.execute(
+        "SELECT id FROM outbox WHERE status = 'pending' AND chat_id = ? AND kind = 'edit_card' AND id > ? "
+        "AND (json_extract(payload, '$.message_id') = ? OR json_extract(payload, '$.card_row') = ?) "
+        "ORDER BY id DESC LIMIT 1",
+        (chat_id, row_id, message_id, card_row),
+    ).fetchone()
+    return row[0] if row else None
+
+
+def supersede_older_card_edits(conn: sqlite3.Connection, row_id: int, chat_id: int, message_id: int | None,
+                               card_row: int | None) -> int:
+    """The card edit `row_id` was sent: older pending edits of the same card are out of date, never to be sent."""
+    if message_id is None and card_row is None:
+        return 0
+    return conn.execute(
+        "UPDATE outbox SET status = 'superseded', last_error = ?, holds_chat = 0 "
+        "WHERE status = 'pending' AND chat_id = ? AND kind = 'edit_card' AND id < ? "
+        "AND (json_extract(payload, '$.message_id') = ? OR json_extract(payload, '$.card_row') = ?)",
+        (f"superseded by row {row_id}", chat_id, row_id, message_id, card_row),
+    ).rowcount
 
 
 def mark_dead_for_chat(conn: sqlite3.Connection, chat_id: int, error: str) -> int:
     """Give up every pending row to a chat that cannot be reached (e.g. the user blocked the bot)."""
     return conn.execute(
-        "UPDATE outbox SET status = 'dead', last_error = ? WHERE chat_id = ? AND status = 'pending'",
+        "UPDATE outbox SET status = 'dead', last_error = ?, holds_chat = 0 WHERE chat_id = ? AND status = 'pending'",
         (error, chat_id),
     ).rowcount
 
@@ -99,6 +146,13 @@ def sent_message_id(conn: sqlite3.Connection, row_id: int) -> tuple[str | None, 
     return (row[0], row[1]) if row else (None, None)
 
 
+def not_before(conn: sqlite3.Connection, row_id: int) -> datetime | None:
+    """When a row is due (for an edit waiting for its card, which may be scheduled for later)."""
+    row = conn.execute("SELECT not_before FROM outbox WHERE id = ?", (row_id,)).fetchone()
+    return from_db(row[0]) if row else None
+
+
 def row_id_by_dedupe_key(conn: sqlite3.Connection, key: str) -> int | None:
+    """The row queued under a dedupe key (e.g. to refer to a message that is still on its way); None if none."""
     row = conn.execute("SELECT id FROM outbox WHERE dedupe_key = ?", (key,)).fetchone()
     return row[0] if row else None

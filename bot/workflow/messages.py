@@ -19,7 +19,6 @@ from bot.workflow.common import WorkflowDeps
 from storage import chats, outbox, tickets, users
 from storage.records import Ticket
 
-DROP_BUTTONS_READY = False  # TEMP until the sender knows the kind
 Notes = tuple[tuple[str, dict[str, Any]], ...]
 
 
@@ -172,7 +171,7 @@ class Messages:
         """The answer's rating buttons are spent: their removal is owed like any other message (a lost direct
         edit, a crash, or a press that came late must not leave them live)."""
         row = outbox.row_id_by_dedupe_key(c, self.resolved_key(rated, user_id))
-        if row is not None and DROP_BUTTONS_READY:
+        if row is not None:
             outbox.add(c, user_id, "drop_buttons", {"source_row": row}, now, ticket_id=rated.id,
                        dedupe_key=f"t{rated.id}:v{rated.version}:rated:{user_id}")
 

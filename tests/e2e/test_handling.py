@@ -140,7 +140,12 @@ async def test_a_case_nobody_owns_is_settled_by_a_lead_unit(local: LocalSandbox,
     assert photos, "the unit's photo reached the resident"
     await resident.tap(zh("notify.btn_dissatisfied"))
     await resident.expect(zh("notify.reopened", number=shown, unit="阜合园区"))
+    # the old card is redrawn without buttons (the redraw with buttons queued just before is superseded), then
+    # a fresh card is posted
+    retired_card = await lead.expect(zh("card.recomplaint", count=1), chat=c_chat)
+    assert not retired_card.get("reply_markup", {}).get("inline_keyboard")
     reopened_card = await lead.expect(zh("card.recomplaint", count=1), chat=c_chat)
+    assert reopened_card["message_id"] != retired_card["message_id"]
     assert [x["text"] for row in reopened_card["reply_markup"]["inline_keyboard"] for x in row] == ["签收", "办结"]
     await supervisor.expect(f"工单 {shown}", chat=sup_chat)
 

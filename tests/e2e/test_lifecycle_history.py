@@ -3,6 +3,8 @@ the operators' /ticket view of a long case arrives whole, split into valid messa
 
 from __future__ import annotations
 
+import itertools
+
 from bot.domain.numbers import format_number
 from sandbox.local import LocalSandbox
 from storage import tickets
@@ -39,7 +41,7 @@ async def test_signing_for_a_reopened_ticket_records_from_reopened(local: LocalS
     events = await local.db.read(lambda c: tickets.events(c, t.id))
     accepted = [e for e in events if e.action == "accepted"]
     assert [(e.from_state, e.to_state) for e in accepted] == [("dispatched", "accepted"), ("reopened", "accepted")]
-    for earlier, later in zip(events, events[1:], strict=False):  # the states chain: each from is the last to
+    for earlier, later in itertools.pairwise(events):  # the states chain: each from is the last to
         if later.from_state and earlier.to_state:
             assert later.from_state == earlier.to_state, (earlier.action, later.action)
 

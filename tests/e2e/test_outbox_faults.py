@@ -87,6 +87,8 @@ async def test_a_resident_who_blocked_the_bot_is_marked_unreachable_and_not_retr
     await queue(local, li.id, "第二条通知")
     found = await eventually(lambda: _all_dead(local, li.id), what="rows given up")
     assert all("blocked" in r["last_error"] for r in found)
+    # Telegram's status is recorded once: "403 Forbidden: bot was blocked by the user"
+    assert all(r["last_error"].startswith("403 ") and not r["last_error"].startswith("403 403") for r in found)
     assert found[0]["attempts"] == 1
     user = await local.db.read(lambda c: users.get(c, li.id))
     assert user is not None and not user.reachable
