@@ -8,11 +8,11 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
-from bot.domain.lifecycle import Action
-from bot.workflow.access import load
+from bot.domain.lifecycle import Action, TicketState
 from bot.workflow.common import Refused, WorkflowDeps
 from bot.workflow.messages import Messages
 from bot.workflow.transitions import Transitions
+from storage import tickets
 from storage.records import Ticket
 
 
@@ -25,9 +25,11 @@ class Rating:
     async def rate(self, user_id: int, ticket_id: int, version: int, satisfied: bool) -> Ticket:
         def tx(c: sqlite3.Connection) -> Ticket:
             now = self.d.clock.now()
-            t = load(c, ticket_id, version)
-            if t.reporter_id != user_id:
-                raise Refused("deny.not_reporter")
+            t = tickets.get(c, ticket_id)
+            if t is None or t.reporter_id != user_id:
+                raise Refused("deny.not_reporter" if t else "deny.stale")
+            if t.version != version:  # this answer was rated already (or closed unrated): say so, change nothing
+                raise Refused("deny.already_rated" if t.rating or t.state == TicketState.CLOSED else "deny.stale")
             rated = t
             if satisfied:
                 t = self.transitions.apply(c, t, Action.RATE_SATISFIED, now, by=user_id, rating="satisfied",

@@ -77,3 +77,32 @@ async def test_a_long_case_reaches_the_operators_in_valid_parts(local: LocalSand
     continued = zh("ops.case_continued", number=shown).replace("<b>", "").replace("</b>", "")
     assert all(m["text"].startswith(continued) for m in parts[1:])
     assert '<已处理> & "已劝离"' in parts[-1]["text"]  # entities arrive as text: every part's HTML parsed
+
+
+async def test_rating_buttons_go_even_when_the_direct_edit_is_lost(local: LocalSandbox, sb, clock) -> None:
+    resident = await sb.person("孙丽")
+    unit = await liaison(local, "yingzhou_liaison")
+    unit_chat = chat(local, "yingzhou_liaison")
+    number = await file(resident, "房产物业", YINGZHOU, "电梯经常停运，老人上下楼很困难。")
+    await unit.expect(f"工单 {format_number(number)}", chat=unit_chat)
+    await unit.tap("签收", chat=unit_chat)
+    await _answered(local, sb, resident, unit, unit_chat, "已督促物业维修电梯。")
+    answer = next(m for m in reversed(await resident.transcript()) if "已督促物业维修电梯" in (m.get("text") or ""))
+    satisfied = next(b["callback_data"] for row in answer["reply_markup"]["inline_keyboard"] for b in row
+                     if b["text"] == zh("notify.btn_satisfied"))
+    # the handler's own edit fails, and so does the outbox's first try
+    await sb.fault("500", method="editMessageReplyMarkup", chat_id=resident.id, count=2)
+    await resident.tap(zh("notify.btn_satisfied"))
+    await resident.expect(zh("notify.closed", number=format_number(number)))
+
+    async def buttons_gone() -> bool:
+        clock.advance(5)  # past the outbox's back-off
+        shown = next(m for m in await sb.messages(resident.id) if m["message_id"] == answer["message_id"])
+        return not shown.get("reply_markup", {}).get("inline_keyboard")
+
+    await eventually(buttons_gone, what="the rating buttons removed by the outbox")
+    late = await sb.callback_answer(await sb.press(resident.id, resident.id, answer["message_id"], data=satisfied,
+                                                   forge=True))
+    assert late["text"] == zh("deny.already_rated")
+    t = await ticket_of(local, number)
+    assert (t.state, t.rating) == ("closed", "satisfied")
