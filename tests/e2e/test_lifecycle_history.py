@@ -63,6 +63,7 @@ async def test_a_long_case_reaches_the_operators_in_valid_parts(local: LocalSand
         await _answered(local, sb, resident, unit, unit_chat, f"第{round_}次答复：<已处理> & \"已劝离\"。" * 25)
         await resident.tap(zh("notify.btn_dissatisfied"))
         await resident.expect(zh("notify.reopened", number=shown, unit="颍州区"))
+        await unit.expect(zh("card.recomplaint", count=round_ + 1), chat=unit_chat)  # the fresh card is there
     before = len(await sb.messages(co_chat))
     await coordinator.say(f"/ticket {number}", chat=co_chat)
 
