@@ -17,6 +17,7 @@ from typing import Literal
 from bot.config.city import City, _parse_city
 from bot.config.validation import ConfigError, _read_toml, _section, _show, _Table
 from bot.domain.deadlines import DEFAULT_CLASS_DAYS, DeadlineClass, DeadlinePolicy
+from bot.texts import LANGUAGES
 
 #: Telegram hard limits that some settings must respect.
 TELEGRAM_MAX_ALBUM = 10  # sendMediaGroup carries at most 10 items
@@ -105,6 +106,7 @@ class HandlingConfig:
     answer_max_chars: int = 1500
     auto_close_days: int = 7  # resolved and not rated within this many days: closed
     sensitive_keywords: tuple[str, ...] = DEFAULT_SENSITIVE_KEYWORDS
+    group_language: str = "zh"  # the catalogue language of cards, digests and alerts in the group chats
 
 
 @dataclass(frozen=True)
@@ -258,6 +260,7 @@ def _handling(table: _Table) -> HandlingConfig:
         answer_max_chars=table.integer("answer_max_chars", defaults.answer_max_chars),
         auto_close_days=table.integer("auto_close_days", defaults.auto_close_days),
         sensitive_keywords=tuple(k.strip() for k in keywords),
+        group_language=table.choice("group_language", LANGUAGES, defaults.group_language),
     )
 
 

@@ -15,6 +15,7 @@ from bot.config import (
     City,
     Config,
     ConfigError,
+    HandlingConfig,
     IntakeConfig,
     LimitsConfig,
     OutboxConfig,
@@ -711,3 +712,29 @@ def test_a_unit_has_at_most_one_group(tmp_path: Path) -> None:
 def test_unknown_group_role_is_refused(tmp_path: Path) -> None:
     text = patched(CITY, 'role = "coordination"', 'role = "coordinators"')
     city_error(tmp_path, text, "groups[0].role", '"unit", "coordination", "supervision"')
+
+
+# --------------------------------------------------------------------------------------------------------------
+# [handling] group_language: the language of the group chats
+
+
+def test_group_language_defaults_to_chinese(tmp_path: Path) -> None:
+    assert load_config(write_config(tmp_path)).handling.group_language == "zh"
+    assert HandlingConfig().group_language == "zh"
+
+
+def test_the_example_keeps_chinese_group_chats() -> None:
+    raw = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
+    assert raw["handling"]["group_language"] == "zh"
+
+
+def test_english_group_chats_are_accepted(tmp_path: Path) -> None:
+    config = load_config(write_config(tmp_path, '[handling]\ngroup_language = "en"\n'))
+    assert config.handling.group_language == "en"
+
+
+def test_a_language_without_a_catalogue_is_refused(tmp_path: Path) -> None:
+    path = write_config(tmp_path, '[handling]\ngroup_language = "fr"\n')
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(info.value) == f'{path}: handling.group_language: must be one of "zh", "en", got "fr"'
