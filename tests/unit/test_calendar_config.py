@@ -16,9 +16,10 @@ from bot import cli_calendar
 from bot.config import CalendarConfig, DeadlinesConfig, load_city, load_config
 from bot.domain.calendar import UnknownYear
 from bot.domain.deadlines import DeadlinePolicy
-from tests.unit.test_config import CITY, EXAMPLE, city_error, config_error, write_city, write_config
+from tests.unit.city_builder import city_error, city_toml, config_error, write_city, write_config
 
 REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO / "config.example.toml"
 FUYANG = REPO / "examples" / "fuyang" / "city.toml"
 
 CALENDAR = """
@@ -33,10 +34,6 @@ year = 2027
 holidays = ["2027-01-01", "2027-02-05..2027-02-11", 2027-10-01]
 workdays = ["2027-02-20", 2027-02-21]
 """
-
-
-def with_calendar(text: str) -> str:
-    return CITY + "\n" + text
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -87,7 +84,7 @@ def test_a_city_without_calendar_takes_the_defaults(tmp_path: Path) -> None:
 
 
 def test_calendar_settings_are_read(tmp_path: Path) -> None:
-    city = load_city(write_city(tmp_path, with_calendar(CALENDAR)))
+    city = load_city(write_city(tmp_path, city_toml(extra=CALENDAR)))
     cal = city.calendar()
     assert cal.hours == ((time(9), time(12)), (time(14), time(18)))  # sorted
     assert cal.fallback == "weekends-only"
@@ -113,7 +110,7 @@ def test_deadlines_are_read_and_make_a_policy(tmp_path: Path) -> None:
 
 
 def test_a_config_with_a_calendar_in_use_still_pickles(tmp_path: Path) -> None:
-    config = load_config(write_config(tmp_path, city=with_calendar(CALENDAR)))
+    config = load_config(write_config(tmp_path, city=city_toml(extra=CALENDAR)))
     config.city.calendar()  # cached on the city
     copy = pickle.loads(pickle.dumps(config))
     assert copy == config and hash(copy) == hash(config)
@@ -137,19 +134,19 @@ def test_a_config_with_a_calendar_in_use_still_pickles(tmp_path: Path) -> None:
     ],
 )
 def test_bad_working_hours(tmp_path: Path, hours: str, key: str, fragment: str) -> None:
-    city_error(tmp_path, with_calendar(f"[calendar]\nworking_hours = {hours}\n"), key, fragment)
+    city_error(tmp_path, city_toml(extra=f"[calendar]\nworking_hours = {hours}\n"), key, fragment)
 
 
 def test_unknown_fallback_is_refused(tmp_path: Path) -> None:
     city_error(
-        tmp_path, with_calendar('[calendar]\nfallback = "guess"\n'), "calendar.fallback", '"weekends-only"', '"guess"'
+        tmp_path, city_toml(extra='[calendar]\nfallback = "guess"\n'), "calendar.fallback", '"weekends-only"', '"guess"'
     )
 
 
 def test_unknown_calendar_keys_are_refused(tmp_path: Path) -> None:
-    city_error(tmp_path, with_calendar("[calendar]\nworkinghours = []\n"), "calendar", "working_hours")
+    city_error(tmp_path, city_toml(extra="[calendar]\nworkinghours = []\n"), "calendar", "working_hours")
     city_error(
-        tmp_path, with_calendar("[[calendar.years]]\nyear = 2027\nholiday = []\n"), "calendar.years[0]", "holidays"
+        tmp_path, city_toml(extra="[[calendar.years]]\nyear = 2027\nholiday = []\n"), "calendar.years[0]", "holidays"
     )
 
 
@@ -172,20 +169,20 @@ def test_unknown_calendar_keys_are_refused(tmp_path: Path) -> None:
     ],
 )
 def test_bad_declared_years(tmp_path: Path, entry: str, key: str, fragments: tuple[str, ...]) -> None:
-    city_error(tmp_path, with_calendar(f"[[calendar.years]]\nyear = 2027\n{entry}\n"), key, *fragments)
+    city_error(tmp_path, city_toml(extra=f"[[calendar.years]]\nyear = 2027\n{entry}\n"), key, *fragments)
 
 
 def test_a_year_declared_twice_is_refused(tmp_path: Path) -> None:
-    text = with_calendar("[[calendar.years]]\nyear = 2027\n[[calendar.years]]\nyear = 2027\n")
+    text = city_toml(extra="[[calendar.years]]\nyear = 2027\n[[calendar.years]]\nyear = 2027\n")
     city_error(tmp_path, text, "calendar.years[1].year", "already declared", "calendar.years[0]")
 
 
 def test_a_year_is_required(tmp_path: Path) -> None:
-    city_error(tmp_path, with_calendar('[[calendar.years]]\nholidays = ["2027-01-01"]\n'), "calendar.years[0].year")
+    city_error(tmp_path, city_toml(extra='[[calendar.years]]\nholidays = ["2027-01-01"]\n'), "calendar.years[0].year")
 
 
 def test_a_day_both_extra_holiday_and_extra_workday_is_refused(tmp_path: Path) -> None:
-    text = with_calendar('[calendar]\nextra_holidays = ["2026-06-01..2026-06-03"]\nextra_workdays = ["2026-06-02"]\n')
+    text = city_toml(extra='[calendar]\nextra_holidays = ["2026-06-01..2026-06-03"]\nextra_workdays = ["2026-06-02"]\n')
     city_error(tmp_path, text, "calendar.extra_workdays[0]", "2026-06-02", "extra_holidays[0]")
 
 
@@ -240,7 +237,7 @@ def test_check_without_2027(tmp_path: Path) -> None:
 
 
 def test_check_shows_the_fallback_as_provisional_and_still_fails(tmp_path: Path) -> None:
-    path = write_config(tmp_path, city=with_calendar('[calendar]\nfallback = "weekends-only"\n'))
+    path = write_config(tmp_path, city=city_toml(extra='[calendar]\nfallback = "weekends-only"\n'))
     code, out = check(path, "2026-12-20")
     assert "  2027  weekends-only (provisional)" in out
     assert code == 1  # the fallback keeps the bot running, but the year still has to be declared

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import pickle
 import tomllib
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from bot.config import (
     City,
     Config,
     ConfigError,
+    HandlingConfig,
     IntakeConfig,
     LimitsConfig,
     OutboxConfig,
@@ -22,129 +22,20 @@ from bot.config import (
     load_city,
     load_config,
 )
+from tests.unit.city_builder import (
+    CITY,
+    CONFIG_STORAGE,
+    CONFIG_TOP,
+    city_error,
+    city_toml,
+    config_error,
+    expect_error,
+    write_city,
+    write_config,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "config.example.toml"
-
-# A small valid city: two districts, a zone, a department; everything below perturbs it.
-CITY = """\
-name_zh = "测试市"
-name_en = "Testville"
-timezone = "Asia/Shanghai"
-
-[bounds]
-south = 30.0
-west = 110.0
-north = 31.0
-east = 111.0
-
-[[units]]
-key = "north"
-kind = "district"
-name_zh = "北区"
-name_en = "North District"
-
-[[units]]
-key = "south"
-kind = "district"
-name_zh = "南区"
-name_en = "South District"
-
-[[units]]
-key = "park"
-kind = "zone"
-name_zh = "园区"
-name_en = "The Park"
-
-[[units]]
-key = "roads"
-kind = "department"
-name_zh = "道路局"
-name_en = "Roads Bureau"
-
-[[categories]]
-key = "lights"
-name_zh = "路灯"
-name_en = "Street lights"
-deadline_class = "immediate"
-route = "local"
-
-[[categories]]
-key = "potholes"
-name_zh = "坑洼"
-name_en = "Potholes"
-deadline_class = "general"
-route = "roads"
-routes = { south = "local" }
-keywords = ["学校"]
-
-[[places]]
-key = "station"
-name_zh = "火车站"
-name_en = "Railway Station"
-aliases = ["车站"]
-unit = "north"
-lat = 30.5
-lon = 110.5
-
-[[groups]]
-key = "coord"
-title = "协调组"
-role = "coordination"
-
-[[groups]]
-key = "north_group"
-title = "北区群"
-role = "unit"
-unit = "north"
-"""
-
-CONFIG_TOP = 'city = "city.toml"\n'
-CONFIG_STORAGE = '[storage]\ndatabase = "db.sqlite3"\n'
-
-
-def patched(text: str, old: str, new: str) -> str:
-    """``text`` with the first ``old`` replaced; fails loudly if ``old`` is not there (a test that edits nothing
-    would pass for the wrong reason)."""
-    assert old in text, f"test setup: {old!r} not in the text"
-    return text.replace(old, new, 1)
-
-
-def write_city(tmp_path: Path, text: str = CITY) -> Path:
-    path = tmp_path / "city.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def write_config(tmp_path: Path, tables: str = "", top: str = "", city: str = CITY) -> Path:
-    """A config file in tmp_path: the city line plus ``top`` keys, [storage], then extra ``tables``."""
-    write_city(tmp_path, city)
-    path = tmp_path / "config.toml"
-    path.write_text(CONFIG_TOP + top + "\n" + CONFIG_STORAGE + "\n" + tables, encoding="utf-8")
-    return path
-
-
-def expect_error(load: Callable[[], object], file: Path | str, key: str | None, *fragments: str) -> str:
-    """Run ``load``; its ConfigError must read "<file>: <key>: <problem>" and contain every fragment."""
-    with pytest.raises(ConfigError) as info:
-        load()
-    message = str(info.value)
-    prefix = f"{file}: {key}: " if key else f"{file}: "
-    assert message.startswith(prefix), message
-    for fragment in fragments:
-        assert fragment in message, message
-    assert "\n" not in message  # one message, one line
-    return message
-
-
-def city_error(tmp_path: Path, text: str, key: str, *fragments: str) -> str:
-    path = write_city(tmp_path, text)
-    return expect_error(lambda: load_city(path), path, key, *fragments)
-
-
-def config_error(tmp_path: Path, key: str | None, *fragments: str, **parts: str) -> str:
-    path = write_config(tmp_path, **parts)
-    return expect_error(lambda: load_config(path), path, key, *fragments)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -247,8 +138,7 @@ def test_settings_and_admins_are_read(tmp_path: Path) -> None:
 
 def test_relative_paths_resolve_against_the_config_directory(tmp_path: Path, monkeypatch: Any) -> None:
     deploy = tmp_path / "deploy"
-    (deploy / "cities").mkdir(parents=True)
-    (deploy / "cities" / "t.toml").write_text(CITY, encoding="utf-8")
+    write_city(deploy / "cities", name="t.toml")
     (deploy / "bot.toml").write_text(
         'city = "cities/t.toml"\n[storage]\ndatabase = "var/bot.sqlite3"\n', encoding="utf-8"
     )
@@ -365,7 +255,7 @@ def test_missing_city_file_names_the_city_key(tmp_path: Path) -> None:
 
 
 def test_city_problems_name_the_city_file(tmp_path: Path) -> None:
-    config_path = write_config(tmp_path, city=patched(CITY, 'timezone = "Asia/Shanghai"', 'timezone = "Mars/Base"'))
+    config_path = write_config(tmp_path, city=city_toml(('timezone = "Asia/Shanghai"', 'timezone = "Mars/Base"')))
     expect_error(lambda: load_config(config_path), tmp_path / "city.toml", "timezone", '"Mars/Base"')
 
 
@@ -511,22 +401,22 @@ def test_missing_database_is_required(tmp_path: Path) -> None:
 
 
 def test_unknown_key_in_a_city_entry_suggests_the_closest(tmp_path: Path) -> None:
-    text = patched(CITY, 'name_en = "The Park"', 'nmae_en = "The Park"')
+    text = city_toml(('name_en = "The Park"', 'nmae_en = "The Park"'))
     city_error(tmp_path, text, "units[2]", "unknown key 'nmae_en'", "(did you mean 'name_en'?)")
 
 
 def test_missing_required_city_entry_key(tmp_path: Path) -> None:
-    text = patched(CITY, 'name_en = "The Park"\n', "")
+    text = city_toml(('name_en = "The Park"\n', ""))
     city_error(tmp_path, text, "units[2].name_en", "required key is missing")
 
 
 def test_empty_name_is_refused(tmp_path: Path) -> None:
-    city_error(tmp_path, patched(CITY, 'name_zh = "园区"', 'name_zh = "  "'), "units[2].name_zh", "non-empty string")
+    city_error(tmp_path, city_toml(('name_zh = "园区"', 'name_zh = "  "')), "units[2].name_zh", "non-empty string")
 
 
 @pytest.mark.parametrize("bad", ["Park", "1park", "park-east", "公园", "p" * 33])
 def test_keys_are_short_lowercase_identifiers(tmp_path: Path, bad: str) -> None:
-    city_error(tmp_path, patched(CITY, 'key = "park"', f'key = "{bad}"'), "units[2].key", "lowercase")
+    city_error(tmp_path, city_toml(('key = "park"', f'key = "{bad}"')), "units[2].key", "lowercase")
 
 
 @pytest.mark.parametrize(
@@ -547,94 +437,91 @@ def test_keys_are_short_lowercase_identifiers(tmp_path: Path, bad: str) -> None:
     ],
 )
 def test_duplicate_keys_are_refused(tmp_path: Path, entry: str, index: str) -> None:
-    message = city_error(tmp_path, CITY + "\n" + entry, f"{index}.key", "duplicate key")
+    message = city_error(tmp_path, city_toml(extra=entry), f"{index}.key", "duplicate key")
     assert "already used by" in message
 
 
 def test_unknown_timezone_is_refused(tmp_path: Path) -> None:
-    text = patched(CITY, 'timezone = "Asia/Shanghai"', 'timezone = "China/Fuyang"')
+    text = city_toml(('timezone = "Asia/Shanghai"', 'timezone = "China/Fuyang"'))
     city_error(tmp_path, text, "timezone", "unknown time zone", '"China/Fuyang"')
 
 
 def test_bounds_south_must_be_below_north(tmp_path: Path) -> None:
-    city_error(tmp_path, patched(CITY, "south = 30.0", "south = 31.0"), "bounds.south", "less than north")
+    city_error(tmp_path, city_toml(("south = 30.0", "south = 31.0")), "bounds.south", "less than north")
 
 
 def test_bounds_west_must_be_below_east(tmp_path: Path) -> None:
-    city_error(tmp_path, patched(CITY, "west = 110.0", "west = 112.0"), "bounds.west", "less than east")
+    city_error(tmp_path, city_toml(("west = 110.0", "west = 112.0")), "bounds.west", "less than east")
 
 
 def test_bounds_must_be_real_coordinates(tmp_path: Path) -> None:
-    city_error(tmp_path, patched(CITY, "north = 31.0", "north = 91.0"), "bounds.north", "between -90 and 90")
+    city_error(tmp_path, city_toml(("north = 31.0", "north = 91.0")), "bounds.north", "between -90 and 90")
 
 
 def test_bounds_are_required(tmp_path: Path) -> None:
-    text = patched(CITY, "[bounds]\nsouth = 30.0\nwest = 110.0\nnorth = 31.0\neast = 111.0\n", "")
+    text = city_toml(("[bounds]\nsouth = 30.0\nwest = 110.0\nnorth = 31.0\neast = 111.0\n", ""))
     city_error(tmp_path, text, "bounds", "required key is missing")
 
 
 def test_unknown_unit_kind_is_refused(tmp_path: Path) -> None:
-    text = patched(CITY, 'kind = "zone"', 'kind = "park"')
+    text = city_toml(('kind = "zone"', 'kind = "park"'))
     city_error(tmp_path, text, "units[2].kind", '"district", "department", "zone"', 'got "park"')
 
 
 # --------------------------------------------------------------------------------------------------------------
 # The city: categories and routing
 
+NO_CATEGORIES = CITY[: CITY.index("[[categories]]")] + CITY[CITY.index("[[places]]") :]
+
 
 def test_at_least_one_category_is_required(tmp_path: Path) -> None:
-    start = CITY.index("[[categories]]")
-    end = CITY.index("[[places]]")
-    city_error(tmp_path, CITY[:start] + CITY[end:], "categories", "required key is missing")
+    city_error(tmp_path, NO_CATEGORIES, "categories", "required key is missing")
 
 
 def test_an_empty_category_list_is_refused(tmp_path: Path) -> None:
-    start = CITY.index("[[categories]]")
-    end = CITY.index("[[places]]")
-    text = patched(
-        CITY[:start] + CITY[end:], 'timezone = "Asia/Shanghai"\n', 'timezone = "Asia/Shanghai"\ncategories = []\n'
-    )
+    text = city_toml(('timezone = "Asia/Shanghai"\n', 'timezone = "Asia/Shanghai"\ncategories = []\n'),
+                     base=NO_CATEGORIES)
     city_error(tmp_path, text, "categories", "at least one category")
 
 
 def test_unknown_deadline_class_is_refused(tmp_path: Path) -> None:
-    text = patched(CITY, 'deadline_class = "general"', 'deadline_class = "urgent"')
+    text = city_toml(('deadline_class = "general"', 'deadline_class = "urgent"'))
     city_error(tmp_path, text, "categories[1].deadline_class", '"immediate", "general", "complex"')
 
 
 def test_category_routed_to_a_missing_unit_is_refused(tmp_path: Path) -> None:
-    text = patched(CITY, 'route = "roads"', 'route = "raods"')
+    text = city_toml(('route = "roads"', 'route = "raods"'))
     city_error(tmp_path, text, "categories[1].route", "no such unit", "did you mean 'roads'?")
 
 
 def test_routes_key_must_be_a_district_not_a_department(tmp_path: Path) -> None:
-    text = patched(CITY, 'routes = { south = "local" }', 'routes = { roads = "local" }')
+    text = city_toml(('routes = { south = "local" }', 'routes = { roads = "local" }'))
     city_error(tmp_path, text, "categories[1].routes", "'roads' is not a district", "department")
 
 
 def test_routes_key_must_be_a_district_not_a_zone(tmp_path: Path) -> None:
-    text = patched(CITY, 'routes = { south = "local" }', 'routes = { park = "local" }')
+    text = city_toml(('routes = { south = "local" }', 'routes = { park = "local" }'))
     city_error(tmp_path, text, "categories[1].routes", "'park' is not a district", "zone")
 
 
 def test_routes_key_must_be_an_existing_unit(tmp_path: Path) -> None:
-    text = patched(CITY, 'routes = { south = "local" }', 'routes = { east = "local" }')
+    text = city_toml(('routes = { south = "local" }', 'routes = { east = "local" }'))
     city_error(tmp_path, text, "categories[1].routes", "'east' is not a district", "no unit has that key")
 
 
 def test_routes_value_must_be_an_existing_unit(tmp_path: Path) -> None:
-    text = patched(CITY, 'routes = { south = "local" }', 'routes = { south = "bridges" }')
+    text = city_toml(('routes = { south = "local" }', 'routes = { south = "bridges" }'))
     city_error(tmp_path, text, "categories[1].routes.south", "no such unit")
 
 
 def test_local_route_needs_a_district(tmp_path: Path) -> None:
-    text = CITY.replace('kind = "district"', 'kind = "zone"')
-    text = patched(text, 'routes = { south = "local" }\n', "")
+    no_district = CITY.replace('kind = "district"', 'kind = "zone"')
+    text = city_toml(('routes = { south = "local" }\n', ""), base=no_district)
     city_error(tmp_path, text, "categories[0].route", '"local" needs at least one unit of kind "district"')
 
 
 def test_keywords_must_be_strings(tmp_path: Path) -> None:
-    city_error(tmp_path, patched(CITY, 'keywords = ["学校"]', 'keywords = ["学校", 3]'), "categories[1].keywords[1]")
+    city_error(tmp_path, city_toml(('keywords = ["学校"]', 'keywords = ["学校", 3]')), "categories[1].keywords[1]")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -642,30 +529,30 @@ def test_keywords_must_be_strings(tmp_path: Path) -> None:
 
 
 def test_place_in_a_missing_unit_is_refused(tmp_path: Path) -> None:
-    text = patched(CITY, 'unit = "north"\nlat', 'unit = "east"\nlat')
+    text = city_toml(('unit = "north"\nlat', 'unit = "east"\nlat'))
     city_error(tmp_path, text, "places[0].unit", "district or zone", '"east"')
 
 
 def test_place_in_a_department_is_refused(tmp_path: Path) -> None:
-    text = patched(CITY, 'unit = "north"\nlat', 'unit = "roads"\nlat')
+    text = city_toml(('unit = "north"\nlat', 'unit = "roads"\nlat'))
     city_error(tmp_path, text, "places[0].unit", "that unit is a department")
 
 
 def test_place_latitude_must_be_valid(tmp_path: Path) -> None:
-    city_error(tmp_path, patched(CITY, "lat = 30.5", "lat = 95"), "places[0].lat", "between -90 and 90", "got 95")
+    city_error(tmp_path, city_toml(("lat = 30.5", "lat = 95")), "places[0].lat", "between -90 and 90", "got 95")
 
 
 def test_place_longitude_must_be_a_number(tmp_path: Path) -> None:
-    city_error(tmp_path, patched(CITY, "lon = 110.5", 'lon = "110.5"'), "places[0].lon", "must be a number")
+    city_error(tmp_path, city_toml(("lon = 110.5", 'lon = "110.5"')), "places[0].lon", "must be a number")
 
 
 def test_place_north_of_the_bounds_is_refused(tmp_path: Path) -> None:
-    text = patched(CITY, "lat = 30.5", "lat = 32.0")
+    text = city_toml(("lat = 30.5", "lat = 32.0"))
     city_error(tmp_path, text, "places[0].lat", "(32, 110.5) lies outside the city's bounds", "north 31")
 
 
 def test_place_east_of_the_bounds_is_refused(tmp_path: Path) -> None:
-    city_error(tmp_path, patched(CITY, "lon = 110.5", "lon = 111.5"), "places[0].lon", "outside the city's bounds")
+    city_error(tmp_path, city_toml(("lon = 110.5", "lon = 111.5")), "places[0].lon", "outside the city's bounds")
 
 
 def test_two_places_cannot_share_a_name_or_alias(tmp_path: Path) -> None:
@@ -673,7 +560,7 @@ def test_two_places_cannot_share_a_name_or_alias(tmp_path: Path) -> None:
         '[[places]]\nkey = "old_station"\nname_zh = "老站"\nname_en = "Old station"\naliases = ["车站"]\n'
         'unit = "south"\nlat = 30.1\nlon = 110.1\n'
     )
-    city_error(tmp_path, CITY + "\n" + entry, "places[1].aliases", '"车站" is already a name or alias', "'station'")
+    city_error(tmp_path, city_toml(extra=entry), "places[1].aliases", '"车站" is already a name or alias', "'station'")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -681,17 +568,17 @@ def test_two_places_cannot_share_a_name_or_alias(tmp_path: Path) -> None:
 
 
 def test_unit_group_needs_a_unit(tmp_path: Path) -> None:
-    text = patched(CITY, 'role = "unit"\nunit = "north"\n', 'role = "unit"\n')
+    text = city_toml(('role = "unit"\nunit = "north"\n', 'role = "unit"\n'))
     city_error(tmp_path, text, "groups[1].unit", "required key is missing")
 
 
 def test_unit_group_needs_an_existing_unit(tmp_path: Path) -> None:
-    text = patched(CITY, 'role = "unit"\nunit = "north"', 'role = "unit"\nunit = "nort"')
+    text = city_toml(('role = "unit"\nunit = "north"', 'role = "unit"\nunit = "nort"'))
     city_error(tmp_path, text, "groups[1].unit", '"nort"', "did you mean 'north'?")
 
 
 def test_coordination_group_has_no_unit(tmp_path: Path) -> None:
-    text = patched(CITY, 'role = "coordination"\n', 'role = "coordination"\nunit = "north"\n')
+    text = city_toml(('role = "coordination"\n', 'role = "coordination"\nunit = "north"\n'))
     city_error(tmp_path, text, "groups[0].unit", 'only a group with role "unit"')
 
 
@@ -700,14 +587,40 @@ def test_at_most_one_coordination_and_one_supervision_group(tmp_path: Path, role
     entries = "".join(f'\n[[groups]]\nkey = "{role}_{i}"\ntitle = "组{i}"\nrole = "{role}"\n' for i in (1, 2))
     # For "coordination" the first one clashes with the existing groups[0]; for "supervision" the second new one.
     index = 2 if role == "coordination" else 3
-    city_error(tmp_path, CITY + entries, f"groups[{index}].role", f"only one {role} group")
+    city_error(tmp_path, city_toml(extra=entries), f"groups[{index}].role", f"only one {role} group")
 
 
 def test_a_unit_has_at_most_one_group(tmp_path: Path) -> None:
     entry = '\n[[groups]]\nkey = "north_again"\ntitle = "北区二群"\nrole = "unit"\nunit = "north"\n'
-    city_error(tmp_path, CITY + entry, "groups[2].unit", "already has a group", "groups[1]")
+    city_error(tmp_path, city_toml(extra=entry), "groups[2].unit", "already has a group", "groups[1]")
 
 
 def test_unknown_group_role_is_refused(tmp_path: Path) -> None:
-    text = patched(CITY, 'role = "coordination"', 'role = "coordinators"')
+    text = city_toml(('role = "coordination"', 'role = "coordinators"'))
     city_error(tmp_path, text, "groups[0].role", '"unit", "coordination", "supervision"')
+
+
+# --------------------------------------------------------------------------------------------------------------
+# [handling] group_language: the language of the group chats
+
+
+def test_group_language_defaults_to_chinese(tmp_path: Path) -> None:
+    assert load_config(write_config(tmp_path)).handling.group_language == "zh"
+    assert HandlingConfig().group_language == "zh"
+
+
+def test_the_example_keeps_chinese_group_chats() -> None:
+    raw = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
+    assert raw["handling"]["group_language"] == "zh"
+
+
+def test_english_group_chats_are_accepted(tmp_path: Path) -> None:
+    config = load_config(write_config(tmp_path, '[handling]\ngroup_language = "en"\n'))
+    assert config.handling.group_language == "en"
+
+
+def test_a_language_without_a_catalogue_is_refused(tmp_path: Path) -> None:
+    path = write_config(tmp_path, '[handling]\ngroup_language = "fr"\n')
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(info.value) == f'{path}: handling.group_language: must be one of "zh", "en", got "fr"'

@@ -11,54 +11,19 @@ import pytest
 import shapely
 from fast_geocn.coord import bd09_to_wgs84, gcj02_to_wgs84
 
-from bot.config import City, ConfigError, load_city, load_config
+from bot.config import City, load_city, load_config
+from tests.unit.city_builder import city_toml, expect_error, write_city
 
-CITY = """\
-name_zh = "测试市"
-name_en = "Testville"
-timezone = "Asia/Shanghai"
 
-[bounds]
-south = 30.0
-west = 110.0
-north = 31.0
-east = 111.0
+def zones_table(**keys: str | None) -> str:
+    """The city's [zones] table: ``file = "zones.geojson"`` and ``crs = "wgs84"``, each overridden by ``keys`` (None
+    leaves it out; other keys are added)."""
+    values = {"file": "zones.geojson", "crs": "wgs84", **keys}
+    return "[zones]\n" + "".join(f'{key} = "{value}"\n' for key, value in values.items() if value is not None)
 
-[zones]
-file = "zones.geojson"
-crs = "wgs84"
 
-[[units]]
-key = "north"
-kind = "district"
-name_zh = "北区"
-name_en = "North District"
-
-[[units]]
-key = "south"
-kind = "district"
-name_zh = "南区"
-name_en = "South District"
-
-[[units]]
-key = "park"
-kind = "zone"
-name_zh = "园区"
-name_en = "The Park"
-
-[[units]]
-key = "roads"
-kind = "department"
-name_zh = "道路局"
-name_en = "Roads Bureau"
-
-[[categories]]
-key = "lights"
-name_zh = "路灯"
-name_en = "Street lights"
-deadline_class = "immediate"
-route = "local"
-"""
+# The minimal city whose [zones] file is zones.geojson in WGS84.
+CITY = city_toml(extra=zones_table())
 
 
 def box(west: float, south: float, east: float, north: float) -> dict[str, Any]:
@@ -80,8 +45,7 @@ def valid_features() -> list[dict[str, Any]]:
 
 
 def write(tmp_path: Path, features: list[Any] | None = None, *, city: str = CITY, raw: str | None = None) -> Path:
-    path = tmp_path / "city.toml"
-    path.write_text(city, encoding="utf-8")
+    path = write_city(tmp_path, city)
     collection = {"type": "FeatureCollection", "features": valid_features() if features is None else features}
     text = raw if raw is not None else json.dumps(collection, ensure_ascii=False)
     (tmp_path / "zones.geojson").write_text(text, encoding="utf-8")
@@ -91,26 +55,13 @@ def write(tmp_path: Path, features: list[Any] | None = None, *, city: str = CITY
 def zones_error(tmp_path: Path, key: str | None, *fragments: str, **kwargs: Any) -> str:
     """Loading fails with "<zones file>: <key>: <problem>" containing every fragment, on one line."""
     path = write(tmp_path, **kwargs)
-    with pytest.raises(ConfigError) as info:
-        load_city(path)
-    message = str(info.value)
-    prefix = f"{tmp_path / 'zones.geojson'}: " + (f"{key}: " if key else "")
-    assert message.startswith(prefix), message
-    for fragment in fragments:
-        assert fragment in message, message
-    assert "\n" not in message
-    return message
+    return expect_error(lambda: load_city(path), tmp_path / "zones.geojson", key, *fragments)
 
 
 def city_error(tmp_path: Path, city: str, key: str, *fragments: str) -> str:
+    """Loading fails with "<city file>: <key>: <problem>"; the zones file beside it is the valid one."""
     path = write(tmp_path, city=city)
-    with pytest.raises(ConfigError) as info:
-        load_city(path)
-    message = str(info.value)
-    assert message.startswith(f"{path}: {key}: "), message
-    for fragment in fragments:
-        assert fragment in message, message
-    return message
+    return expect_error(lambda: load_city(path), path, key, *fragments)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -136,7 +87,7 @@ def test_the_city_router_uses_the_zones_and_the_categories(tmp_path: Path) -> No
 
 
 def test_a_city_without_zones_routes_local_cases_to_the_coordinators(tmp_path: Path) -> None:
-    city = load_city(write(tmp_path, city=CITY.replace('[zones]\nfile = "zones.geojson"\ncrs = "wgs84"\n', "")))
+    city = load_city(write(tmp_path, city=city_toml()))
     assert city.zones == ()
     route = city.router().route("lights", lat=30.7, lon=110.3)
     assert (route.unit, route.kind, route.reason_key) == (None, "none", "route.no_zone")
@@ -158,10 +109,8 @@ def test_the_zones_file_is_relative_to_the_city_file_not_the_working_directory(
 @pytest.mark.parametrize("crs, convert", [("gcj02", gcj02_to_wgs84), ("bd09", bd09_to_wgs84)])
 def test_chinese_map_coordinates_are_converted_to_wgs84(tmp_path: Path, crs: str, convert: Any) -> None:
     # Converted outlines move by hundreds of metres: widen the bounds so the districts' outer edges stay inside.
-    text = CITY.replace('crs = "wgs84"', f'crs = "{crs}"')
-    wider = {"south = 30.0": "south = 29.9", "west = 110.0": "west = 109.9", "north = 31.0": "north = 31.1"}
-    for old, new in wider.items():
-        text = text.replace(old, new)
+    wider = (("south = 30.0", "south = 29.9"), ("west = 110.0", "west = 109.9"), ("north = 31.0", "north = 31.1"))
+    text = city_toml(*wider, extra=zones_table(crs=crs))
     city = load_city(write(tmp_path, city=text))
     park = next(z for z in city.zones if z.unit == "park").geometry
     given = shapely.box(110.2, 30.6, 110.4, 30.8)
@@ -185,21 +134,21 @@ def test_loaded_zones_survive_pickling_and_hashing(tmp_path: Path) -> None:
 
 
 def test_a_missing_zones_file_is_named(tmp_path: Path) -> None:
-    city_error(tmp_path, CITY.replace('file = "zones.geojson"', 'file = "nowhere.geojson"'), "zones.file",
+    city_error(tmp_path, city_toml(extra=zones_table(file="nowhere.geojson")), "zones.file",
                "no such file", "nowhere.geojson")
 
 
 def test_the_crs_is_required(tmp_path: Path) -> None:
-    city_error(tmp_path, CITY.replace('crs = "wgs84"\n', ""), "zones.crs", "required")
+    city_error(tmp_path, city_toml(extra=zones_table(crs=None)), "zones.crs", "required")
 
 
 def test_an_unknown_crs_is_refused(tmp_path: Path) -> None:
-    city_error(tmp_path, CITY.replace('crs = "wgs84"', 'crs = "epsg3857"'), "zones.crs",
+    city_error(tmp_path, city_toml(extra=zones_table(crs="epsg3857")), "zones.crs",
                '"wgs84", "gcj02", "bd09"', '"epsg3857"')
 
 
 def test_an_unknown_key_in_zones_is_refused(tmp_path: Path) -> None:
-    city_error(tmp_path, CITY.replace('crs = "wgs84"', 'crs = "wgs84"\nfiel = "x"'), "zones", "'fiel'")
+    city_error(tmp_path, city_toml(extra=zones_table(fiel="x")), "zones", "'fiel'")
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -1,0 +1,314 @@
+"""The deployment config (``config.toml``): its sections, :class:`Config`, and :func:`load_config`.
+
+Sections: ``[telegram]``, ``[storage]``, ``[intake]``, ``[limits]``, ``[outbox]``, ``[deadlines]``, ``[handling]``,
+``[reminders]``, ``[reports]``, plus the top-level ``admins`` and ``city`` (the city file, read by
+:mod:`bot.config.city`). Each section is a frozen dataclass whose defaults are the defaults of a missing key.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field, fields
+from datetime import time
+from pathlib import Path
+from typing import Literal
+
+from bot.config.city import City, _parse_city
+from bot.config.validation import ConfigError, _read_toml, _section, _show, _Table
+from bot.domain.deadlines import DEFAULT_CLASS_DAYS, DeadlineClass, DeadlinePolicy
+from bot.texts import LANGUAGES
+
+#: Telegram hard limits that some settings must respect.
+TELEGRAM_MAX_ALBUM = 10  # sendMediaGroup carries at most 10 items
+TELEGRAM_MAX_TEXT = 4096  # characters in one message
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str = "https://api.telegram.org/file/bot"
+    token_env: str = "TELEGRAM_BOT_TOKEN"
+    poll_timeout_s: float = 30
+    connect_timeout_s: float = 10
+    read_timeout_s: float = 10
+    write_timeout_s: float = 20
+    rate_limiter: bool = True
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    database: Path  # absolute: a relative path in the file is resolved against the config file's directory
+
+
+@dataclass(frozen=True)
+class IntakeConfig:
+    max_photos: int = 6
+    description_min_chars: int = 10
+    description_max_chars: int = 1500
+    duplicate_radius_m: float = 300
+    max_image_bytes: int = 10 * 1024 * 1024
+    max_image_pixels: int = 40_000_000
+    categories_per_page: int = 6
+    album_settle_s: float = 0.8
+
+
+@dataclass(frozen=True)
+class LimitsConfig:
+    tickets_per_day: int = 5
+    messages_per_minute: int = 30
+
+
+@dataclass(frozen=True)
+class OutboxConfig:
+    max_attempts: int = 8
+    poll_interval_s: float = 1.0
+    backoff_base_s: float = 2.0
+    backoff_max_s: float = 300
+
+
+@dataclass(frozen=True)
+class DeadlinesConfig:
+    """``[deadlines]``: sign-for within working hours, handling days per class, and when to warn that the
+    working-day calendar runs out (days before its horizon)."""
+
+    sign_within_working_hours: float = 4
+    immediate_days: int = DEFAULT_CLASS_DAYS[DeadlineClass.IMMEDIATE]
+    general_days: int = DEFAULT_CLASS_DAYS[DeadlineClass.GENERAL]
+    complex_days: int = DEFAULT_CLASS_DAYS[DeadlineClass.COMPLEX]
+    warn_days_before_horizon: int = 30
+
+    def policy(self) -> DeadlinePolicy:
+        # One ``<class>_days`` setting per deadline class: a class added to the enum needs its setting here.
+        return DeadlinePolicy(
+            sign_hours=self.sign_within_working_hours,
+            class_days={cls: getattr(self, f"{cls.value}_days") for cls in DeadlineClass},
+        )
+
+
+UnitActors = Literal["admins_and_liaisons", "liaisons", "admins"]
+
+#: Words that make a complaint sensitive whatever its category (the kindergarten case: tell supervisors at once).
+DEFAULT_SENSITIVE_KEYWORDS = ("幼儿园", "学校", "学生", "儿童", "燃气", "煤气", "爆炸", "火灾", "坍塌", "群体",
+                              "上百人", "kindergarten", "school", "gas leak")
+
+
+@dataclass(frozen=True)
+class HandlingConfig:
+    """``[handling]``: the dispatch loop's knobs."""
+
+    max_bounces: int = 2  # returns by units before a case is escalated to the coordinators and flagged
+    unit_actors: UnitActors = "admins_and_liaisons"  # who may press a unit card's buttons
+    code_ttl_hours: int = 24  # one-time binding / registration codes
+    question_ttl_minutes: int = 30  # how long the bot waits for a reason or an answer typed in a group
+    answer_max_chars: int = 1500
+    auto_close_days: int = 7  # resolved and not rated within this many days: closed
+    sensitive_keywords: tuple[str, ...] = DEFAULT_SENSITIVE_KEYWORDS
+    group_language: str = "zh"  # the catalogue language of cards, digests and alerts in the group chats
+
+
+@dataclass(frozen=True)
+class RemindersConfig:
+    """``[reminders]``: what the scheduler sends about deadlines, and when it keeps quiet."""
+
+    before_working_hours: tuple[float, ...] = (7.0, 2.0)  # reminders this much working time before a deadline
+    sweep_interval_s: int = 60
+    quiet_from: str = "21:00"  # local time: nothing is sent from here ...
+    quiet_until: str = "08:00"  # ... until here; what falls due meanwhile waits for the morning
+    morning_digest_at: str = "08:30"  # each unit chat's open cases, on working days
+    escalate_overdue: bool = True  # overdue cases are also reported to the supervision group
+
+
+@dataclass(frozen=True)
+class ReportsConfig:
+    """``[reports]``: what the supervision group receives on a schedule (local times)."""
+
+    daily_at: str = "08:00"  # yesterday's figures: text and chart
+    weekly_on: str = "monday"  # last week's figures: text, chart and the .xlsx ledger
+    weekly_at: str = "08:10"
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path  # the config file, absolute
+    telegram: TelegramConfig
+    storage: StorageConfig
+    intake: IntakeConfig
+    limits: LimitsConfig
+    outbox: OutboxConfig
+    admins: tuple[int, ...]
+    city: City
+    deadlines: DeadlinesConfig = field(default_factory=DeadlinesConfig)
+    handling: HandlingConfig = field(default_factory=HandlingConfig)
+    reminders: RemindersConfig = field(default_factory=RemindersConfig)
+    reports: ReportsConfig = field(default_factory=ReportsConfig)
+
+    def token(self) -> str:
+        """The bot token from the environment variable named by ``telegram.token_env``."""
+        name = self.telegram.token_env
+        token = os.environ.get(name, "").strip()
+        if not token:
+            raise ConfigError(
+                f"{self.path}: telegram.token_env: set {name} to the bot's token "
+                "(the token is read from the environment, never from a file)"
+            )
+        return token
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Loading the deployment config
+
+_CONFIG_KEYS = ("city", "admins", "telegram", "storage", "intake", "limits", "outbox", "deadlines", "handling",
+                "reminders", "reports")
+
+
+def load_config(path: str | Path) -> Config:
+    """Load and validate a deployment config and the city file it names; ConfigError on any problem."""
+    shown = str(path)
+    config_path = Path(path).resolve()
+    top = _Table(shown, "", _read_toml(config_path, shown))
+    top.check_keys(_CONFIG_KEYS)
+
+    telegram = _section(top.table("telegram"), TelegramConfig)
+    _check_telegram(top.table("telegram"), telegram)
+
+    storage_table = top.table("storage", required=True)
+    storage_table.check_keys(["database"])
+    database = Path(storage_table.string("database"))
+    storage = StorageConfig(database=database if database.is_absolute() else config_path.parent / database)
+
+    intake_table = top.table("intake")
+    intake = _section(intake_table, IntakeConfig)
+    if intake.max_photos > TELEGRAM_MAX_ALBUM:
+        intake_table.fail(
+            "max_photos", f"must be at most {TELEGRAM_MAX_ALBUM} (one Telegram album), got {intake.max_photos}"
+        )
+    if intake.description_max_chars > TELEGRAM_MAX_TEXT:
+        intake_table.fail(
+            "description_max_chars",
+            f"must be at most {TELEGRAM_MAX_TEXT} (one Telegram message), got {intake.description_max_chars}",
+        )
+    if intake.description_min_chars > intake.description_max_chars:
+        intake_table.fail(
+            "description_min_chars",
+            f"must not exceed description_max_chars ({intake.description_max_chars}),"
+            f" got {intake.description_min_chars}",
+        )
+
+    limits = _section(top.table("limits"), LimitsConfig)
+
+    outbox_table = top.table("outbox")
+    outbox = _section(outbox_table, OutboxConfig)
+    if outbox.backoff_base_s > outbox.backoff_max_s:
+        outbox_table.fail(
+            "backoff_base_s",
+            f"must not exceed backoff_max_s ({outbox.backoff_max_s:g}), got {outbox.backoff_base_s:g}",
+        )
+
+    admins = _admins(top)
+    deadlines = _section(top.table("deadlines"), DeadlinesConfig)
+    handling = _handling(top.table("handling"))
+    reminders = _reminders(top.table("reminders"))
+    reports_table = top.table("reports")
+    reports_table.check_keys(f.name for f in fields(ReportsConfig))
+    reports = ReportsConfig(
+        daily_at=_clock_time(reports_table, "daily_at", ReportsConfig.daily_at),
+        weekly_on=reports_table.choice("weekly_on", WEEKDAYS, ReportsConfig.weekly_on),
+        weekly_at=_clock_time(reports_table, "weekly_at", ReportsConfig.weekly_at),
+    )
+
+    city_ref = Path(top.string("city"))
+    city_path = city_ref if city_ref.is_absolute() else config_path.parent / city_ref
+    city_shown = str(city_ref if city_ref.is_absolute() else Path(shown).parent / city_ref)
+    if not city_path.is_file():
+        top.fail("city", f"no such file: {city_shown}")
+    city = _parse_city(_Table(city_shown, "", _read_toml(city_path, city_shown)), city_path.parent)
+
+    return Config(
+        path=config_path,
+        telegram=telegram,
+        storage=storage,
+        intake=intake,
+        limits=limits,
+        outbox=outbox,
+        admins=admins,
+        city=city,
+        deadlines=deadlines,
+        handling=handling,
+        reminders=reminders,
+        reports=reports,
+    )
+
+
+def _handling(table: _Table) -> HandlingConfig:
+    defaults = HandlingConfig()
+    table.check_keys(f.name for f in fields(HandlingConfig))
+    keywords = table.strings("sensitive_keywords", defaults.sensitive_keywords)
+    if any(not k.strip() for k in keywords):
+        table.fail("sensitive_keywords", "must not contain empty words")
+    return HandlingConfig(
+        max_bounces=table.integer("max_bounces", defaults.max_bounces),
+        unit_actors=table.choice("unit_actors", ("admins_and_liaisons", "liaisons", "admins"),  # type: ignore[arg-type]
+                                 defaults.unit_actors),
+        code_ttl_hours=table.integer("code_ttl_hours", defaults.code_ttl_hours),
+        question_ttl_minutes=table.integer("question_ttl_minutes", defaults.question_ttl_minutes),
+        answer_max_chars=table.integer("answer_max_chars", defaults.answer_max_chars),
+        auto_close_days=table.integer("auto_close_days", defaults.auto_close_days),
+        sensitive_keywords=tuple(k.strip() for k in keywords),
+        group_language=table.choice("group_language", LANGUAGES, defaults.group_language),
+    )
+
+
+def _clock_time(table: _Table, key: str, default: str) -> str:
+    value = table.string(key, default)
+    try:
+        time.fromisoformat(value)
+    except ValueError:
+        table.fail(key, f"must be a local time like \"08:30\", got {_show(value)}")
+    return value
+
+
+def _reminders(table: _Table) -> RemindersConfig:
+    defaults = RemindersConfig()
+    table.check_keys(f.name for f in fields(RemindersConfig))
+    raw = table._get("before_working_hours", list(defaults.before_working_hours))
+    if not isinstance(raw, list) or not all(isinstance(x, int | float) and not isinstance(x, bool) and x > 0
+                                            for x in raw):
+        table.fail("before_working_hours", f"must be a list of positive numbers of working hours, got {_show(raw)}")
+    return RemindersConfig(
+        before_working_hours=tuple(sorted((float(x) for x in raw), reverse=True)),
+        sweep_interval_s=table.integer("sweep_interval_s", defaults.sweep_interval_s),
+        quiet_from=_clock_time(table, "quiet_from", defaults.quiet_from),
+        quiet_until=_clock_time(table, "quiet_until", defaults.quiet_until),
+        morning_digest_at=_clock_time(table, "morning_digest_at", defaults.morning_digest_at),
+        escalate_overdue=table.boolean("escalate_overdue", defaults.escalate_overdue),
+    )
+
+
+def _check_telegram(table: _Table, telegram: TelegramConfig) -> None:
+    for key in ("base_url", "base_file_url"):
+        url = getattr(telegram, key)
+        if not url.startswith(("http://", "https://")):
+            table.fail(key, f"must start with http:// or https://, got {_show(url)}")
+    if not _ENV_NAME.fullmatch(telegram.token_env):
+        table.fail("token_env", f"must be the name of an environment variable, got {_show(telegram.token_env)}")
+
+
+def _admins(top: _Table) -> tuple[int, ...]:
+    value = top.data.get("admins", [])
+    if not isinstance(value, list):
+        top.fail("admins", f"must be an array of Telegram user ids, got {_show(value)}")
+    seen: set[int] = set()
+    for i, item in enumerate(value):
+        if isinstance(item, bool) or not isinstance(item, int) or item < 1:
+            top.fail(f"admins[{i}]", f"must be a Telegram user id (an integer ≥ 1), got {_show(item)}")
+        if item in seen:
+            top.fail(f"admins[{i}]", f"duplicate user id {item}")
+        seen.add(item)
+    return tuple(value)
+
