@@ -53,7 +53,7 @@ class WorkflowDeps:
     @property
     def group_lang(self) -> str:
         """The language of group chats (cards, digests, alerts): a setting of the deployment."""
-        return getattr(self.config.handling, "group_language", "zh")
+        return self.config.handling.group_language
 
     def local_midnight(self, now: datetime) -> datetime:
         """Start of the city's local day containing `now` (as an aware datetime)."""
