@@ -128,3 +128,16 @@ async def test_every_card_draws_the_buttons_the_specification_offers(deps: Workf
 def test_only_a_units_return_is_a_bounce() -> None:
     assert [a for a, s in SPEC.items() if s.bounce] == [Action.RETURN]
     assert not SPEC[Action.REDISPATCH].bounce, "a coordinator's re-dispatch is a decision, not a bounce"
+
+
+async def test_group_chats_read_the_configured_group_language(deps: WorkflowDeps) -> None:
+    import dataclasses
+
+    english = dataclasses.replace(deps.config, handling=dataclasses.replace(deps.config.handling,
+                                                                            group_language="en"))
+    en_deps = dataclasses.replace(deps, config=english)
+    card = await deps.db.write(lambda c: Messages(en_deps).render(c, _ticket_in(c, S.DISPATCHED, deps.clock.now()),
+                                                                  "unit"))
+    labels = [b["text"] for row in card["reply_markup"]["inline_keyboard"] for b in row]
+    assert labels == [Texts().get("en", "card.btn_accept"), Texts().get("en", "card.btn_return")]
+    assert Texts().get("en", "card.title", number="350 823 614") in card["text"]
