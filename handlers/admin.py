@@ -19,43 +19,49 @@ def _target(context: BotContext, lang: str, role: str, unit: str | None) -> str:
     return context.services.texts.get(lang, key)
 
 
+# /code's forms: the words it takes → (purpose, role, unit, the reply's key, the target's role). The unit of a
+# form with a unit is the second word.
+_CODE_FORMS: dict[tuple[str, ...], tuple[str, str | None, bool, str, str]] = {
+    ("unit", "*"): ("bind", "unit", True, "admin.code_bind", "unit"),
+    ("coordination",): ("bind", "coordination", False, "admin.code_bind", "coordination"),
+    ("supervision",): ("bind", "supervision", False, "admin.code_bind", "supervision"),
+    ("liaison", "coordination"): ("liaison", None, False, "admin.code_liaison", "coordination"),
+    ("liaison", "*"): ("liaison", None, True, "admin.code_liaison", "unit"),
+    ("supervisor",): ("social_supervisor", None, False, "admin.code_supervisor", "supervisor"),
+}
+
+
+def _code_form(args: list[str]) -> tuple[tuple[str, str | None, bool, str, str], str | None] | None:
+    """The form the words name and its unit, if any."""
+    exact = _CODE_FORMS.get(tuple(args))
+    if exact is not None:
+        return exact, None
+    if len(args) == 2 and (args[0], "*") in _CODE_FORMS:
+        return _CODE_FORMS[(args[0], "*")], args[1]
+    return None
+
+
 async def cmd_code(update: Update, context: BotContext) -> None:
     """/code unit KEY | coordination | supervision | liaison KEY|coordination | supervisor"""
-    s = context.services
-    user = update.effective_user
-    message = update.effective_message
+    s, user, message = context.services, update.effective_user, update.effective_message
     assert user is not None and message is not None
-    lang = context.lang(update)
     if user.id not in s.config.admins:
         await message.reply_text(context.t(update, "admin.not_admin"))
         return
-    args = [a.strip().lower() for a in (context.args or [])]
-    usage = context.t(update, "admin.code_usage", units=", ".join(u.key for u in s.config.city.units))
-    hours = s.config.handling.code_ttl_hours
+    form = _code_form([a.strip().lower() for a in (context.args or [])])
+    if form is None or (form[0][2] and form[1] not in {u.key for u in s.config.city.units}):
+        await message.reply_text(context.t(update, "admin.code_usage",
+                                           units=", ".join(u.key for u in s.config.city.units)))
+        return
+    (purpose, role, _, reply_key, target_role), unit = form
     try:
-        if len(args) == 2 and args[0] == "unit":
-            code = await s.admin.make_code(user.id, "bind", "unit", args[1])
-            reply = context.t(update, "admin.code_bind", code=code, hours=hours, target=_target(context, lang, "unit",
-                                                                                              args[1]))
-        elif len(args) == 1 and args[0] in ("coordination", "supervision"):
-            code = await s.admin.make_code(user.id, "bind", args[0], None)
-            reply = context.t(update, "admin.code_bind", code=code, hours=hours,
-                              target=_target(context, lang, args[0], None))
-        elif len(args) == 2 and args[0] == "liaison":
-            unit = None if args[1] == "coordination" else args[1]
-            code = await s.admin.make_code(user.id, "liaison", None, unit)
-            target = _target(context, lang, "coordination" if unit is None else "unit", unit)
-            reply = context.t(update, "admin.code_liaison", code=code, hours=hours, target=target)
-        elif args == ["supervisor"]:
-            code = await s.admin.make_code(user.id, "social_supervisor", None, None)
-            reply = context.t(update, "admin.code_supervisor", code=code, hours=hours)
-        else:
-            reply = usage
-    except KeyError:
-        reply = usage
+        code = await s.admin.make_code(user.id, purpose, role, unit)
     except Refused as refusal:
-        reply = context.t(update, refusal.key)
-    await message.reply_text(reply)
+        await message.reply_text(context.t(update, refusal.key))
+        return
+    target = _target(context, context.lang(update), target_role, unit)
+    await message.reply_text(context.t(update, reply_key, code=code, hours=s.config.handling.code_ttl_hours,
+                                       target=target))
 
 
 async def cmd_bind(update: Update, context: BotContext) -> None:

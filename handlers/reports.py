@@ -14,6 +14,20 @@ log = logging.getLogger(__name__)
 MAX_DAYS = 400
 
 
+def _period(context: BotContext) -> tuple[date, date] | None:
+    """FROM TO (ISO dates, at most MAX_DAYS apart), or the last seven days without arguments; None if malformed."""
+    args = context.args or []
+    if not args:
+        return context.services.reporting.last_days(7)
+    try:
+        start, end = (date.fromisoformat(args[0]), date.fromisoformat(args[1])) if len(args) == 2 else (None, None)
+    except ValueError:
+        return None
+    if start is None or end is None or end < start or (end - start).days > MAX_DAYS:
+        return None
+    return start, end
+
+
 async def cmd_report(update: Update, context: BotContext) -> None:
     s, message, chat = context.services, update.effective_message, update.effective_chat
     assert message is not None and chat is not None
@@ -21,19 +35,11 @@ async def cmd_report(update: Update, context: BotContext) -> None:
     if binding is None or binding.role != "supervision":
         await message.reply_text(context.t(update, "report.only_supervision"))
         return
-    args = context.args or []
-    try:
-        if not args:
-            start, end = s.reporting.last_days(7)
-        elif len(args) == 2:
-            start, end = date.fromisoformat(args[0]), date.fromisoformat(args[1])
-        else:
-            raise ValueError
-        if end < start or (end - start).days > MAX_DAYS:
-            raise ValueError
-    except ValueError:
+    period = _period(context)
+    if period is None:
         await message.reply_text(context.t(update, "report.usage"))
         return
+    start, end = period
     await message.reply_text(context.t(update, "report.generating", start=start.isoformat(), end=end.isoformat()))
 
     async def produce() -> None:  # a year's ledger takes minutes: never hold up other updates for it
