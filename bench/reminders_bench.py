@@ -41,7 +41,8 @@ if __package__ in (None, ""):  # run as a script: make the project importable
 
 from bench.measure import Stopwatch, machine_info, write_json
 from bot.config import Config, Unit, load_config
-from bot.domain.numbers import number_for_sequence
+from bot.domain.lifecycle import TicketState
+from bot.seed import TicketSeed, seed_tickets
 from sandbox.local import LocalSandbox
 from storage import chats, users
 from storage.db import Database
@@ -97,18 +98,11 @@ def insert_tickets(c: Any, units: tuple[Unit, ...], count: int, now: datetime, h
     rng = random.Random(seed)
     users.upsert(c, REPORTER, "zh", now)
     span = int((horizon - now).total_seconds()) - 120
-    rows = []
-    for i in range(count):
-        unit = units[i % len(units)].key
-        due = to_db(now + timedelta(seconds=60 + rng.randint(1, span)))
-        dispatched = i % 3 == 0
-        rows.append((number_for_sequence(i + 1), "dispatched" if dispatched else "accepted", "housing",
-                     REPORTER, "测试工单", "none", unit, "general", due if dispatched else None,
-                     None if dispatched else due, to_db(now - timedelta(days=2)), to_db(now - timedelta(days=2))))
-    c.executemany(
-        "INSERT INTO tickets(number, state, category, reporter_id, description, location_source, unit, "
-        "deadline_class, sign_due_at, due_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        rows)
+    seed_tickets(c, (
+        TicketSeed(TicketState.DISPATCHED if i % 3 == 0 else TicketState.ACCEPTED, "housing", units[i % len(units)].key,
+                   "general", now - timedelta(days=2), REPORTER, due=now + timedelta(seconds=60 + rng.randint(1, span)),
+                   step=timedelta(minutes=1))
+        for i in range(count)))
 
 
 async def make_groups(local: LocalSandbox, units: tuple[Unit, ...]) -> dict[str, int]:

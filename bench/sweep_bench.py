@@ -44,20 +44,21 @@ from bench.measure import Stopwatch, machine_info, write_json
 from bot.clock import FakeClock
 from bot.config import City, Config, load_config
 from bot.domain.calendar import WorkingCalendar
-from bot.domain.numbers import number_for_sequence
+from bot.domain.lifecycle import HANDLING_CLOCK_STATES, SIGN_CLOCK_STATES, TicketState
+from bot.seed import TicketSeed, seed_tickets
 from bot.services import Services
 from bot.workflow.sweep import SweepResult
 from storage import chats, users
 from storage.db import Database
 from storage.records import from_db, to_db
+from storage.states import HANDLING_CLOCK, OPEN_IN, SIGN_CLOCK
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 TARGET_S = 1.0
 SHANGHAI = timedelta(hours=8)
 START = datetime(2026, 3, 2, 10, 0, tzinfo=UTC) - SHANGHAI  # Monday 10:00 in Shanghai, a working day
-OPEN_STATES = ("registered", "dispatched", "accepted", "returned", "reopened")
-OPEN_MIX = (("dispatched", 0.3), ("accepted", 0.6), ("reopened", 0.1))
+OPEN_MIX = ((TicketState.DISPATCHED, 0.3), (TicketState.ACCEPTED, 0.6), (TicketState.REOPENED, 0.1))
 REPORTER = 1
 
 Pair = tuple[int, str]  # (ticket id, reminder kind as the sweep records it, e.g. "due_at:before:7h")
@@ -94,13 +95,8 @@ class DuePicker:
         return begin + timedelta(seconds=self.rng.randint(1, int((end - begin).total_seconds())))
 
 
-COLUMNS = ("number", "state", "category", "reporter_id", "description", "location_source", "district", "unit",
-           "deadline_class", "sign_due_at", "due_at", "created_at", "updated_at", "closed_at", "dispatched_at",
-           "first_dispatched_at", "accepted_at", "resolved_at")
-
-
-def ticket_rows(city: City, now: datetime, n_open: int, n_closed: int, n_resolved: int, overdue_share: float,
-                seed: int) -> Iterator[tuple[Any, ...]]:
+def ticket_seeds(city: City, now: datetime, n_open: int, n_closed: int, n_resolved: int, overdue_share: float,
+                 seed: int) -> Iterator[TicketSeed]:
     rng = random.Random(seed)
     local_today = now.astimezone(city.timezone).date()
     ahead = working_intervals(city, local_today, local_today + timedelta(days=21))
@@ -110,45 +106,28 @@ def ticket_rows(city: City, now: datetime, n_open: int, n_closed: int, n_resolve
     units = [u.key for u in city.units]
     categories = [(c.key, c.deadline_class) for c in city.categories]
     states, weights = zip(*OPEN_MIX, strict=True)
-    seq = 0
 
-    def common(state: str, created: datetime) -> dict[str, Any]:
-        nonlocal seq
-        seq += 1
+    def ticket(state: TicketState, created: datetime, **more: Any) -> TicketSeed:
         category, klass = rng.choice(categories)
-        unit = rng.choice(units)
-        return {"number": number_for_sequence(seq), "state": state, "category": category,
-                "reporter_id": REPORTER, "description": "测试工单", "location_source": "none", "district": unit,
-                "unit": unit, "deadline_class": klass, "created_at": to_db(created),
-                "updated_at": to_db(created), "dispatched_at": to_db(created),
-                "first_dispatched_at": to_db(created)}
+        return TicketSeed(state, category, rng.choice(units), klass, created, REPORTER, step=timedelta(minutes=1),
+                          **more)
 
     for _ in range(n_open):
-        state = rng.choices(states, weights=weights)[0]
         due = past.pick() if rng.random() < overdue_share else future.pick()
         created = min(due, now) - timedelta(days=rng.uniform(0.1, 10))
-        row = common(state, created)
-        if state == "dispatched":
-            row["sign_due_at"] = to_db(due)
-        else:
-            row["due_at"] = to_db(due)
-            row["accepted_at"] = to_db(created + timedelta(hours=1))
-        yield tuple(row.get(c) for c in COLUMNS)
+        yield ticket(rng.choices(states, weights=weights)[0], created, due=due)
     for i in range(n_closed + n_resolved):
         resolved = i >= n_closed
         created = now - timedelta(days=rng.uniform(3, 365)) if not resolved else now - timedelta(days=5)
         done = created + timedelta(days=rng.uniform(0.5, 10)) if not resolved else now - timedelta(
             days=rng.uniform(0.1, 3))  # resolved within the auto-close window: not closed by the sweep
-        row = common("resolved" if resolved else "closed", created)
-        row |= {"due_at": to_db(created + timedelta(days=10)), "accepted_at": to_db(created),
-                "resolved_at": to_db(done), "closed_at": None if resolved else to_db(done)}
-        yield tuple(row.get(c) for c in COLUMNS)
+        yield ticket(TicketState.RESOLVED if resolved else TicketState.CLOSED, created,
+                     due=created + timedelta(days=10), resolved_at=done, closed_at=None if resolved else done)
 
 
 def seed(c: Any, city: City, now: datetime, p: Params) -> int:
     users.upsert(c, REPORTER, "zh", now)
-    sql = f"INSERT INTO tickets({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
-    c.executemany(sql, ticket_rows(city, now, p.open, p.closed, p.resolved, p.overdue_share, p.seed))
+    seed_tickets(c, ticket_seeds(city, now, p.open, p.closed, p.resolved, p.overdue_share, p.seed))
     for i, group in enumerate(city.groups):  # made-up chat ids: the digests are queued, never sent
         chats.bind(c, -100_000 - i, group.role, group.unit, group.title, 0, now)
     return c.execute("SELECT count(*) FROM tickets").fetchone()[0]
@@ -161,11 +140,11 @@ def naive_find(c: Any, calendar: WorkingCalendar, now: datetime, hours: tuple[fl
     """Every open ticket, its working seconds to the deadline computed in Python, minus what was recorded."""
     recorded = {(r[0], r[1], r[2]) for r in c.execute("SELECT ticket_id, kind, due_at FROM reminders")}
     found: set[Pair] = set()
-    rows = c.execute(f"SELECT id, state, sign_due_at, due_at FROM tickets WHERE state IN {OPEN_STATES}")
+    rows = c.execute(f"SELECT id, state, sign_due_at, due_at FROM tickets WHERE state IN {OPEN_IN}")
     for ticket_id, state, sign_due, due in rows:
-        if state == "dispatched":
+        if state in SIGN_CLOCK_STATES:
             column, at = "sign_due_at", sign_due
-        elif state in ("accepted", "reopened"):
+        elif state in HANDLING_CLOCK_STATES:
             column, at = "due_at", due
         else:
             continue
@@ -239,9 +218,8 @@ def summary(samples: list[float]) -> dict[str, Any]:
 def index_friendly(sql: str) -> str:
     """The same SELECT with its state condition spelled as the partial indexes' WHERE clauses (SQLite uses a
     partial index only when the query repeats the index's condition term): a diagnostic, not our query."""
-    return (sql.replace("t.state IN ('dispatched')", "t.state = 'dispatched'")
-            .replace("t.state IN ('accepted', 'reopened')",
-                     f"t.state IN {OPEN_STATES} AND t.state IN ('accepted', 'reopened')"))
+    return (sql.replace("t.state IN ('dispatched')", SIGN_CLOCK)
+            .replace("t.state IN ('accepted', 'reopened')", HANDLING_CLOCK))
 
 
 async def query_plans(db: Database, statements: list[str]) -> list[dict[str, Any]]:
@@ -321,7 +299,7 @@ async def run(cfg: Config, p: Params) -> dict[str, Any]:
         plans = await query_plans(db, selects)
         counts = await db.read(lambda c: {
             "tickets": total,
-            "open": c.execute(f"SELECT count(*) FROM tickets WHERE state IN {OPEN_STATES}").fetchone()[0],
+            "open": c.execute(f"SELECT count(*) FROM tickets WHERE state IN {OPEN_IN}").fetchone()[0],
             "reminders_rows": c.execute("SELECT count(*) FROM reminders").fetchone()[0],
             "outbox_rows": c.execute("SELECT count(*) FROM outbox").fetchone()[0]})
         db_bytes = Path(cfg.storage.database).stat().st_size

@@ -1,21 +1,24 @@
 """Demo data: a realistic year of the platform, for the demo, the reports and the benchmarks.
 
 ``seed_demo`` writes tickets, their events and fake reporters straight into a database with large
-bulk transactions through storage.bulk (no use-cases: 1.5M tickets must take minutes, not hours). Every ticket walks the
-lifecycle of ``bot.domain.lifecycle.TRANSITIONS`` from its creation; whatever would happen after the end of the
-seeded year ("now") is cut off, so the newest tickets are still open, some waiting for a rating. The columns the
-reports read (``unit``, ``district``, ``signed_on_time``, ``resolved_on_time``, ``due_at``, ``rating``,
-``reopen_count``, ``bounces``…) are set exactly as the workflow sets them, and every transition is an event.
+bulk transactions through storage.bulk (no use-cases: 1.5M tickets must take minutes, not hours). Every step of a
+ticket's life goes through ``bot.domain.lifecycle.plan``, so its events carry the specification's event name,
+actor, public flag and real from/to states; whatever would happen after the end of the seeded year ("now") is cut
+off, so the newest tickets are still open, some waiting for a rating. The columns the reports read (``unit``,
+``district``, ``signed_on_time``, ``resolved_on_time``, ``due_at``, ``rating``, ``reopen_count``, ``bounces``…)
+are set as the workflow sets them. ``seed_tickets`` is the same walk for tickets the benchmarks and tests want in
+a given state with given deadlines (the shortest route through the specification to that state).
 
-Shape of the data (the platform's published figures, see ``/work/shared/background/platform.md``):
+Shape of the data (the platform's published figures for Fuyang: about 1.5 million cases a year):
 
 - about 2,000 tickets a day, scaled to the requested total, fewer at weekends and at night;
 - categories: the city file lists the five most frequent first; they get 11, 9, 8.5, 7.5 and 6 % (42 %
   together), the next ones a decreasing 5.5, 5, 4.5 … % (at least 0.5 %), and the last category (the
   catch-all "other") whatever is left;
 - districts by rough population (known Fuyang keys, 1.0 for any other district; a zone gets a fifth of that);
-- ~1 % re-complaints (rated dissatisfied, reopened, answered again), a few percent of bounces (returned, then
-  given a lead by a coordinator, or transferred), ~1 % rejected, ~1.5 % stuck with their unit and overdue,
+- ~1 % re-complaints (rated dissatisfied, reopened, answered again), a few percent misrouted at first (returned
+  by the unit, a bounce, then given a lead by a coordinator; or transferred by a coordinator, which is a decision
+  and no bounce), ~1 % rejected, ~1.5 % stuck with their unit and overdue,
   each unit with its own punctuality so the rankings differ.
 """
 
@@ -23,13 +26,17 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 from bot.config import LOCAL, Category, City
+from bot.domain.deadlines import DEFAULT_CLASS_DAYS
+from bot.domain.lifecycle import OPEN_STATES, SIGN_CLOCK_STATES, TRANSITIONS, Action, DeadlineEffect, TicketState, plan
 from bot.domain.numbers import number_for_sequence
+from storage import bulk
 from storage.bulk import BulkLoader
 from storage.db import Database
 
@@ -43,7 +50,6 @@ _POPULATION = {
     "linquan": 2.3, "taihe": 1.8, "funan": 1.7, "yingshang": 1.7,
 }
 _TOP_FIVE = (11.0, 9.0, 8.5, 7.5, 6.0)
-_WORKING_DAYS = {"immediate": 2, "general": 5, "complex": 15}
 _SIGN_HOURS = 24  # sign for within a day of dispatch
 _RATING_DAYS = 7  # unrated tickets close on their own after a week
 # Hours of the day, local time: people complain in the daytime and the evening.
@@ -108,7 +114,8 @@ def _calendar_days(working_days: int) -> float:
 
 
 def _iso(when: datetime) -> str:
-    return when.isoformat(timespec="microseconds")
+    """As the storage layer writes times (UTC, microseconds)."""
+    return when.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 class _Year:
@@ -171,26 +178,37 @@ def _bisect(cum: list[float], x: float) -> int:
 
 
 class _Life:
-    """One ticket's history: events are recorded until they would pass "now", then the ticket stops."""
+    """One ticket's history: each step is a move of the lifecycle specification, recorded until it would pass
+    "now", then the ticket stops."""
 
-    def __init__(self, tid: int, now: datetime) -> None:
+    def __init__(self, tid: int, now: datetime, created: datetime) -> None:
         self.tid = tid
         self.now = now
-        self.events: list[tuple[object, ...]] = []
-        self.state = "registered"
+        self.events: list[tuple[object, ...]] = [_registered_event(tid, created)]
+        self.state = TicketState.REGISTERED
         self.stopped = False
-        self.last = None  # type: datetime | None
+        self.last: datetime | None = created
+        self.bounces = 0
 
-    def event(self, at: datetime, actor: str, action: str, to_state: str, unit: str | None,
-              reason: str | None = None) -> bool:
-        """Record an event at ``at``; False (and nothing recorded) once the year has ended."""
+    def event(self, at: datetime, action: Action, unit: str | None, reason: str | None = None,
+              is_lead: bool = False) -> bool:
+        """Record ``action`` at ``at``; False (and nothing recorded) once the year has ended."""
         if self.stopped or at >= self.now:
             self.stopped = True
             return False
-        self.events.append((self.tid, _iso(at), actor, action, self.state, to_state, unit, reason))
-        self.state = to_state
+        move = plan(self.state, action, is_lead=is_lead)
+        spec = move.transition
+        self.events.append((self.tid, _iso(at), spec.actor.value, spec.event, move.from_state.value,
+                            move.to_state.value, unit, reason, int(spec.public)))
+        self.state = move.to_state
+        self.bounces += int(spec.bounce)
         self.last = at
         return True
+
+
+def _registered_event(tid: int, at: datetime) -> tuple[object, ...]:
+    """The intake's own first event (before the lifecycle's first move)."""
+    return (tid, _iso(at), "resident", "registered", None, TicketState.REGISTERED.value, None, None, 1)
 
 
 def _ticket(year: _Year, tid: int, seq: int) -> tuple[tuple[object, ...], list[tuple[object, ...]], dict[str, bool]]:
@@ -199,19 +217,17 @@ def _ticket(year: _Year, tid: int, seq: int) -> tuple[tuple[object, ...], list[t
     category = year.categories[year.pick(year.cat_cum)]
     district = year.district_keys[year.pick(year.district_cum)] if year.district_keys else None
     created = year.created_at()
-    life = _Life(tid, year.now)
-    life.events.append((tid, _iso(created), "resident", "registered", None, "registered", None, None))
-    life.last = created
+    life = _Life(tid, year.now, created)
     row: dict[str, object] = {
         "unit": None, "sign_due_at": None, "due_at": None, "closed_at": None, "lead": 0, "bounces": 0,
         "reopen_count": 0, "dispatched_at": None, "first_dispatched_at": None, "accepted_at": None,
         "resolved_at": None, "answer": None, "rating": None, "signed_on_time": None, "resolved_on_time": None,
     }
     right_unit = year.unit_for(category, district) or year.units[0]
-    handling_days = _calendar_days(_WORKING_DAYS[category.deadline_class])
+    handling_days = _calendar_days(DEFAULT_CLASS_DAYS[category.deadline_class])
 
-    def dispatch(at: datetime, unit: str, action: str, actor: str) -> bool:
-        if not life.event(at, actor, action, "dispatched", unit):
+    def dispatch(at: datetime, unit: str, action: Action) -> bool:
+        if not life.event(at, action, unit):
             return False
         row["unit"] = unit
         row["dispatched_at"] = _iso(at)
@@ -223,27 +239,26 @@ def _ticket(year: _Year, tid: int, seq: int) -> tuple[tuple[object, ...], list[t
     t = created + timedelta(minutes=rnd.uniform(1, 90))
     roll = rnd.random()
     if roll < 0.01:  # declined by a coordinator before dispatch
-        life.event(t, "coordinator", "rejected", "rejected", None, "demo: not a matter for the platform")
-        if life.state == "rejected":
+        life.event(t, Action.REJECT, None, "demo: not a matter for the platform")
+        if life.state is TicketState.REJECTED:
             row["closed_at"] = _iso(t)
     else:
         bounce = roll < 0.05
         first = rnd.choice([u for u in year.units if u != right_unit]) if bounce else right_unit
-        ok = dispatch(t, first, "dispatched", "system")
+        ok = dispatch(t, first, Action.DISPATCH)
         if ok and bounce:
             t += timedelta(hours=rnd.uniform(0.3, 20))
-            if rnd.random() < 0.6:  # the unit returns it, a coordinator names the right one lead
-                if life.event(t, "unit", "returned", "returned", first, "demo: not ours"):
-                    row["bounces"] = 1
+            if rnd.random() < 0.6:  # the unit returns it (a bounce), a coordinator names the right one lead
+                if life.event(t, Action.RETURN, first, "demo: not ours"):
                     t += timedelta(hours=rnd.uniform(0.2, 6))
-                    if dispatch(t, right_unit, "assigned_lead", "coordinator"):
+                    if dispatch(t, right_unit, Action.ASSIGN_LEAD):
                         row["lead"] = 1
-            else:  # a coordinator transfers it
-                if dispatch(t, right_unit, "redispatched", "coordinator"):
-                    row["bounces"] = 1
-        if life.state == "dispatched":
+            else:  # a coordinator transfers it: a decision, not a bounce
+                dispatch(t, right_unit, Action.REDISPATCH)
+        if life.state is TicketState.DISPATCHED:
             _handle(year, life, row, t, handling_days)
-    state = life.state
+    row["bounces"] = life.bounces
+    state = life.state.value
     row["state"] = state
     events = life.events
     number = number_for_sequence(seq)
@@ -257,7 +272,7 @@ def _ticket(year: _Year, tid: int, seq: int) -> tuple[tuple[object, ...], list[t
         row["reopen_count"], row["dispatched_at"], row["first_dispatched_at"], row["accepted_at"],
         row["resolved_at"], row["answer"], row["rating"], row["signed_on_time"], row["resolved_on_time"],
     )
-    is_open = state in ("registered", "dispatched", "accepted", "returned", "reopened")
+    is_open = life.state in OPEN_STATES
     flags = {
         "open": is_open,
         "overdue": is_open and row["due_at"] is not None and str(row["due_at"]) < _iso(year.now),
@@ -273,7 +288,7 @@ def _handle(year: _Year, life: _Life, row: dict[str, object], t: datetime, handl
     unit = str(row["unit"])
     slow = rnd.random() < year.slow_sign[unit]
     t += timedelta(hours=rnd.uniform(25, 60) if slow else rnd.uniform(0.1, 20))
-    if not life.event(t, "unit", "accepted", "accepted", unit):
+    if not life.event(t, Action.ACCEPT, unit):
         return
     row["accepted_at"] = _iso(t)
     row["signed_on_time"] = 0 if _iso(t) > str(row["sign_due_at"]) else 1
@@ -281,9 +296,9 @@ def _handle(year: _Year, life: _Life, row: dict[str, object], t: datetime, handl
         return
     if rnd.random() < 0.02:  # more time, granted
         t2 = t + timedelta(days=rnd.uniform(0.5, handling_days * 0.6))
-        if life.event(t2, "unit", "extension_requested", "accepted", unit, "demo: needs another department"):
+        if life.event(t2, Action.REQUEST_EXTENSION, unit, "demo: needs another department"):
             t2 += timedelta(hours=rnd.uniform(1, 8))
-            if life.event(t2, "coordinator", "extension_approved", "accepted", unit):
+            if life.event(t2, Action.APPROVE_EXTENSION, unit):
                 due = datetime.fromisoformat(str(row["due_at"])) + timedelta(days=5)
                 row["due_at"] = _iso(due)
     due = datetime.fromisoformat(str(row["due_at"]))
@@ -292,7 +307,7 @@ def _handle(year: _Year, life: _Life, row: dict[str, object], t: datetime, handl
     else:
         answer_at = t + (due - t) * min(0.98, rnd.betavariate(1.6, 3.5))
     answer_at = max(answer_at, (life.last or t) + timedelta(minutes=5))
-    if not life.event(answer_at, "unit", "resolved", "resolved", unit):
+    if not life.event(answer_at, Action.RESOLVE, unit):
         return
     row["resolved_at"] = _iso(answer_at)
     row["resolved_on_time"] = 1 if answer_at <= due else 0
@@ -308,26 +323,26 @@ def _rate(year: _Year, life: _Life, row: dict[str, object], t: datetime, unit: s
         at = min(at, t + timedelta(days=_RATING_DAYS) - timedelta(minutes=1))
         dissatisfied = reopen_allowed and rnd.random() < 0.02  # ~1 % of all tickets (55 % rate)
         if dissatisfied:
-            if not life.event(at, "resident", "reopened", "reopened", unit, "demo: not fixed"):
+            if not life.event(at, Action.RATE_DISSATISFIED, unit, "demo: not fixed"):
                 return
             row["rating"] = "dissatisfied"
             row["reopen_count"] = 1
             at += timedelta(hours=rnd.uniform(1, 30))
-            if not life.event(at, "unit", "accepted", "accepted", unit):
+            if not life.event(at, Action.ACCEPT, unit):
                 return
             row["accepted_at"] = _iso(at)
             at += timedelta(days=rnd.uniform(0.5, 4))
-            if not life.event(at, "unit", "resolved", "resolved", unit):
+            if not life.event(at, Action.RESOLVE, unit):
                 return
             row["resolved_at"] = _iso(at)
             _rate(year, life, row, at, unit, reopen_allowed=False)
             return
-        if life.event(at, "resident", "rated", "closed", unit, "satisfied"):
+        if life.event(at, Action.RATE_SATISFIED, unit):
             row["rating"] = "satisfied"
             row["closed_at"] = _iso(at)
     else:
         at = t + timedelta(days=_RATING_DAYS)
-        if life.event(at, "system", "auto_closed", "closed", unit):
+        if life.event(at, Action.AUTO_CLOSE, unit):
             row["closed_at"] = _iso(at)
 
 
@@ -387,3 +402,89 @@ def seed_demo(db_path: str | Path, city: City, tickets: int, year_end: date, see
         first_day=year.first_day, last_day=year_end, seconds=round(_time.perf_counter() - started, 2),
     )
 
+
+
+# -- tickets in a given state (benchmarks, tests) -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TicketSeed:
+    """A ticket wanted in ``state``: it walks the shortest route through the lifecycle specification from
+    registration to that state, one step every ``step`` after ``created_at``. ``due`` is the running deadline (the
+    sign-for deadline while dispatched, the handling deadline after sign-for); ``resolved_at`` and ``closed_at``
+    place the answer and the close where the caller needs them."""
+
+    state: TicketState
+    category: str
+    unit: str
+    deadline_class: str
+    created_at: datetime
+    reporter_id: int
+    due: datetime | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    step: timedelta = timedelta(minutes=30)
+    description: str = "测试工单"
+
+
+def route_to(state: TicketState) -> tuple[Action, ...]:
+    """The shortest sequence of actions that takes a registered ticket to ``state`` (routing first)."""
+    frontier: list[tuple[TicketState, tuple[Action, ...]]] = [(TicketState.REGISTERED, ())]
+    seen = {TicketState.REGISTERED}
+    while frontier:
+        current, path = frontier.pop(0)
+        if current is state:
+            return path
+        for (source, action), target in TRANSITIONS.items():
+            if source is current and target not in seen:
+                seen.add(target)
+                frontier.append((target, (*path, action)))
+    raise ValueError(f"no route to {state}")
+
+
+def seed_tickets(conn: Any, seeds: Iterable[TicketSeed]) -> int:
+    """Insert the tickets with their events, each step a move of the specification (inside the caller's
+    transaction, on the bot's own connection); returns how many. Ticket numbers continue the sequence."""
+    first_id, first_seq = bulk.next_ticket_id(conn), bulk.next_sequence(conn)
+    tickets, events = [], []
+    for i, seed in enumerate(seeds):
+        ticket, evs = _seeded(first_id + i, first_seq + i, seed)
+        tickets.append(ticket)
+        events.extend(evs)
+    bulk.insert(conn, tickets, events)
+    if tickets:
+        bulk.set_sequence(conn, first_seq + len(tickets) - 1)
+    return len(tickets)
+
+
+def _seeded(tid: int, seq: int, seed: TicketSeed) -> tuple[tuple[object, ...], list[tuple[object, ...]]]:
+    life = _Life(tid, datetime.max.replace(tzinfo=UTC), seed.created_at)
+    row: dict[str, object] = {}
+    at = seed.created_at
+    for action in route_to(seed.state):
+        at += seed.step
+        effect = plan(life.state, action).transition.deadline
+        when = {Action.RESOLVE: seed.resolved_at, Action.RATE_SATISFIED: seed.closed_at,
+                Action.AUTO_CLOSE: seed.closed_at}.get(action) or at
+        life.event(when, action, seed.unit)
+        if effect is DeadlineEffect.START_SIGN:
+            row |= {"dispatched_at": _iso(when), "first_dispatched_at": row.get("first_dispatched_at", _iso(when))}
+        elif effect is DeadlineEffect.START_HANDLING:
+            row["accepted_at"] = _iso(when)
+        elif effect is DeadlineEffect.STOP_HANDLING:
+            row["resolved_at"] = _iso(when)
+        elif action is Action.RATE_DISSATISFIED:
+            row |= {"rating": "dissatisfied", "reopen_count": 1}
+        elif action is Action.RATE_SATISFIED:
+            row["rating"] = "satisfied"
+        if life.state in (TicketState.CLOSED, TicketState.REJECTED):
+            row["closed_at"] = _iso(when)
+    due = _iso(seed.due) if seed.due else None
+    sign_due, handling_due = (due, None) if seed.state in SIGN_CLOCK_STATES else (None, due)
+    values = {
+        "id": tid, "number": number_for_sequence(seq), "state": life.state.value, "version": len(life.events),
+        "category": seed.category, "reporter_id": seed.reporter_id, "description": seed.description,
+        "location_source": "none", "district": seed.unit, "unit": seed.unit, "deadline_class": seed.deadline_class,
+        "sign_due_at": sign_due, "due_at": handling_due, "created_at": _iso(seed.created_at),
+        "updated_at": life.events[-1][1], "lead": 0, "bounces": life.bounces, "reopen_count": 0, **row,
+    }
+    return tuple(values.get(c) for c in bulk.TICKET_COLUMNS), life.events

@@ -15,7 +15,7 @@ TICKET_COLUMNS = (
     "bounces", "reopen_count", "dispatched_at", "first_dispatched_at", "accepted_at", "resolved_at", "answer",
     "rating", "signed_on_time", "resolved_on_time",
 )
-EVENT_COLUMNS = ("ticket_id", "at", "actor_kind", "action", "from_state", "to_state", "unit", "reason")
+EVENT_COLUMNS = ("ticket_id", "at", "actor_kind", "action", "from_state", "to_state", "unit", "reason", "public")
 
 _TICKET_SQL = f"INSERT INTO tickets({', '.join(TICKET_COLUMNS)}) VALUES ({', '.join('?' * len(TICKET_COLUMNS))})"
 _EVENT_SQL = f"INSERT INTO events({', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(EVENT_COLUMNS))})"
@@ -34,6 +34,27 @@ def is_empty(db_path: Path) -> bool:
         conn.close()
 
 
+def insert(conn: sqlite3.Connection, ticket_rows: Sequence[Sequence[Any]], event_rows: Sequence[Sequence[Any]]
+           ) -> None:
+    """Tickets and events in TICKET_COLUMNS / EVENT_COLUMNS order, on any connection (inside its transaction)."""
+    conn.executemany(_TICKET_SQL, ticket_rows)
+    conn.executemany(_EVENT_SQL, event_rows)
+
+
+def next_ticket_id(conn: sqlite3.Connection) -> int:
+    return (conn.execute("SELECT max(id) FROM tickets").fetchone()[0] or 0) + 1
+
+
+def next_sequence(conn: sqlite3.Connection, name: str = "tickets") -> int:
+    row = conn.execute("SELECT value FROM number_sequences WHERE name = ?", (name,)).fetchone()
+    return (row[0] if row else 0) + 1
+
+
+def set_sequence(conn: sqlite3.Connection, last_sequence: int, name: str = "tickets") -> None:
+    conn.execute("INSERT INTO number_sequences(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = "
+                 "excluded.value", (name, last_sequence))
+
+
 class BulkLoader:
     """One bulk load into an existing, migrated database file (use as a context manager)."""
 
@@ -50,11 +71,10 @@ class BulkLoader:
         self.conn.close()
 
     def next_ticket_id(self) -> int:
-        return (self.conn.execute("SELECT max(id) FROM tickets").fetchone()[0] or 0) + 1
+        return next_ticket_id(self.conn)
 
     def next_sequence(self, name: str = "tickets") -> int:
-        row = self.conn.execute("SELECT value FROM number_sequences WHERE name = ?", (name,)).fetchone()
-        return (row[0] if row else 0) + 1
+        return next_sequence(self.conn, name)
 
     def count_users(self) -> int:
         return self.conn.execute("SELECT count(*) FROM users").fetchone()[0]
@@ -69,8 +89,7 @@ class BulkLoader:
 
     def add(self, ticket_rows: Sequence[Sequence[Any]], event_rows: Sequence[Sequence[Any]]) -> None:
         """Tickets and events in TICKET_COLUMNS / EVENT_COLUMNS order; commits now and then."""
-        self.conn.executemany(_TICKET_SQL, ticket_rows)
-        self.conn.executemany(_EVENT_SQL, event_rows)
+        insert(self.conn, ticket_rows, event_rows)
         self._since_commit += len(event_rows)
         if self._since_commit > COMMIT_EVERY_EVENTS:
             self._since_commit = 0
@@ -79,8 +98,6 @@ class BulkLoader:
 
     def finish(self, last_sequence: int, name: str = "tickets") -> None:
         """Advance the number sequence to the last one used, commit, and fold the WAL back into the file."""
-        self.conn.execute(
-            "INSERT INTO number_sequences(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = "
-            "excluded.value", (name, last_sequence))
+        set_sequence(self.conn, last_sequence, name)
         self.conn.execute("COMMIT")
         self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

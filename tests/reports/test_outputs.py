@@ -18,7 +18,7 @@ from PIL import Image
 
 from bot import cli_report, cli_seed
 from bot.config import City
-from bot.domain.lifecycle import TRANSITIONS, Action, TicketState
+from bot.domain.lifecycle import SPEC, TRANSITIONS, TicketState
 from bot.domain.numbers import is_damm_valid
 from bot.reports.chart import cjk_font, render_png
 from bot.reports.ledger import FIGURE_HEADERS, LEDGER_HEADERS, figure_row, write_ledger
@@ -30,13 +30,8 @@ from tests.reports.conftest import AS_OF, PERIOD, ROOT
 
 YEAR = (date(2026, 1, 1), date(2026, 12, 31))
 END_OF_YEAR = datetime(2026, 12, 31, 16, 0, tzinfo=UTC)  # midnight after the year, Shanghai time
-# Event names the seed writes → the lifecycle action they perform.
-EVENT_ACTION = {
-    "dispatched": Action.DISPATCH, "assigned_lead": Action.ASSIGN_LEAD, "redispatched": Action.REDISPATCH,
-    "accepted": Action.ACCEPT, "returned": Action.RETURN, "extension_requested": Action.REQUEST_EXTENSION,
-    "extension_approved": Action.APPROVE_EXTENSION, "resolved": Action.RESOLVE, "rated": Action.RATE_SATISFIED,
-    "reopened": Action.RATE_DISSATISFIED, "auto_closed": Action.AUTO_CLOSE, "rejected": Action.REJECT,
-}
+# Event names the seed writes → the lifecycle action they perform (the specification's own names).
+EVENT_ACTION = {spec.event: action for action, spec in SPEC.items()}
 
 
 # --- seeding ---------------------------------------------------------------------------------------------------
