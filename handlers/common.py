@@ -9,7 +9,7 @@ from telegram import ReplyKeyboardRemove, Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
-from handlers.context import BotContext
+from handlers.context import BotContext, message_of, query_of, user_data_of, user_of
 
 log = logging.getLogger(__name__)
 
@@ -21,15 +21,16 @@ async def gatekeeper(update: Update, context: BotContext) -> None:
         raise ApplicationHandlerStop
     s = context.services
     now = s.clock.now()
+    user_data = user_data_of(context)
     if s.message_limit.hit(user.id, now):
-        context.user_data.pop("throttled", None)  # type: ignore[union-attr]
+        user_data.pop("throttled", None)
         lang = context.lang(update)
         if s.seen_users.get(user.id) != lang:
             await s.intake.remember_user(user.id, lang)
             s.seen_users[user.id] = lang
         return
-    if not context.user_data.get("throttled"):  # type: ignore[union-attr]
-        context.user_data["throttled"] = True  # type: ignore[union-attr]
+    if not user_data.get("throttled"):
+        user_data["throttled"] = True
         seconds = max(1, math.ceil(s.message_limit.retry_in(user.id, now).total_seconds()))
         text = context.t(update, "limits.messages_per_minute", seconds=seconds)
         if update.callback_query:
@@ -44,28 +45,28 @@ async def gatekeeper(update: Update, context: BotContext) -> None:
 async def cmd_start(update: Update, context: BotContext) -> None:
     s = context.services
     city = s.config.city.name(context.lang(update))
-    await update.effective_message.reply_text(  # type: ignore[union-attr]
-        context.t(update, "start.welcome", city=city), reply_markup=ReplyKeyboardRemove())
-    draft = await s.intake.draft(update.effective_user.id)  # type: ignore[union-attr]
+    await message_of(update).reply_text(context.t(update, "start.welcome", city=city),
+                                        reply_markup=ReplyKeyboardRemove())
+    draft = await s.intake.draft(user_of(update).id)
     if draft is not None:
         from handlers.intake import show_step  # a resumed draft: show where the resident left off
 
-        await update.effective_message.reply_text(context.t(update, "intake.resumed"))  # type: ignore[union-attr]
+        await message_of(update).reply_text(context.t(update, "intake.resumed"))
         await show_step(update, context, draft)
 
 
 async def cmd_help(update: Update, context: BotContext) -> None:
-    await update.effective_message.reply_text(  # type: ignore[union-attr]
+    await message_of(update).reply_text(
         context.t(update, "help.text", max_photos=context.services.config.intake.max_photos))
 
 
 async def in_group_only_private(update: Update, context: BotContext) -> None:
-    await update.effective_message.reply_text(context.t(update, "common.group_ignored"))  # type: ignore[union-attr]
+    await message_of(update).reply_text(context.t(update, "common.group_ignored"))
 
 
 async def expired_button(update: Update, context: BotContext) -> None:
     """Last resort for callback data we do not recognise (an old or forged button)."""
-    await update.callback_query.answer(context.t(update, "common.button_expired"), show_alert=True)  # type: ignore[union-attr]
+    await query_of(update).answer(context.t(update, "common.button_expired"), show_alert=True)
 
 
 async def on_error(update: object, context: BotContext) -> None:

@@ -5,9 +5,15 @@ from __future__ import annotations
 import math
 from html import escape
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
 
-from bot.callbacks import IntakeButton
+from bot.callbacks import IntakeButton, IntakeOp
 from bot.config import City, IntakeConfig
 from bot.domain.intake import Step
 from bot.domain.numbers import format_number
@@ -15,10 +21,11 @@ from bot.texts import Texts
 from bot.workflow import Nearby
 from storage.records import Draft
 
-Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | None
+#: What a prompt carries under its text.
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 
 
-def _button(text: str, draft: Draft, step: Step, op: str, arg: str = "") -> InlineKeyboardButton:
+def _button(text: str, draft: Draft, step: Step, op: IntakeOp, arg: str = "") -> InlineKeyboardButton:
     return InlineKeyboardButton(text, callback_data=IntakeButton(draft.id, step, op, arg).encode())
 
 
@@ -28,13 +35,13 @@ def category_prompt(texts: Texts, lang: str, city: City, per_page: int, draft: D
     pages = max(1, math.ceil(len(cats) / per_page))
     page = min(max(page, 0), pages - 1)
     shown = cats[page * per_page:(page + 1) * per_page]
-    rows = [[_button(c.name(lang), draft, Step.CATEGORY, "cat", c.key) for c in shown[i:i + 2]]
+    rows = [[_button(c.name(lang), draft, Step.CATEGORY, IntakeOp.CATEGORY, c.key) for c in shown[i:i + 2]]
             for i in range(0, len(shown), 2)]
     nav = []
     if page > 0:
-        nav.append(_button(texts.get(lang, "intake.btn_prev"), draft, Step.CATEGORY, "pg", str(page - 1)))
+        nav.append(_button(texts.get(lang, "intake.btn_prev"), draft, Step.CATEGORY, IntakeOp.PAGE, str(page - 1)))
     if page < pages - 1:
-        nav.append(_button(texts.get(lang, "intake.btn_next"), draft, Step.CATEGORY, "pg", str(page + 1)))
+        nav.append(_button(texts.get(lang, "intake.btn_next"), draft, Step.CATEGORY, IntakeOp.PAGE, str(page + 1)))
     if nav:
         rows.append(nav)
     return texts.get(lang, "intake.ask_category", page=page + 1, pages=pages), InlineKeyboardMarkup(rows)
@@ -51,9 +58,9 @@ def location_prompt(texts: Texts, lang: str) -> tuple[str, ReplyKeyboardMarkup]:
 
 def place_choice(texts: Texts, lang: str, city: City, draft: Draft, text: str, candidates: tuple[str, ...]
                  ) -> tuple[str, InlineKeyboardMarkup]:
-    rows = [[_button(city.place(key).name(lang), draft, Step.LOCATION, "pl", key)] for key in candidates]
-    rows.append([_button(texts.get(lang, "intake.btn_use_as_typed"), draft, Step.LOCATION, "pt"),
-                 _button(texts.get(lang, "intake.btn_skip"), draft, Step.LOCATION, "skip")])
+    rows = [[_button(city.place(key).name(lang), draft, Step.LOCATION, IntakeOp.PLACE, key)] for key in candidates]
+    rows.append([_button(texts.get(lang, "intake.btn_use_as_typed"), draft, Step.LOCATION, IntakeOp.PLACE_TEXT),
+                 _button(texts.get(lang, "intake.btn_skip"), draft, Step.LOCATION, IntakeOp.SKIP)])
     key = "intake.place_candidates" if candidates else "intake.place_not_found"
     return texts.get(lang, key, text=escape(text)), InlineKeyboardMarkup(rows)
 
@@ -103,13 +110,15 @@ def summary(texts: Texts, lang: str, city: City, draft: Draft, nearby: list[Near
         lines.append(texts.get(lang, "intake.duplicates_question"))
         text += "\n\n" + "\n".join(lines)
         rows += [[_button(texts.get(lang, "intake.btn_follow", number=format_number(n.ticket.number)),
-                          draft, Step.SUMMARY, "fw", n.ticket.number)] for n in nearby]
+                          draft, Step.SUMMARY, IntakeOp.FOLLOW, n.ticket.number)] for n in nearby]
+
+    def edit(key: str, field: Step) -> InlineKeyboardButton:
+        return _button(texts.get(lang, key), draft, Step.SUMMARY, IntakeOp.EDIT, field)
+
     rows += [
-        [_button(texts.get(lang, "intake.btn_confirm"), draft, Step.SUMMARY, "ok")],
-        [_button(texts.get(lang, "intake.btn_edit_category"), draft, Step.SUMMARY, "ed", "category"),
-         _button(texts.get(lang, "intake.btn_edit_location"), draft, Step.SUMMARY, "ed", "location")],
-        [_button(texts.get(lang, "intake.btn_edit_photos"), draft, Step.SUMMARY, "ed", "photos"),
-         _button(texts.get(lang, "intake.btn_edit_description"), draft, Step.SUMMARY, "ed", "description")],
-        [_button(texts.get(lang, "intake.btn_cancel"), draft, Step.SUMMARY, "x")],
+        [_button(texts.get(lang, "intake.btn_confirm"), draft, Step.SUMMARY, IntakeOp.SUBMIT)],
+        [edit("intake.btn_edit_category", Step.CATEGORY), edit("intake.btn_edit_location", Step.LOCATION)],
+        [edit("intake.btn_edit_photos", Step.PHOTOS), edit("intake.btn_edit_description", Step.DESCRIPTION)],
+        [_button(texts.get(lang, "intake.btn_cancel"), draft, Step.SUMMARY, IntakeOp.DISCARD)],
     ]
     return text, InlineKeyboardMarkup(rows)

@@ -8,7 +8,7 @@ from telegram import Update
 
 from bot.domain.numbers import BadNumber, format_number
 from bot.workflow import Refused
-from handlers.context import BotContext
+from handlers.context import BotContext, message_of, user_of
 from handlers.status_views import my_tickets_text, status_text
 
 
@@ -29,11 +29,11 @@ async def cmd_status(update: Update, context: BotContext) -> None:
                 reply = s.texts.get(lang, "status.garbage", text=escape(text[:40]))
         except Refused as refusal:
             reply = s.texts.get(lang, refusal.key, number=format_number(refusal.params["number"]))
-    await update.effective_message.reply_text(reply)  # type: ignore[union-attr]
+    await message_of(update).reply_text(reply)
 
 
 async def cmd_my(update: Update, context: BotContext) -> None:
     s = context.services
-    mine, followed = await s.lookup.mine(update.effective_user.id)  # type: ignore[union-attr]
-    await update.effective_message.reply_text(  # type: ignore[union-attr]
+    mine, followed = await s.lookup.mine(user_of(update).id)
+    await message_of(update).reply_text(
         my_tickets_text(s.texts, context.lang(update), s.config.city, mine, followed))

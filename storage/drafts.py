@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -54,6 +55,7 @@ def update(conn: sqlite3.Connection, user_id: int, now: datetime, **fields: Any)
 
 
 def delete(conn: sqlite3.Connection, user_id: int) -> None:
+    conn.execute("DELETE FROM draft_albums WHERE user_id = ?", (user_id,))
     conn.execute("DELETE FROM draft_photos WHERE user_id = ?", (user_id,))
     conn.execute("DELETE FROM drafts WHERE user_id = ?", (user_id,))
 
@@ -73,6 +75,7 @@ def add_photo(conn: sqlite3.Connection, user_id: int, photo: Photo) -> int:
 
 
 def clear_photos(conn: sqlite3.Connection, user_id: int) -> None:
+    conn.execute("DELETE FROM draft_albums WHERE user_id = ?", (user_id,))
     conn.execute("DELETE FROM draft_photos WHERE user_id = ?", (user_id,))
 
 
@@ -83,3 +86,42 @@ def photos(conn: sqlite3.Connection, user_id: int) -> list[Photo]:
         (user_id,),
     ).fetchall()
     return [Photo(**dict(r)) for r in rows]
+
+
+# -- albums: what one media group did to the draft, until it is acknowledged ---------------------------------
+
+@dataclass(frozen=True)
+class Album:
+    media_group_id: str
+    added: int  # the draft's photos from this album (counted from draft_photos)
+    ignored: int  # its pictures over the limit, not stored
+    location_from_exif: bool
+
+
+def note_album(conn: sqlite3.Connection, user_id: int, media_group_id: str, ignored: int, from_exif: bool
+               ) -> None:
+    """Add one picture's outcome to the album's pending row (created by the album's first picture)."""
+    conn.execute(
+        "INSERT INTO draft_albums(user_id, media_group_id, ignored, location_from_exif) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT(user_id, media_group_id) DO UPDATE SET ignored = ignored + excluded.ignored, "
+        "location_from_exif = max(location_from_exif, excluded.location_from_exif)",
+        (user_id, media_group_id, ignored, int(from_exif)),
+    )
+
+
+def album(conn: sqlite3.Connection, user_id: int, media_group_id: str) -> Album:
+    """The album's tally so far (zeros for an album this draft has no trace of)."""
+    added = conn.execute(
+        "SELECT count(*) FROM draft_photos WHERE user_id = ? AND media_group_id = ?", (user_id, media_group_id)
+    ).fetchone()[0]
+    row = conn.execute(
+        "SELECT ignored, location_from_exif FROM draft_albums WHERE user_id = ? AND media_group_id = ?",
+        (user_id, media_group_id),
+    ).fetchone()
+    return Album(media_group_id, int(added), int(row["ignored"]) if row else 0,
+                 bool(row["location_from_exif"]) if row else False)
+
+
+def forget_album(conn: sqlite3.Connection, user_id: int, media_group_id: str) -> None:
+    """The album was acknowledged: drop its pending row (its photos stay)."""
+    conn.execute("DELETE FROM draft_albums WHERE user_id = ? AND media_group_id = ?", (user_id, media_group_id))

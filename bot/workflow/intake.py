@@ -1,7 +1,20 @@
-"""The resident's intake: a draft moves step by step; confirming turns it into a ticket in one transaction."""
+"""The resident's intake: a draft moves step by step; confirming turns it into a ticket in one transaction.
+
+Albums. Telegram delivers an album as one update per picture, and the resident gets one acknowledgement for it,
+sent by the handler when no picture of the album has come for ``album_settle_s`` (a debounce on PTB's job queue).
+What the acknowledgement says comes from the database, not from memory: each picture is stored in
+``draft_photos`` with the album's ``media_group_id`` (so the photos an album added are counted from those rows),
+and the same transaction adds what the rows cannot tell — pictures over the limit, and whether one's EXIF point
+became the location — to the album's pending ``draft_albums`` row. `album_settled` reads the tally and drops the
+pending row in one transaction. So a restart between an album's pictures and its acknowledgement loses nothing:
+the pictures still to come schedule the acknowledgement again, and it counts the ones from before the restart.
+(A restart after the album's last picture loses the scheduled job itself, which lives in memory: the photos are
+kept, that album goes unacknowledged, and its pending row goes with the draft or with a redo of the photos.)
+"""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import sqlite3
 from collections import OrderedDict
@@ -12,20 +25,39 @@ from bot.domain import geo
 from bot.domain.intake import EDITABLE, Step, clean_description, next_step
 from bot.domain.lifecycle import TicketState
 from bot.domain.numbers import number_for_sequence
+from bot.domain.photos import CheckedImage, ImageRejected, check_image
+from bot.domain.places import PlaceName, match_place
 from bot.notices import ticket_registered
 from bot.workflow.common import Refused, WorkflowDeps
 from storage import drafts, outbox, sequences, tickets, users
 from storage.records import Draft, Photo, Ticket
 
 TICKET_SEQUENCE = "tickets"
+#: What a resident types as a place is kept (and matched) up to this many characters.
+MAX_PLACE_TEXT = 200
+IMAGE_MIME_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 
 
 @dataclass(frozen=True)
 class AddedPhotos:
+    """What one picture (or, from `album_settled`, one whole album) did to the draft."""
+
     draft: Draft
     added: int
     ignored: int  # over the configured maximum
     location_from_exif: bool
+
+
+@dataclass(frozen=True)
+class TypedPlace:
+    """A typed place: `exact` is the place meant (the draft moved on), else the draft kept `text` and the
+    resident picks among `candidates` (possibly none) or keeps the text as typed."""
+
+    draft: Draft
+    text: str
+    exact: str | None
+    candidates: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -44,6 +76,7 @@ class Intake:
     def __init__(self, deps: WorkflowDeps) -> None:
         self.d = deps
         self._drafts: OrderedDict[int, Draft | None] = OrderedDict()
+        self._place_names: list[PlaceName] | None = None
 
     def _remember(self, user_id: int, draft: Draft | None) -> Draft | None:
         self._drafts[user_id] = draft
@@ -119,8 +152,19 @@ class Intake:
         return had
 
     async def choose_category(self, user_id: int, key: str) -> Draft:
-        self.d.config.city.category(key)  # KeyError for a forged key, before anything is written
+        try:
+            self.d.config.city.category(key)  # a forged key, before anything is written
+        except KeyError:
+            raise Refused("intake.stale_button") from None
         return await self._advance(user_id, Step.CATEGORY, category=key)
+
+    async def typed_category(self, user_id: int, text: str) -> Draft | None:
+        """A category typed by name (zh or en) or key; None (and nothing written) if it names none."""
+        typed = text.strip().casefold()
+        for category in self.d.config.city.categories:
+            if typed and typed in (category.name_zh.casefold(), category.name_en.casefold(), category.key):
+                return await self.choose_category(user_id, category.key)
+        return None
 
     async def set_point(self, user_id: int, lat: float, lon: float, source: str) -> Draft:
         if not geo.valid_coordinates(lat, lon):
@@ -131,7 +175,10 @@ class Intake:
                                    place_key=None, place_text=None)
 
     async def set_place(self, user_id: int, place_key: str) -> Draft:
-        place = self.d.config.city.place(place_key)
+        try:
+            place = self.d.config.city.place(place_key)
+        except KeyError:  # a forged button
+            raise Refused("intake.stale_button") from None
         return await self._advance(user_id, Step.LOCATION, lat=place.lat, lon=place.lon, location_source="place",
                                    place_key=place.key, place_text=None)
 
@@ -140,6 +187,22 @@ class Intake:
         now = self.d.clock.now()
         return self._remember(user_id, await self.d.db.write(  # type: ignore[return-value]
             lambda c: drafts.update(c, user_id, now, place_text=text)))
+
+    async def typed_place(self, user_id: int, text: str) -> TypedPlace:
+        """Match a typed place against the city's places: one meant → the draft is there and moves on; else the
+        draft keeps the text while the resident chooses."""
+        text = text.strip()[:MAX_PLACE_TEXT]
+        match = match_place(text, self.place_names())
+        if match.exact:
+            return TypedPlace(await self.set_place(user_id, match.exact), text, match.exact, ())
+        return TypedPlace(await self.remember_place_text(user_id, text), text, None, match.candidates)
+
+    def place_names(self) -> list[PlaceName]:
+        """Every name of every place of the city, built once."""
+        if self._place_names is None:
+            self._place_names = [PlaceName(p.key, (p.name_zh, p.name_en, *p.aliases))
+                                 for p in self.d.config.city.places]
+        return self._place_names
 
     async def use_place_text(self, user_id: int) -> Draft:
         draft = await self._current(user_id, Step.LOCATION)
@@ -153,7 +216,8 @@ class Intake:
                                    place_key=None, place_text=None)
 
     async def add_photos(self, user_id: int, photos: list[Photo], gps: tuple[float, float] | None) -> AddedPhotos:
-        """Add photos up to the maximum; a photo's EXIF point fills the location when none was given."""
+        """Add one message's photos up to the maximum; a photo's EXIF point fills the location when none was
+        given. Photos of an album also add to its pending tally (see the module's docstring)."""
         limit = self.d.config.intake.max_photos
         now = self.d.clock.now()
         bounds = self.d.config.city.bounds
@@ -169,12 +233,58 @@ class Intake:
             if gps and not draft.has_location and geo.valid_coordinates(*gps) and bounds.contains(*gps):
                 drafts.update(c, user_id, now, lat=gps[0], lon=gps[1], location_source="exif")
                 from_exif = True
+            ignored = max(0, len(photos) - room)
+            for album in {p.media_group_id for p in photos if p.media_group_id}:
+                drafts.note_album(c, user_id, album, ignored, from_exif)
             draft = drafts.update(c, user_id, now)
-            return AddedPhotos(draft, min(room, len(photos)), max(0, len(photos) - room), from_exif)
+            return AddedPhotos(draft, min(room, len(photos)), ignored, from_exif)
 
         added = await self.d.db.write(tx)
         self._remember(user_id, added.draft)
         return added
+
+    async def album_settled(self, user_id: int, media_group_id: str) -> AddedPhotos | None:
+        """No more pictures of the album came: its whole tally, to acknowledge once, and its pending row is
+        dropped. None if the draft is gone or has left the photo step (nothing to acknowledge)."""
+
+        def tx(c: sqlite3.Connection) -> AddedPhotos | None:
+            draft = drafts.get(c, user_id)
+            if draft is None or draft.step != Step.PHOTOS:
+                return None
+            album = drafts.album(c, user_id, media_group_id)
+            drafts.forget_album(c, user_id, media_group_id)
+            return AddedPhotos(draft, album.added, album.ignored, album.location_from_exif)
+
+        return await self.d.db.write(tx)
+
+    def check_document(self, mime_type: str | None, file_name: str | None, file_size: int | None) -> None:
+        """Before downloading a file sent as a picture: Refused unless it says it is an image of a fitting size."""
+        name = (file_name or "").lower()
+        if (mime_type or "") not in IMAGE_MIME_TYPES and not name.endswith(IMAGE_SUFFIXES):
+            raise Refused("photo.document_not_image")
+        if file_size and file_size > self.d.config.intake.max_image_bytes:
+            raise self.too_big()
+
+    def too_big(self) -> Refused:
+        """The refusal for a file over the size limit (also when Telegram says it is too big to download)."""
+        return Refused("photo.too_big_bytes", max_mb=self.d.config.intake.max_image_bytes // (1024 * 1024))
+
+    async def check_document_image(self, data: bytes) -> CheckedImage:
+        """Check and re-encode a downloaded picture (in a thread: decoding is slow); Refused names the reason."""
+        cfg = self.d.config.intake
+        try:
+            return await asyncio.to_thread(check_image, data, max_bytes=cfg.max_image_bytes,
+                                           max_pixels=cfg.max_image_pixels)
+        except ImageRejected as rejected:
+            raise Refused(f"photo.{rejected.reason}", max_mb=cfg.max_image_bytes // (1024 * 1024)) from None
+
+    async def add_document_image(self, user_id: int, data: bytes, file_unique_id: str | None,
+                                 media_group_id: str | None) -> AddedPhotos:
+        """A picture sent as a file: checked, kept as our own EXIF-free copy, its EXIF point offered as location."""
+        checked = await self.check_document_image(data)
+        photo = Photo(0, "document", None, file_unique_id, checked.data, checked.width, checked.height,
+                      media_group_id)
+        return await self.add_photos(user_id, [photo], checked.gps)
 
     async def photos_done(self, user_id: int) -> Draft:
         return await self._advance(user_id, Step.PHOTOS)

@@ -1,0 +1,10 @@
+-- 0004: what an album did to a draft, until the bot acknowledges it. An album arrives as one update per picture
+-- and is acknowledged once; the photos it added are the draft_photos rows with its media_group_id, and this row
+-- keeps what those rows cannot tell: how many pictures were over the limit, and whether one gave the location.
+CREATE TABLE draft_albums (
+    user_id            INTEGER NOT NULL REFERENCES drafts(user_id) ON DELETE CASCADE,
+    media_group_id     TEXT    NOT NULL,
+    ignored            INTEGER NOT NULL DEFAULT 0,  -- pictures over max_photos, not stored
+    location_from_exif INTEGER NOT NULL DEFAULT 0,  -- 1: a picture's EXIF point became the draft's location
+    PRIMARY KEY (user_id, media_group_id)
+);
