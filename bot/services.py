@@ -52,9 +52,9 @@ class Services:
         transitions = Transitions(deps, messages)
         dispatcher = Dispatcher(deps, transitions, messages)
         rating = Rating(deps, transitions, messages)
-        deps.route_new = dispatcher.route_registered
         return cls(
-            config=config, db=db, clock=clock, texts=texts, intake=Intake(deps), lookup=Lookup(deps),
+            config=config, db=db, clock=clock, texts=texts, lookup=Lookup(deps),
+            intake=Intake(deps, dispatcher.route_registered),
             unit=UnitActions(deps, access, transitions, messages),
             coordination=Coordination(deps, access, transitions, messages, dispatcher), rating=rating,
             admin=Administration(deps), cases=Cases(deps),

@@ -41,8 +41,6 @@ class WorkflowDeps:
     texts: Texts
     #: Called after a commit that queued outbox rows, so the sender wakes up at once.
     outbox_kick: Callable[[], None] = field(default=lambda: None)
-    #: Routes and dispatches a just-registered ticket inside the confirming transaction (set by Services).
-    route_new: Callable[[Any, Any, datetime], Any] | None = None
 
     async def write(self, fn: Callable[[Any], T]) -> T:
         """Run a use-case's transaction, then wake the outbox sender for what it queued."""

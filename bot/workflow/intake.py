@@ -18,6 +18,7 @@ import asyncio
 import secrets
 import sqlite3
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -37,6 +38,9 @@ TICKET_SEQUENCE = "tickets"
 MAX_PLACE_TEXT = 200
 IMAGE_MIME_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
+
+#: Routes a just-registered ticket inside the transaction that registered it (``Dispatcher.route_registered``).
+RouteRegistered = Callable[[sqlite3.Connection, Ticket, datetime], Ticket]
 
 
 @dataclass(frozen=True)
@@ -73,8 +77,11 @@ class Intake:
 
     CACHE_SIZE = 10_000
 
-    def __init__(self, deps: WorkflowDeps) -> None:
+    def __init__(self, deps: WorkflowDeps, route: RouteRegistered | None = None) -> None:
+        """``route`` is the dispatcher's ``route_registered``, called inside the confirming transaction so no
+        ticket is registered unrouted; only tests of the intake alone leave it out."""
         self.d = deps
+        self._route = route
         self._drafts: OrderedDict[int, Draft | None] = OrderedDict()
         self._place_names: list[PlaceName] | None = None
 
@@ -331,8 +338,8 @@ class Intake:
                               to_state=TicketState.REGISTERED)
             tickets.follow(c, ticket.id, user_id, now)
             drafts.delete(c, user_id)
-            if self.d.route_new is not None:
-                ticket = self.d.route_new(c, ticket, now)
+            if self._route is not None:
+                ticket = self._route(c, ticket, now)
             outbox.add(c, user_id, "message", ticket_registered(self.d.texts, language, ticket, city), now,
                        ticket_id=ticket.id, dedupe_key=f"t{ticket.id}:registered:{user_id}")
             return ticket

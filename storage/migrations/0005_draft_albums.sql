@@ -1,4 +1,4 @@
--- 0004: what an album did to a draft, until the bot acknowledges it. An album arrives as one update per picture
+-- 0005: what an album did to a draft, until the bot acknowledges it. An album arrives as one update per picture
 -- and is acknowledged once; the photos it added are the draft_photos rows with its media_group_id, and this row
 -- keeps what those rows cannot tell: how many pictures were over the limit, and whether one gave the location.
 CREATE TABLE draft_albums (
