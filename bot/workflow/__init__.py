@@ -12,12 +12,14 @@
 | ``rating`` | the resident's rating and the auto-close of unrated answers |
 | ``administration`` | one-time codes, bindings, liaisons, migrated groups |
 | ``cases`` | operators' reads: one case whole, a unit's open cases |
-| ``intake``, ``lookup`` | the resident's draft and confirmation; public status and /my |
+| ``intake``, ``intake_photos`` | the resident's draft, its photo step, the confirmation |
+| ``lookup`` | public status and /my |
 | ``sweep``, ``reporting`` | the deadline sweep and digests; the reports |
 """
 
 from bot.workflow.common import Actor, Refused, WorkflowDeps
-from bot.workflow.intake import AddedPhotos, Intake, Nearby
+from bot.workflow.intake import Intake, Nearby
+from bot.workflow.intake_photos import AddedPhotos
 from bot.workflow.lookup import Lookup, StatusView
 
 __all__ = ["Actor", "AddedPhotos", "Intake", "Lookup", "Nearby", "Refused", "StatusView", "WorkflowDeps"]
