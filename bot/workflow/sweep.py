@@ -15,17 +15,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from bot.cards import open_case_line, unit_name, when
+from bot import digests
 from bot.domain.calendar import UnknownYear
-from bot.domain.html_text import split_message
-from bot.domain.numbers import format_number
 from bot.workflow.common import WorkflowDeps
 from bot.workflow.rating import Rating
 from bot.workflow.transitions import Transitions
 from storage import chats, deadlines, outbox, tickets
 from storage.records import Ticket
 
-MAX_MESSAGE = 4000  # under Telegram's 4096, with room for the "(part n)" mark
 BATCH = 20_000  # tickets per kind per sweep; the rest come next sweep
 
 DEADLINE_COLUMNS = ("sign_due_at", "due_at")  # sign-for (while dispatched), handling (accepted, reopened)
@@ -135,9 +132,7 @@ class Sweeper:
     # -- rendering -------------------------------------------------------------------------------------------------
 
     def _hours(self, seconds: float) -> str:
-        hours = max(0.0, seconds) / 3600
-        shown = f"{hours:.0f}" if hours >= 10 else f"{hours:.1f}"
-        return self.d.texts.get(self.lang, "remind.working_hours", hours=shown)
+        return digests.working_hours(self.d.texts, self.lang, seconds)
 
     def _working_seconds(self, a: datetime, b: datetime) -> float:
         try:
@@ -145,35 +140,18 @@ class Sweeper:
         except UnknownYear:
             return (b - a).total_seconds()
 
-    def _common(self, t: Ticket, column: str) -> dict[str, Any]:
-        city, g = self.d.config.city, self.d.texts.get
-        return {
-            "number": format_number(t.number), "category": city.category(t.category).name(self.lang),
-            "what": g(self.lang, "remind.what_sign" if column == "sign_due_at" else "remind.what_handle"),
-            "due": when(getattr(t, column), city), "unit": unit_name(city, t.unit, self.lang),
-            "provisional": g(self.lang, "remind.provisional") if t.deadline_provisional else "",
-        }
-
     def _soon_line(self, t: Ticket, column: str, now: datetime) -> str:
         left = self._hours(self._working_seconds(now, getattr(t, column)))
-        return self.d.texts.get(self.lang, "remind.soon_line", left=left, **self._common(t, column))
+        return digests.deadline_line(self.d.texts, self.lang, self.d.config.city, "remind.soon_line", t, column,
+                                     left=left)
 
     def _late_line(self, key: str, t: Ticket, column: str, late: str) -> str:
-        return self.d.texts.get(self.lang, key, late=late, **self._common(t, column))
+        return digests.deadline_line(self.d.texts, self.lang, self.d.config.city, key, t, column, late=late)
 
     def _queue_digest(self, c: sqlite3.Connection, chat_id: int, digest: _Digest, now: datetime,
                       send_at: datetime) -> int:
-        g = self.d.texts.get
-        sections = [(g(self.lang, "remind.soon_header", count=len(digest.soon)), digest.soon),
-                    (g(self.lang, "remind.overdue_header", count=len(digest.overdue)), digest.overdue),
-                    (g(self.lang, "remind.escalation_header", count=len(digest.escalated)), digest.escalated)]
-        lines: list[str] = []
-        for header, items in sections:
-            if items:
-                lines += ([""] if lines else []) + [header, *items]
-        parts = split_message(lines, MAX_MESSAGE)
-        for i, part in enumerate(parts, start=1):
-            text = part if len(parts) == 1 else part + "\n" + g(self.lang, "remind.continued", part=i)
+        parts = digests.reminder_digest(self.d.texts, self.lang, digest.soon, digest.overdue, digest.escalated)
+        for text in parts:
             outbox.add(c, chat_id, "message", {"text": text, "parse_mode": "HTML"}, now, not_before=send_at)
         return len(parts)
 
@@ -211,7 +189,7 @@ class Sweeper:
         return sent
 
     def _morning(self, c: sqlite3.Connection, now: datetime, day: str) -> int:
-        city, g, lang = self.d.config.city, self.d.texts.get, self.lang
+        city = self.d.config.city
         queued = 0
         for binding in chats.all_bindings(c):
             if binding.role != "unit" or binding.unit is None:
@@ -219,10 +197,8 @@ class Sweeper:
             open_cases = tickets.open_for_unit(c, binding.unit, limit=500)
             if not open_cases:
                 continue
-            lines = [g(self.lang, "remind.morning_header", unit=unit_name(city, binding.unit, self.lang),
-                       count=len(open_cases))]
-            lines += [open_case_line(self.d.texts, lang, city, t, now) for t in open_cases]
-            for i, part in enumerate(split_message(lines, MAX_MESSAGE), start=1):
+            parts = digests.morning_digest(self.d.texts, self.lang, city, binding.unit, open_cases, now)
+            for i, part in enumerate(parts, start=1):
                 if outbox.add(c, binding.chat_id, "message", {"text": part, "parse_mode": "HTML"}, now,
                               dedupe_key=f"morning:{binding.unit}:{day}:{i}"):
                     queued += 1
