@@ -52,7 +52,8 @@ def _summary(times: list[float]) -> dict[str, float]:
 
 
 def ensure_seeded(db: Path, tickets: int) -> dict[str, object]:
-    from bot.seed import is_empty, seed_demo
+    from bot.seed import seed_demo
+    from storage.bulk import is_empty
     from storage.db import Database
 
     if not is_empty(db):
