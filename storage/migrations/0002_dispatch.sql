@@ -3,7 +3,7 @@
 ALTER TABLE tickets ADD COLUMN zone TEXT;                         -- zone/district unit matched by location
 ALTER TABLE tickets ADD COLUMN route_reason TEXT;                 -- JSON {"key": text key, "params": {...}}
 ALTER TABLE tickets ADD COLUMN lead INTEGER NOT NULL DEFAULT 0;   -- the unit was named lead (主办) by a coordinator
-ALTER TABLE tickets ADD COLUMN bounces INTEGER NOT NULL DEFAULT 0;        -- returns + transfers
+ALTER TABLE tickets ADD COLUMN bounces INTEGER NOT NULL DEFAULT 0;        -- a unit's returns (a re-dispatch is no bounce)
 ALTER TABLE tickets ADD COLUMN escalated INTEGER NOT NULL DEFAULT 0;      -- put before the coordinators, flagged
 ALTER TABLE tickets ADD COLUMN reopen_count INTEGER NOT NULL DEFAULT 0;   -- re-complaints (不满意)
 ALTER TABLE tickets ADD COLUMN sensitive TEXT;                    -- the rule that flagged it, NULL if none
