@@ -258,22 +258,14 @@ class OutboxSender:
         status, target, newer = await self.db.read(look)
         if newer is not None:
             raise _Superseded(newer)
-        if card_row is not None and status == "pending":
-            raise _NotSentYet(card_row, "card not sent yet")
-        if status != "sent" or target is None:
-            raise _NeverSent("the card this edits was never sent")
-        return target
+        return _delivered(status, target, card_row, "card")
 
     async def _sent_message(self, source_row: int | None, what: str) -> int:
         """The message the outbox row `source_row` sent; waits while it is queued, gives up if it never went."""
         if source_row is None:
             raise _NeverSent(f"the {what} this edits was never sent")
         status, message_id = await self.db.read(lambda c: outbox.sent_message_id(c, source_row))
-        if status == "pending":
-            raise _NotSentYet(source_row, f"{what} not sent yet")
-        if status != "sent" or message_id is None:
-            raise _NeverSent(f"the {what} this edits was never sent")
-        return message_id
+        return _delivered(status, message_id, source_row, what)
 
     async def _send_photos(self, chat_id: int, photo_rows: list[int]
                            ) -> tuple[Any, Callable[[sqlite3.Connection], None] | None]:
@@ -294,6 +286,16 @@ class OutboxSender:
                 tickets.remember_file_id(c, row_id, file_id)
 
         return sent[0], remember
+
+
+def _delivered(status: str | None, message_id: int | None, source_row: int | None, what: str) -> int:
+    """The message id an edit is for, given the status of the outbox row that sends that message (``source_row``
+    None: the edit names the message itself); _NotSentYet while that row is queued, _NeverSent if it never went."""
+    if source_row is not None and status == "pending":
+        raise _NotSentYet(source_row, f"{what} not sent yet")
+    if status != "sent" or message_id is None:
+        raise _NeverSent(f"the {what} this edits was never sent")
+    return message_id
 
 
 class _NotSentYet(Exception):

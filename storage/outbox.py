@@ -90,6 +90,12 @@ def mark_superseded(conn: sqlite3.Connection, row_id: int, newer_row_id: int) ->
     )
 
 
+#: Pending edits of one card in one chat, named by its message id or by the outbox row sending it (params: chat id,
+#: message id, card row). One predicate for both directions, so "the same card" means the same thing in each.
+_PENDING_EDITS_OF_CARD = ("status = 'pending' AND chat_id = ? AND kind = 'edit_card' "
+                          "AND (json_extract(payload, '$.message_id') = ? OR json_extract(payload, '$.card_row') = ?)")
+
+
 def newer_card_edit(conn: sqlite3.Connection, row_id: int, chat_id: int, message_id: int | None,
                     card_row: int | None) -> int | None:
     """The newest pending card edit after `row_id` in the chat that edits the same card (by its message id, or by
@@ -97,10 +103,8 @@ def newer_card_edit(conn: sqlite3.Connection, row_id: int, chat_id: int, message
     if message_id is None and card_row is None:
         return None
     row = conn.execute(
-        "SELECT id FROM outbox WHERE status = 'pending' AND chat_id = ? AND kind = 'edit_card' AND id > ? "
-        "AND (json_extract(payload, '$.message_id') = ? OR json_extract(payload, '$.card_row') = ?) "
-        "ORDER BY id DESC LIMIT 1",
-        (chat_id, row_id, message_id, card_row),
+        f"SELECT id FROM outbox WHERE {_PENDING_EDITS_OF_CARD} AND id > ? ORDER BY id DESC LIMIT 1",
+        (chat_id, message_id, card_row, row_id),
     ).fetchone()
     return row[0] if row else None
 
@@ -111,10 +115,9 @@ def supersede_older_card_edits(conn: sqlite3.Connection, row_id: int, chat_id: i
     if message_id is None and card_row is None:
         return 0
     return conn.execute(
-        "UPDATE outbox SET status = 'superseded', last_error = ?, holds_chat = 0 "
-        "WHERE status = 'pending' AND chat_id = ? AND kind = 'edit_card' AND id < ? "
-        "AND (json_extract(payload, '$.message_id') = ? OR json_extract(payload, '$.card_row') = ?)",
-        (f"superseded by row {row_id}", chat_id, row_id, message_id, card_row),
+        f"UPDATE outbox SET status = 'superseded', last_error = ?, holds_chat = 0 "
+        f"WHERE {_PENDING_EDITS_OF_CARD} AND id < ?",
+        (f"superseded by row {row_id}", chat_id, message_id, card_row, row_id),
     ).rowcount
 
 
