@@ -34,7 +34,17 @@ from typing import Any
 
 from bot.config import LOCAL, Category, City
 from bot.domain.deadlines import DEFAULT_CLASS_DAYS
-from bot.domain.lifecycle import OPEN_STATES, SIGN_CLOCK_STATES, TRANSITIONS, Action, DeadlineEffect, TicketState, plan
+from bot.domain.lifecycle import (
+    FINAL_STATES,
+    OPEN_STATES,
+    SIGN_CLOCK_STATES,
+    TRANSITIONS,
+    Action,
+    DeadlineEffect,
+    Move,
+    TicketState,
+    plan,
+)
 from bot.domain.numbers import number_for_sequence
 from storage import bulk
 from storage.bulk import BulkLoader
@@ -191,11 +201,11 @@ class _Life:
         self.bounces = 0
 
     def event(self, at: datetime, action: Action, unit: str | None, reason: str | None = None,
-              is_lead: bool = False) -> bool:
-        """Record ``action`` at ``at``; False (and nothing recorded) once the year has ended."""
+              is_lead: bool = False) -> Move | None:
+        """Record ``action`` at ``at`` and return its move; None (and nothing recorded) once the year has ended."""
         if self.stopped or at >= self.now:
             self.stopped = True
-            return False
+            return None
         move = plan(self.state, action, is_lead=is_lead)
         spec = move.transition
         self.events.append((self.tid, _iso(at), spec.actor.value, spec.event, move.from_state.value,
@@ -203,7 +213,7 @@ class _Life:
         self.state = move.to_state
         self.bounces += int(spec.bounce)
         self.last = at
-        return True
+        return move
 
 
 def _registered_event(tid: int, at: datetime) -> tuple[object, ...]:
@@ -462,10 +472,11 @@ def _seeded(tid: int, seq: int, seed: TicketSeed) -> tuple[tuple[object, ...], l
     at = seed.created_at
     for action in route_to(seed.state):
         at += seed.step
-        effect = plan(life.state, action).transition.deadline
         when = {Action.RESOLVE: seed.resolved_at, Action.RATE_SATISFIED: seed.closed_at,
                 Action.AUTO_CLOSE: seed.closed_at}.get(action) or at
-        life.event(when, action, seed.unit)
+        move = life.event(when, action, seed.unit)
+        assert move is not None  # a seed's life never reaches the end of time
+        effect = move.transition.deadline
         if effect is DeadlineEffect.START_SIGN:
             row |= {"dispatched_at": _iso(when), "first_dispatched_at": row.get("first_dispatched_at", _iso(when))}
         elif effect is DeadlineEffect.START_HANDLING:
@@ -476,7 +487,7 @@ def _seeded(tid: int, seq: int, seed: TicketSeed) -> tuple[tuple[object, ...], l
             row |= {"rating": "dissatisfied", "reopen_count": 1}
         elif action is Action.RATE_SATISFIED:
             row["rating"] = "satisfied"
-        if life.state in (TicketState.CLOSED, TicketState.REJECTED):
+        if life.state in FINAL_STATES:
             row["closed_at"] = _iso(when)
     due = _iso(seed.due) if seed.due else None
     sign_due, handling_due = (due, None) if seed.state in SIGN_CLOCK_STATES else (None, due)

@@ -12,9 +12,6 @@ from typing import Any
 from bot.domain.lifecycle import TicketState
 from storage.records import TICKET_FLAGS, TICKET_TIMES, Event, Photo, Ticket, from_db, to_db
 from storage.states import OPEN_IN as _OPEN_IN
-from storage.states import OPEN_STATES
-
-__all__ = ["OPEN_STATES"]
 
 
 @dataclass(frozen=True)

@@ -279,16 +279,16 @@ def test_texts_fit_in_one_telegram_message() -> None:
 
 def test_open_states_agree_everywhere() -> None:
     from bot.domain.lifecycle import OPEN_STATES
-    from storage import tickets
+    from storage import states
     from storage.records import Ticket
 
-    assert set(tickets.OPEN_STATES) == {s.value for s in OPEN_STATES}
+    assert set(states.OPEN_STATES) == {s.value for s in OPEN_STATES}
     for state in TicketState:
         ticket = Ticket(*([None] * 20))  # type: ignore[arg-type]
         object.__setattr__(ticket, "state", state.value)
         assert ticket.is_open == (state in OPEN_STATES), state
     sql = " ".join(text for _, text in migration_scripts())
-    listed = "(" + ", ".join(f"'{s}'" for s in tickets.OPEN_STATES) + ")"
+    listed = "(" + ", ".join(f"'{s}'" for s in states.OPEN_STATES) + ")"
     assert sql.count(listed) >= 3, "the partial indexes list the open states in the same order"
 
 

@@ -161,5 +161,6 @@ class Coordination:
             raise Refused("deny.stale")
 
     async def _allowed(self, actor: Actor, ticket_id: int, version: int, action: Action) -> Ticket:
-        return await self.d.write(lambda c: allowing(self.access.for_coordinator(c, actor, ticket_id, version),
-                                                     action))
+        """The coordinator may start ``action`` now (a read: the picker that follows remembers nothing yet)."""
+        return await self.d.db.read(lambda c: allowing(self.access.for_coordinator(c, actor, ticket_id, version),
+                                                       action))

@@ -23,7 +23,7 @@ from datetime import datetime
 
 from bot.domain import geo
 from bot.domain.intake import EDITABLE, Step, clean_description, next_step
-from bot.domain.lifecycle import TicketState
+from bot.domain.lifecycle import OPEN_STATES, TicketState
 from bot.domain.numbers import number_for_sequence
 from bot.domain.places import PlaceName, match_place
 from bot.notices import ticket_registered
@@ -272,7 +272,7 @@ class Intake(PhotoSteps):
         def tx(c: sqlite3.Connection) -> Ticket:
             self._expect(c, user_id, Step.SUMMARY)
             ticket = tickets.by_number(c, number)
-            if ticket is None or ticket.state not in tickets.OPEN_STATES:
+            if ticket is None or ticket.state not in OPEN_STATES:
                 raise Refused("intake.stale_button")
             if tickets.follow(c, ticket.id, user_id, now):
                 tickets.add_event(c, ticket.id, now, actor_kind="resident", actor_id=user_id, action="followed",

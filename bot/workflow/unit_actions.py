@@ -63,8 +63,9 @@ class UnitActions:
         return await self.d.write(tx)
 
     async def ask_extension_days(self, actor: Actor, ticket_id: int, version: int) -> Ticket:
-        return await self.d.write(lambda c: allowing(self.access.for_unit(c, actor, ticket_id, version),
-                                                     Action.REQUEST_EXTENSION))
+        """The unit pressed 申请延期: check it may (a read; the days are a button, nothing is remembered yet)."""
+        return await self.d.db.read(lambda c: allowing(self.access.for_unit(c, actor, ticket_id, version),
+                                                       Action.REQUEST_EXTENSION))
 
     async def ask_extension_reason(self, actor: Actor, ticket_id: int, version: int, days: int) -> Ticket:
         return await self._ask(actor, ticket_id, version, Action.REQUEST_EXTENSION, "extension", {"days": days})
