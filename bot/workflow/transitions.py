@@ -111,18 +111,20 @@ class Transitions:
             self.messages.calendar_alert(c, t, "calendar.provisional", year, now)
         return deadline
 
-    def _sign_due(self, c: sqlite3.Connection, t: Ticket, dispatched_at: datetime) -> dict[str, Any]:
-        deadline = self._deadline(c, t, lambda cal, policy: policy.sign_due(cal, dispatched_at))
+    def _due(self, c: sqlite3.Connection, t: Ticket, column: str,
+             compute: Callable[[WorkingCalendar, DeadlinePolicy], Deadline]) -> dict[str, Any]:
+        """The fields of one deadline column: the due instant and whether it is provisional (or none at all)."""
+        deadline = self._deadline(c, t, compute)
         if deadline is None:
-            return {"sign_due_at": None}
-        return {"sign_due_at": deadline.at, "deadline_provisional": deadline.provisional}
+            return {column: None}
+        return {column: deadline.at, "deadline_provisional": deadline.provisional}
+
+    def _sign_due(self, c: sqlite3.Connection, t: Ticket, dispatched_at: datetime) -> dict[str, Any]:
+        return self._due(c, t, "sign_due_at", lambda cal, policy: policy.sign_due(cal, dispatched_at))
 
     def _handling_due(self, c: sqlite3.Connection, t: Ticket, start: datetime, deadline_class: str
                       ) -> dict[str, Any]:
-        deadline = self._deadline(c, t, lambda cal, policy: policy.handling_due(cal, start, deadline_class))
-        if deadline is None:
-            return {"due_at": None}
-        return {"due_at": deadline.at, "deadline_provisional": deadline.provisional}
+        return self._due(c, t, "due_at", lambda cal, policy: policy.handling_due(cal, start, deadline_class))
 
     def _skip_reminders_already_inside(self, c: sqlite3.Connection, t: Ticket, column: str, now: datetime) -> None:
         """A deadline set closer than a reminder's offset gets no such reminder: the card itself is the news."""
