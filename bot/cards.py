@@ -19,6 +19,7 @@ from bot.config import City
 from bot.domain.html_text import split_message
 from bot.domain.lifecycle import OPEN_STATES, SIGN_CLOCK_STATES, Card, TicketState, buttons
 from bot.domain.numbers import format_number
+from bot.place_words import point_in_words
 from bot.texts import Texts
 from storage.records import Event, Ticket
 
@@ -74,7 +75,7 @@ def _place(texts: Texts, lang: str, city: City, t: Ticket) -> str:
     if t.place_text:
         return texts.get(lang, "card.place", place=escape(t.place_text))
     if t.lat is not None and t.lon is not None:
-        return texts.get(lang, "card.place", place=f"{t.lat:.5f}, {t.lon:.5f}")
+        return texts.get(lang, "card.place", place=point_in_words(texts, lang, city, t.lat, t.lon))
     return texts.get(lang, "card.place_none")
 
 
