@@ -23,6 +23,9 @@ from bot.texts import LANGUAGES
 TELEGRAM_MAX_ALBUM = 10  # sendMediaGroup carries at most 10 items
 TELEGRAM_MAX_TEXT = 4096  # characters in one message
 
+#: The most working days ``deadlines.max_extension_days`` may allow (about a working year).
+MAX_EXTENSION_DAYS = 250
+
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -79,6 +82,7 @@ class DeadlinesConfig:
     general_days: int = DEFAULT_CLASS_DAYS[DeadlineClass.GENERAL]
     complex_days: int = DEFAULT_CLASS_DAYS[DeadlineClass.COMPLEX]
     warn_days_before_horizon: int = 30
+    max_extension_days: int = 30  # the most working days one extension request may ask for
 
     def policy(self) -> DeadlinePolicy:
         # One ``<class>_days`` setting per deadline class: a class added to the enum needs its setting here.
@@ -212,6 +216,9 @@ def load_config(path: str | Path) -> Config:
 
     admins = _admins(top)
     deadlines = _section(top.table("deadlines"), DeadlinesConfig)
+    if deadlines.max_extension_days > MAX_EXTENSION_DAYS:
+        top.table("deadlines").fail("max_extension_days", f"must be at most {MAX_EXTENSION_DAYS} (about a working"
+                                    f" year), got {deadlines.max_extension_days}")
     handling = _handling(top.table("handling"))
     reminders = _reminders(top.table("reminders"))
     reports_table = top.table("reports")
