@@ -17,6 +17,7 @@ from bot.workflow.cases import Cases
 from bot.workflow.coordination import Coordination
 from bot.workflow.dispatch import Dispatcher
 from bot.workflow.messages import Messages
+from bot.workflow.people import People
 from bot.workflow.rating import Rating
 from bot.workflow.reporting import Reporting
 from bot.workflow.sweep import Sweeper
@@ -41,8 +42,13 @@ class Services:
     sweeper: Sweeper
     reporting: Reporting
     message_limit: SlidingWindow
+    people: People
     #: Users already recorded in this process, with their language: the gatekeeper writes only what changed.
     seen_users: dict[int, str] = field(default_factory=dict)
+    #: The language each user chose with /lang (None: Telegram's), read once per user and process.
+    chosen_langs: dict[int, str | None] = field(default_factory=dict)
+    #: The display name last recorded for each staff member in this process (see ``People.record_name``).
+    seen_names: dict[int, str] = field(default_factory=dict)
 
     @classmethod
     def build(cls, config: Config, db: Database, clock: Clock, texts: Texts | None = None) -> Services:
@@ -60,6 +66,7 @@ class Services:
             admin=Administration(deps), cases=Cases(deps),
             sweeper=Sweeper(deps, transitions, rating), reporting=Reporting(deps),
             message_limit=SlidingWindow(config.limits.messages_per_minute, timedelta(minutes=1)),
+            people=People(deps),
         )
 
     @property
