@@ -30,7 +30,7 @@ from bot.config import Config
 from bot.services import Services
 from bot.texts import LANGUAGES, Texts
 from bot.updates import PerChatUpdateProcessor
-from handlers import admin, common, intake, ops, preferences, reports, status, tickets
+from handlers import admin, common, intake, ops, preferences, reload, reports, status, tickets
 from handlers.context import BotApp, BotContext
 from scheduler import schedule
 from scheduler.outbox import OutboxSender
@@ -93,6 +93,7 @@ def _register(app: BotApp) -> None:
         CommandHandler("unbind", admin.cmd_unbind, private),
         CommandHandler("liaison", admin.cmd_liaison, private),
         CommandHandler("supervisor", admin.cmd_supervisor, private),
+        CommandHandler("reload", reload.cmd_reload, private),
         CommandHandler("bind", admin.cmd_bind, groups),
         CommandHandler("ticket", ops.cmd_ticket, groups),
         CommandHandler("open", ops.cmd_open, groups),

@@ -7,12 +7,13 @@ Sections: ``[telegram]``, ``[storage]``, ``[intake]``, ``[limits]``, ``[outbox]`
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 from dataclasses import dataclass, field, fields
 from datetime import time
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from bot.config.city import City, _parse_city
 from bot.config.validation import ConfigError, _read_toml, _section, _show, _Table
@@ -151,6 +152,8 @@ class Config:
     handling: HandlingConfig = field(default_factory=HandlingConfig)
     reminders: RemindersConfig = field(default_factory=RemindersConfig)
     reports: ReportsConfig = field(default_factory=ReportsConfig)
+    #: The restart-only sections as the file wrote them (see ``bot.config.reloading``): what /reload compares.
+    file_sections: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def token(self) -> str:
         """The bot token from the environment variable named by ``telegram.token_env``."""
@@ -166,6 +169,9 @@ class Config:
 
 # --------------------------------------------------------------------------------------------------------------
 # Loading the deployment config
+
+#: Sections read only at start: changing one needs a restart (``/reload`` refuses it, naming the key).
+RESTART_ONLY_SECTIONS = ("telegram", "storage", "outbox", "reminders", "reports")
 
 _CONFIG_KEYS = ("city", "admins", "telegram", "storage", "intake", "limits", "outbox", "deadlines", "handling",
                 "reminders", "reports")
@@ -249,6 +255,7 @@ def load_config(path: str | Path) -> Config:
         handling=handling,
         reminders=reminders,
         reports=reports,
+        file_sections={name: copy.deepcopy(top.data.get(name, {})) for name in RESTART_ONLY_SECTIONS},
     )
 
 
