@@ -12,12 +12,22 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import Callable
+from pathlib import Path
 
 from bot.config import Config, ConfigError, load_config
 from bot.config.reloading import removed_key, restart_only_change
 from bot.workflow.common import Refused, WorkflowDeps
 
 log = logging.getLogger(__name__)
+
+
+def _load_ready(path: Path) -> Config:
+    """Load and validate, and build what the city otherwise builds on first use (the zones' lookup grid, the
+    working-day calendar), so the first update after the swap does not pay for it on the event loop."""
+    config = load_config(path)
+    config.city.router()
+    config.city.calendar()
+    return config
 
 
 class ConfigReload:
@@ -33,7 +43,7 @@ class ConfigReload:
         async with self._lock:
             running = self.d.config
             try:
-                new = await asyncio.to_thread(load_config, running.path)
+                new = await asyncio.to_thread(_load_ready, running.path)
             except ConfigError as error:
                 log.warning("reload refused: the config does not validate")
                 raise Refused("reload.bad", error=str(error)) from None
