@@ -3,6 +3,7 @@ nearest named place, never raw coordinates; an EXIF point outside the city is to
 
 from __future__ import annotations
 
+import base64
 import re
 
 from bot.domain.numbers import format_number
@@ -66,3 +67,14 @@ async def test_an_exif_point_outside_the_city_is_told_and_the_complaint_has_no_p
     # the summary offers to add the place: the step asks for a location as if none had been given
     await li.tap(zh("intake.btn_edit_location"))
     await li.expect(first_line("zh", "intake.ask_location"))
+
+
+async def test_an_album_of_files_outside_the_city_is_told_once(local: LocalSandbox, sb) -> None:
+    li = await sb.person("韩梅梅")
+    await to_photos_step(li)
+    files = [{"document": {"data_b64": base64.b64encode(jpeg_with_gps(*NANJING, width=w)).decode(),
+                           "file_name": f"IMG_{w}.jpg", "mime_type": "image/jpeg"}} for w in (640, 320)]
+    await sb.send(li.id, album=files)
+    await li.expect(zh("intake.photo_received", count=2, max=6))
+    told = zh("where.exif_outside", city="阜阳市", button=zh("intake.btn_edit_location"))
+    assert sum(told in (m.get("text") or "") for m in await li.transcript()) == 1
