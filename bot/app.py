@@ -30,7 +30,7 @@ from bot.config import Config
 from bot.services import Services
 from bot.texts import LANGUAGES, Texts
 from bot.updates import PerChatUpdateProcessor
-from handlers import admin, common, intake, ops, reports, status, tickets
+from handlers import admin, common, intake, ops, preferences, reload, reports, status, tickets
 from handlers.context import BotApp, BotContext
 from scheduler import schedule
 from scheduler.outbox import OutboxSender
@@ -39,7 +39,7 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 
 #: The command menu, in the order shown; descriptions come from the catalogue (cmd.<name>).
-MENU = ("new", "status", "my", "cancel", "help")
+MENU = ("new", "status", "my", "cancel", "lang", "help")
 
 
 def build_application(config: Config, db: Database, clock: Clock, token: str) -> BotApp:
@@ -86,12 +86,14 @@ def _register(app: BotApp) -> None:
         CommandHandler("cancel", intake.cmd_cancel, private),
         CommandHandler("status", status.cmd_status),
         CommandHandler("my", status.cmd_my, private),
+        CommandHandler("lang", preferences.cmd_lang, private),
         # administration and operators
         CommandHandler("code", admin.cmd_code, private),
         CommandHandler("bindings", admin.cmd_bindings, private),
         CommandHandler("unbind", admin.cmd_unbind, private),
         CommandHandler("liaison", admin.cmd_liaison, private),
         CommandHandler("supervisor", admin.cmd_supervisor, private),
+        CommandHandler("reload", reload.cmd_reload, private),
         CommandHandler("bind", admin.cmd_bind, groups),
         CommandHandler("ticket", ops.cmd_ticket, groups),
         CommandHandler("open", ops.cmd_open, groups),
@@ -100,6 +102,7 @@ def _register(app: BotApp) -> None:
         # buttons
         CallbackQueryHandler(intake.on_intake_button, pattern=IntakeButton.PATTERN),
         CallbackQueryHandler(tickets.on_ticket_button, pattern=TICKET_BUTTON),
+        CallbackQueryHandler(preferences.on_lang_button, pattern=preferences.LANG_PATTERN),
         # free messages
         MessageHandler(private & ~filters.COMMAND, intake.on_private_message),
         MessageHandler(groups & ~filters.COMMAND & (filters.TEXT | filters.PHOTO), tickets.on_group_answer),

@@ -32,6 +32,7 @@ class TicketOp(StrEnum):
     RETURN_REASON = "rr"  # arg: index of a preset reason
     EXTEND = "ext"
     EXTENSION_DAYS = "xd"  # arg: days
+    EXTENSION_TYPED = "xt"  # "其他天数": the liaison types the number of days
     RESOLVE = "res"
     # the coordination card
     LEAD = "lead"

@@ -9,6 +9,7 @@ offers on that card in the ticket's state (``bot.domain.lifecycle.buttons``).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from html import escape
@@ -19,6 +20,7 @@ from bot.config import City
 from bot.domain.html_text import split_message
 from bot.domain.lifecycle import OPEN_STATES, SIGN_CLOCK_STATES, Card, TicketState, buttons
 from bot.domain.numbers import format_number
+from bot.place_words import point_in_words
 from bot.texts import Texts
 from storage.records import Event, Ticket
 
@@ -74,7 +76,7 @@ def _place(texts: Texts, lang: str, city: City, t: Ticket) -> str:
     if t.place_text:
         return texts.get(lang, "card.place", place=escape(t.place_text))
     if t.lat is not None and t.lon is not None:
-        return texts.get(lang, "card.place", place=f"{t.lat:.5f}, {t.lon:.5f}")
+        return texts.get(lang, "card.place", place=point_in_words(texts, lang, city, t.lat, t.lon))
     return texts.get(lang, "card.place_none")
 
 
@@ -205,9 +207,21 @@ def open_case_line(texts: Texts, lang: str, city: City, t: Ticket, now: datetime
 CASE_DESCRIPTION_SHOWN = 800
 
 
-def _who(texts: Texts, lang: str, city: City, e: Event) -> str:
+#: Staff actors by the name Telegram gave them at the time (residents stay "群众": their names are never kept).
+_WHO_NAMED = {"unit": "who.unit_named", "coordinator": "who.coordinator_named", "supervisor": "who.supervisor_named"}
+
+#: The display name of a staff member at a moment, if known: (user id, when) → name.
+NameAt = Callable[[int | None, datetime], str | None]
+
+
+def _who(texts: Texts, lang: str, city: City, e: Event, name_at: NameAt | None = None) -> str:
+    """Who acted, in plain text (the caller escapes it): the name valid at the event's time when one is known."""
     if e.actor_kind == "resident":
         return texts.get(lang, "ops.who_resident")
+    name = name_at(e.actor_id, e.at) if name_at is not None and e.actor_kind in _WHO_NAMED else None
+    if name:
+        return texts.get(lang, _WHO_NAMED[e.actor_kind], unit=unit_name(city, e.unit, lang), name=name,
+                         actor=e.actor_id or "")
     if e.actor_kind == "unit":
         return texts.get(lang, "ops.who_unit", unit=unit_name(city, e.unit, lang), actor=e.actor_id or "")
     if e.actor_kind in ("coordinator", "supervisor"):
@@ -215,7 +229,7 @@ def _who(texts: Texts, lang: str, city: City, e: Event) -> str:
     return texts.get(lang, "ops.who_system")
 
 
-def timeline_line(texts: Texts, lang: str, city: City, e: Event) -> str:
+def timeline_line(texts: Texts, lang: str, city: City, e: Event, name_at: NameAt | None = None) -> str:
     """One event of a case for operators: when, who, what, the state change (if any) and why."""
     g = texts.get
     what = g(lang, f"event.{e.action}", unit=unit_name(city, e.unit, lang))
@@ -223,14 +237,15 @@ def timeline_line(texts: Texts, lang: str, city: City, e: Event) -> str:
     change = (g(lang, "ops.change", from_state=g(lang, f"state.{e.from_state}"),
                 to_state=g(lang, f"state.{e.to_state}")) if moved else "")
     why = g(lang, "ops.why", reason=escape(e.reason)) if e.reason else ""
-    return g(lang, "ops.timeline_line", when=when(e.at, city), who=escape(_who(texts, lang, city, e)),
+    return g(lang, "ops.timeline_line", when=when(e.at, city), who=escape(_who(texts, lang, city, e, name_at)),
              what=escape(what), change=change, why=why)
 
 
 def case_messages(texts: Texts, lang: str, city: City, t: Ticket, events: list[Event], helpers: list[str],
-                  photo_count: int, limit: int) -> list[str]:
+                  photo_count: int, limit: int, name_at: NameAt | None = None) -> list[str]:
     """The whole case for operators (/ticket), as as many messages as its timeline needs, each under ``limit``
-    and each valid HTML (split between timeline lines, never inside a tag or an entity)."""
+    and each valid HTML (split between timeline lines, never inside a tag or an entity). ``name_at`` names the
+    staff who acted, as they were called at the time."""
     g = texts.get
     flags = [g(lang, "card.sensitive", rule=escape(t.sensitive))] if t.sensitive else []
     if t.escalated:
@@ -246,5 +261,5 @@ def case_messages(texts: Texts, lang: str, city: City, t: Ticket, events: list[E
                sign_due=when(t.sign_due_at, city), due=when(t.due_at, city), bounces=t.bounces,
                reopens=t.reopen_count, flags="\n".join(flags), description=escape(description), photos=photo_count,
                reason=escape(route_reason(texts, lang, city, t)), timeline="").rstrip("\n")
-    return split_message([header, *(timeline_line(texts, lang, city, e) for e in events)], limit,
+    return split_message([header, *(timeline_line(texts, lang, city, e, name_at) for e in events)], limit,
                          continued=g(lang, "ops.case_continued", number=format_number(t.number)))

@@ -17,7 +17,9 @@ from bot.workflow.cases import Cases
 from bot.workflow.coordination import Coordination
 from bot.workflow.dispatch import Dispatcher
 from bot.workflow.messages import Messages
+from bot.workflow.people import People
 from bot.workflow.rating import Rating
+from bot.workflow.reload import ConfigReload
 from bot.workflow.reporting import Reporting
 from bot.workflow.sweep import Sweeper
 from bot.workflow.transitions import Transitions
@@ -41,8 +43,14 @@ class Services:
     sweeper: Sweeper
     reporting: Reporting
     message_limit: SlidingWindow
+    people: People
+    reloader: ConfigReload = field(init=False)
     #: Users already recorded in this process, with their language: the gatekeeper writes only what changed.
     seen_users: dict[int, str] = field(default_factory=dict)
+    #: The language each user chose with /lang (None: Telegram's), read once per user and process.
+    chosen_langs: dict[int, str | None] = field(default_factory=dict)
+    #: The display name last recorded for each staff member in this process (see ``People.record_name``).
+    seen_names: dict[int, str] = field(default_factory=dict)
 
     @classmethod
     def build(cls, config: Config, db: Database, clock: Clock, texts: Texts | None = None) -> Services:
@@ -60,7 +68,20 @@ class Services:
             admin=Administration(deps), cases=Cases(deps),
             sweeper=Sweeper(deps, transitions, rating), reporting=Reporting(deps),
             message_limit=SlidingWindow(config.limits.messages_per_minute, timedelta(minutes=1)),
+            people=People(deps),
         )
+
+    def __post_init__(self) -> None:
+        self.reloader = ConfigReload(self.intake.d, self.apply_config)
+
+    def apply_config(self, new: Config) -> None:
+        """Swap in a reloaded config (``/reload``): no await in here, so no update sees half of it."""
+        old = self.config
+        self.config = new
+        self.intake.d.config = new  # one WorkflowDeps is shared by every use-case
+        self.intake.forget_places()
+        if new.limits.messages_per_minute != old.limits.messages_per_minute:
+            self.message_limit = SlidingWindow(new.limits.messages_per_minute, timedelta(minutes=1))
 
     @property
     def group_lang(self) -> str:

@@ -24,6 +24,9 @@ async def gatekeeper(update: Update, context: BotContext) -> None:
     user_data = user_data_of(context)
     if s.message_limit.hit(user.id, now):
         user_data.pop("throttled", None)
+        if user.id not in s.chosen_langs:
+            s.chosen_langs[user.id] = await s.people.chosen_language(user.id)
+        await _remember_name(update, context)
         lang = context.lang(update)
         if s.seen_users.get(user.id) != lang:
             await s.intake.remember_user(user.id, lang)
@@ -40,6 +43,18 @@ async def gatekeeper(update: Update, context: BotContext) -> None:
     elif update.callback_query:
         await update.callback_query.answer()
     raise ApplicationHandlerStop
+
+
+async def _remember_name(update: Update, context: BotContext) -> None:
+    """Someone acting in a group (staff: residents write in private) is recorded under the name Telegram gives
+    now, once per change, so /ticket can name who acted."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or user is None or chat.type == "private":
+        return
+    s = context.services
+    if s.seen_names.get(user.id) != user.full_name:
+        await s.people.record_name(user.id, user.full_name)
+        s.seen_names[user.id] = user.full_name
 
 
 async def cmd_start(update: Update, context: BotContext) -> None:

@@ -20,8 +20,11 @@ class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
         return self.application.bot_data["services"]
 
     def lang(self, update: Update) -> str:
+        """The language chosen with /lang, else the one Telegram reports (the gatekeeper loads the choice)."""
         user = update.effective_user
-        return language_for(user.language_code if user else None)
+        if user is None:
+            return language_for(None)
+        return self.services.chosen_langs.get(user.id) or language_for(user.language_code)
 
     def t(self, update: Update, key: str, **params: object) -> str:
         return self.services.texts.get(self.lang(update), key, **params)

@@ -27,7 +27,16 @@ from bot.domain.intake import DescriptionRejected, Step
 from bot.domain.numbers import format_number
 from bot.workflow import AddedPhotos, Refused
 from handlers import intake_views as views
-from handlers.context import BotContext, chat_id_of, job_of, job_queue_of, message_of, query_of, user_of
+from handlers.context import (
+    BotContext,
+    chat_id_of,
+    job_of,
+    job_queue_of,
+    message_of,
+    query_of,
+    user_data_of,
+    user_of,
+)
 from storage.records import Draft, Photo
 
 log = logging.getLogger(__name__)
@@ -188,6 +197,8 @@ async def _photos_message(update: Update, context: BotContext, message: Message)
         await show_step(update, context, draft)
         return
     added = await _add_picture(update, context, message)
+    if added.exif_outside and message.media_group_id:
+        await _tell_exif_outside(update, context, message.media_group_id)
     if message.media_group_id:
         _acknowledge_album_later(update, context, message.media_group_id)
     else:
@@ -213,6 +224,21 @@ async def _add_picture(update: Update, context: BotContext, message: Message) ->
             raise intake.too_big() from None
         raise
     return await intake.add_document_image(user_id, data, doc.file_unique_id, message.media_group_id)
+
+
+def _exif_outside_text(context: BotContext, lang: str) -> str:
+    s = context.services
+    return s.texts.get(lang, "where.exif_outside", city=s.config.city.name(lang),
+                       button=s.texts.get(lang, "intake.btn_edit_location"))
+
+
+async def _tell_exif_outside(update: Update, context: BotContext, media_group_id: str) -> None:
+    """An album's pictures outside the city: said once per album (the album's tally does not carry it)."""
+    user_data = user_data_of(context)
+    if user_data.get("exif_outside_album") == media_group_id:
+        return
+    user_data["exif_outside_album"] = media_group_id
+    await context.bot.send_message(chat_id_of(update), _exif_outside_text(context, context.lang(update)))
 
 
 @dataclass(frozen=True)
@@ -251,6 +277,8 @@ async def _ack_photos(context: BotContext, chat_id: int, lang: str, added: Added
     lines = []
     if added.location_from_exif:
         lines.append(s.texts.get(lang, "intake.location_from_exif"))
+    if added.exif_outside:  # a single picture; an album's is told at once (see _tell_exif_outside)
+        lines.append(_exif_outside_text(context, lang))
     if added.ignored:
         lines.append(s.texts.get(lang, "intake.photos_over_limit", ignored=added.ignored, max=max_photos))
     lines.append(s.texts.get(lang, "intake.photo_received", count=added.draft.photo_count, max=max_photos))

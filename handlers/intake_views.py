@@ -17,6 +17,7 @@ from bot.callbacks import IntakeButton, IntakeOp
 from bot.config import City, IntakeConfig
 from bot.domain.intake import Step
 from bot.domain.numbers import format_number
+from bot.place_words import point_in_words
 from bot.texts import Texts
 from bot.workflow import Nearby
 from storage.records import Draft
@@ -91,7 +92,8 @@ def location_label(texts: Texts, lang: str, city: City, draft: Draft) -> str:
         return texts.get(lang, "intake.location_text", text=escape(draft.place_text or ""))
     if source in ("gps", "exif"):
         where = texts.get(lang, f"intake.location_{'point' if source == 'gps' else 'exif'}")
-        return f"{where} ({draft.lat:.5f}, {draft.lon:.5f})"
+        return texts.get(lang, "where.shared", source=where,
+                         words=point_in_words(texts, lang, city, draft.lat, draft.lon))  # type: ignore[arg-type]
     return texts.get(lang, "intake.location_none")
 
 

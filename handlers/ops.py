@@ -41,7 +41,7 @@ async def cmd_ticket(update: Update, context: BotContext) -> None:
         await message.reply_text(s.texts.get(lang, "status.not_found", number=format_number(number)))
         return
     for part in case_messages(s.texts, lang, s.config.city, found.ticket, found.events, found.helpers,
-                              found.photo_count, MAX_TEXT):
+                              found.photo_count, MAX_TEXT, found.names.at):
         await message.reply_text(part)
 
 

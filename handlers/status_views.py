@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from bot.config import City
 from bot.domain.numbers import format_number
+from bot.place_words import point_in_words
 from bot.texts import Texts
 from bot.workflow import StatusView
 from storage.records import Event, Ticket
@@ -38,11 +39,15 @@ def _due(texts: Texts, lang: str, t: Ticket, tz: ZoneInfo) -> str:
 def status_text(texts: Texts, lang: str, city: City, view: StatusView) -> str:
     t, tz = view.ticket, city.timezone
     unit = city.unit(t.unit).name(lang) if t.unit else texts.get(lang, "status.not_yet")
-    district = city.unit(t.district).name(lang) if t.district else texts.get(lang, "status.unknown_district")
+    if t.lat is not None and t.lon is not None and not t.place_key and not t.place_text:
+        district = point_in_words(texts, lang, city, t.lat, t.lon)  # a shared or EXIF point, in words
+    else:
+        district = escape(city.unit(t.district).name(lang) if t.district else texts.get(lang,
+                                                                                       "status.unknown_district"))
     return texts.get(
         lang, "status.view",
         number=format_number(t.number), state=texts.get(lang, f"state.{t.state}"),
-        category=escape(city.category(t.category).name(lang)), district=escape(district),
+        category=escape(city.category(t.category).name(lang)), district=district,
         created=_when(t.created_at, tz), updated=_when(t.updated_at, tz), unit=escape(unit),
         due=_due(texts, lang, t, tz), photos=view.photo_count,
         timeline="\n".join(_event_line(texts, lang, city, e) for e in view.timeline),

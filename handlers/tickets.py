@@ -125,18 +125,31 @@ async def _return_reason(p: Press) -> None:
     await p.done("done.returned")
 
 
+def _preset_days(p: Press) -> tuple[int, ...]:
+    """The preset buttons that fit within the configured maximum."""
+    return tuple(days for days in EXTENSION_DAYS if days <= p.s.unit.max_extension_days)
+
+
 async def _extension(p: Press) -> None:
     t = await p.s.unit.ask_extension_days(*p.ids)
-    rows = [[p.button_to(TicketOp.EXTENSION_DAYS, t, str(days), str(days)) for days in EXTENSION_DAYS]]
-    await p.ask(p.text("ask.ext_days"), rows)
+    rows = [[p.button_to(TicketOp.EXTENSION_DAYS, t, str(days), str(days)) for days in _preset_days(p)],
+            [p.button_to(TicketOp.EXTENSION_TYPED, t, p.text("ext.btn_other"))]]
+    await p.ask(p.text("ask.ext_days"), [row for row in rows if row])
 
 
 async def _extension_days(p: Press) -> None:
     arg = p.button.arg
-    days = int(arg) if arg.isdigit() and int(arg) in EXTENSION_DAYS else EXTENSION_DAYS[0]
+    presets = _preset_days(p) or (1,)
+    days = int(arg) if arg.isdigit() and int(arg) in presets else presets[0]
     await p.s.unit.ask_extension_reason(*p.ids, days)
     await p.query.answer()
     await _retire(p.query, p.text("ask.ext_reason", days=days))
+
+
+async def _extension_typed(p: Press) -> None:
+    await p.s.unit.ask_extension_typed_days(*p.ids)
+    await p.query.answer()
+    await _retire(p.query, p.text("ext.ask_days", max=p.s.unit.max_extension_days))
 
 
 async def _resolve(p: Press) -> None:
@@ -227,7 +240,8 @@ async def _rate(p: Press) -> None:
 
 _ACTIONS: dict[TicketOp, Callable[[Press], Awaitable[None]]] = {
     TicketOp.ACCEPT: _accept, TicketOp.RETURN: _return, TicketOp.RETURN_REASON: _return_reason,
-    TicketOp.EXTEND: _extension, TicketOp.EXTENSION_DAYS: _extension_days, TicketOp.RESOLVE: _resolve,
+    TicketOp.EXTEND: _extension, TicketOp.EXTENSION_DAYS: _extension_days,
+    TicketOp.EXTENSION_TYPED: _extension_typed, TicketOp.RESOLVE: _resolve,
     TicketOp.LEAD: _lead, TicketOp.LEAD_CHOSEN: _lead_chosen, TicketOp.HELPER_TOGGLED: _helper_toggled,
     TicketOp.LEAD_CONFIRMED: _lead_confirmed, TicketOp.REDISPATCH: _redispatch,
     TicketOp.REDISPATCH_TO: _redispatch_to, TicketOp.DEADLINE_CLASS: _deadline_class, TicketOp.REJECT: _reject,
@@ -238,7 +252,8 @@ _ACTIONS: dict[TicketOp, Callable[[Press], Awaitable[None]]] = {
 
 # -- typed answers in a group -----------------------------------------------------------------------------------
 
-Answer = Callable[[BotContext, Actor, int, int, str, dict, Message], Awaitable[str]]
+#: A typed answer's handler returns the catalogue key of the reply, or the key with its parameters.
+Answer = Callable[[BotContext, Actor, int, int, str, dict, Message], Awaitable[str | tuple[str, dict]]]
 
 
 async def _typed_return(context: BotContext, actor: Actor, tid: int, ver: int, text: str, data: dict,
@@ -251,6 +266,12 @@ async def _typed_extension(context: BotContext, actor: Actor, tid: int, ver: int
                            message: Message) -> str:
     await context.services.unit.request_extension(actor, tid, ver, int(data.get("days", EXTENSION_DAYS[0])), text)
     return "done.extension_requested"
+
+
+async def _typed_extension_days(context: BotContext, actor: Actor, tid: int, ver: int, text: str, data: dict,
+                                message: Message) -> tuple[str, dict]:
+    days = await context.services.unit.typed_extension_days(actor, tid, ver, text)
+    return "ask.ext_reason", {"days": days}
 
 
 async def _typed_answer(context: BotContext, actor: Actor, tid: int, ver: int, text: str, data: dict,
@@ -270,7 +291,7 @@ async def _typed_rejection(context: BotContext, actor: Actor, tid: int, ver: int
 
 
 _ANSWERS: dict[str, Answer] = {"return": _typed_return, "extension": _typed_extension, "resolve": _typed_answer,
-                               "reject": _typed_rejection}
+                               "reject": _typed_rejection, "extension_days": _typed_extension_days}
 
 
 async def on_group_answer(update: Update, context: BotContext) -> None:
@@ -292,7 +313,8 @@ async def on_group_answer(update: Update, context: BotContext) -> None:
     except Refused as refusal:
         await message.reply_text(context.t(update, refusal.key, **refusal.params))
         return
-    await message.reply_text(context.t(update, done))
+    key, params = done if isinstance(done, tuple) else (done, {})
+    await message.reply_text(context.t(update, key, **params))
 
 
 # -- small helpers ----------------------------------------------------------------------------------------------

@@ -9,11 +9,13 @@ from storage.records import User, to_db
 
 
 def upsert(conn: sqlite3.Connection, user_id: int, language: str, now: datetime) -> None:
-    """Remember a user who wrote to us; writing to us also means they can be reached again."""
+    """Remember a user who wrote to us; writing to us also means they can be reached again. A language chosen
+    with /lang (``chosen_language``) wins over the one Telegram reports."""
     t = to_db(now)
     conn.execute(
         "INSERT INTO users(id, language, reachable, first_seen, last_seen) VALUES (?, ?, 1, ?, ?) "
-        "ON CONFLICT(id) DO UPDATE SET language = excluded.language, reachable = 1, blocked_at = NULL, "
+        "ON CONFLICT(id) DO UPDATE SET language = coalesce(users.chosen_language, excluded.language), reachable = 1, "
+        "blocked_at = NULL, "
         "last_seen = excluded.last_seen",
         (user_id, language, t, t),
     )

@@ -24,6 +24,7 @@ from bot.domain.calendar import WorkingCalendar
 from bot.domain.deadlines import DeadlineClass
 from bot.domain.geo import Bounds
 from bot.domain.routing import CategoryRule, Router, Zone
+from bot.domain.whereabouts import Landmark, Whereabouts, whereabouts
 
 UnitKind = Literal["district", "department", "zone"]
 GroupRole = Literal["unit", "coordination", "supervision"]
@@ -126,6 +127,10 @@ class City:
         """Routing by location and category for this city (built on first use, then shared)."""
         return self._router
 
+    def whereabouts(self, lat: float, lon: float) -> Whereabouts:
+        """The point's zone and nearest named place (keys), for saying where it is in words."""
+        return whereabouts(lat, lon, self._router, self._landmarks)
+
     def calendar(self) -> WorkingCalendar:
         """Working days and hours of this city (built on first use, then shared)."""
         return self._calendar
@@ -174,6 +179,10 @@ class City:
     @cached_property
     def _groups_by_key(self) -> dict[str, Group]:
         return {g.key: g for g in self.groups}
+
+    @cached_property
+    def _landmarks(self) -> tuple[Landmark, ...]:
+        return tuple(Landmark(p.key, p.lat, p.lon) for p in self.places)
 
     @cached_property
     def _router(self) -> Router:

@@ -7,12 +7,13 @@ Sections: ``[telegram]``, ``[storage]``, ``[intake]``, ``[limits]``, ``[outbox]`
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 from dataclasses import dataclass, field, fields
 from datetime import time
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from bot.config.city import City, _parse_city
 from bot.config.validation import ConfigError, _read_toml, _section, _show, _Table
@@ -22,6 +23,9 @@ from bot.texts import LANGUAGES
 #: Telegram hard limits that some settings must respect.
 TELEGRAM_MAX_ALBUM = 10  # sendMediaGroup carries at most 10 items
 TELEGRAM_MAX_TEXT = 4096  # characters in one message
+
+#: The most working days ``deadlines.max_extension_days`` may allow (about a working year).
+MAX_EXTENSION_DAYS = 250
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -79,6 +83,7 @@ class DeadlinesConfig:
     general_days: int = DEFAULT_CLASS_DAYS[DeadlineClass.GENERAL]
     complex_days: int = DEFAULT_CLASS_DAYS[DeadlineClass.COMPLEX]
     warn_days_before_horizon: int = 30
+    max_extension_days: int = 30  # the most working days one extension request may ask for
 
     def policy(self) -> DeadlinePolicy:
         # One ``<class>_days`` setting per deadline class: a class added to the enum needs its setting here.
@@ -147,6 +152,8 @@ class Config:
     handling: HandlingConfig = field(default_factory=HandlingConfig)
     reminders: RemindersConfig = field(default_factory=RemindersConfig)
     reports: ReportsConfig = field(default_factory=ReportsConfig)
+    #: The restart-only sections as the file wrote them (see ``bot.config.reloading``): what /reload compares.
+    file_sections: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def token(self) -> str:
         """The bot token from the environment variable named by ``telegram.token_env``."""
@@ -162,6 +169,9 @@ class Config:
 
 # --------------------------------------------------------------------------------------------------------------
 # Loading the deployment config
+
+#: Sections read only at start: changing one needs a restart (``/reload`` refuses it, naming the key).
+RESTART_ONLY_SECTIONS = ("telegram", "storage", "outbox", "reminders", "reports")
 
 _CONFIG_KEYS = ("city", "admins", "telegram", "storage", "intake", "limits", "outbox", "deadlines", "handling",
                 "reminders", "reports")
@@ -212,6 +222,9 @@ def load_config(path: str | Path) -> Config:
 
     admins = _admins(top)
     deadlines = _section(top.table("deadlines"), DeadlinesConfig)
+    if deadlines.max_extension_days > MAX_EXTENSION_DAYS:
+        top.table("deadlines").fail("max_extension_days", f"must be at most {MAX_EXTENSION_DAYS} (about a working"
+                                    f" year), got {deadlines.max_extension_days}")
     handling = _handling(top.table("handling"))
     reminders = _reminders(top.table("reminders"))
     reports_table = top.table("reports")
@@ -242,6 +255,7 @@ def load_config(path: str | Path) -> Config:
         handling=handling,
         reminders=reminders,
         reports=reports,
+        file_sections={name: copy.deepcopy(top.data.get(name, {})) for name in RESTART_ONLY_SECTIONS},
     )
 
 

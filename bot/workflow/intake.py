@@ -198,6 +198,10 @@ class Intake(PhotoSteps):
                                  for p in self.d.config.city.places]
         return self._place_names
 
+    def forget_places(self) -> None:
+        """The city was reloaded: build the place names again on next use."""
+        self._place_names = None
+
     async def use_place_text(self, user_id: int) -> Draft:
         draft = await self._current(user_id, Step.LOCATION)
         if not draft.place_text:

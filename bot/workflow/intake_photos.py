@@ -28,6 +28,8 @@ class AddedPhotos:
     added: int
     ignored: int  # over the configured maximum
     location_from_exif: bool
+    #: A picture's EXIF point lay outside the city while the draft had no location: the resident is told so.
+    exif_outside: bool = False
 
 
 class PhotoSteps:
@@ -50,15 +52,18 @@ class PhotoSteps:
             room = max(0, limit - draft.photo_count)
             for photo in photos[:room]:
                 drafts.add_photo(c, user_id, photo)
-            from_exif = False
-            if gps and not draft.has_location and geo.valid_coordinates(*gps) and bounds.contains(*gps):
-                drafts.update(c, user_id, now, lat=gps[0], lon=gps[1], location_source="exif")
-                from_exif = True
+            from_exif = outside = False
+            if gps and not draft.has_location and geo.valid_coordinates(*gps):
+                if bounds.contains(*gps):
+                    drafts.update(c, user_id, now, lat=gps[0], lon=gps[1], location_source="exif")
+                    from_exif = True
+                else:
+                    outside = True
             ignored = max(0, len(photos) - room)
             for album in {p.media_group_id for p in photos if p.media_group_id}:
                 drafts.note_album(c, user_id, album, ignored, from_exif)
             draft = drafts.update(c, user_id, now)
-            return AddedPhotos(draft, min(room, len(photos)), ignored, from_exif)
+            return AddedPhotos(draft, min(room, len(photos)), ignored, from_exif, outside)
 
         added = await self.d.db.write(tx)
         self._remember(user_id, added.draft)

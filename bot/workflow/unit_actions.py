@@ -8,7 +8,9 @@ arrives through the matching action method.
 from __future__ import annotations
 
 import sqlite3
+from html import escape
 
+from bot.domain.day_count import DaysProblem, DaysRejected, parse_days
 from bot.domain.lifecycle import Action
 from bot.workflow.access import Access, allowing
 from bot.workflow.common import Actor, Refused, WorkflowDeps
@@ -18,6 +20,9 @@ from storage import chats, extensions, tickets
 from storage.records import Photo, Ticket
 
 REASON_MAX = 500  # characters of a typed reason kept on the event
+#: Why a typed number of extension days was refused → the text that says so.
+_DAYS_REFUSED: dict[DaysProblem, str] = {
+    "not_a_number": "ext.not_a_number", "too_small": "ext.too_small", "too_large": "ext.too_large"}
 
 
 class UnitActions:
@@ -67,7 +72,27 @@ class UnitActions:
         return await self.d.db.read(lambda c: allowing(self.access.for_unit(c, actor, ticket_id, version),
                                                        Action.REQUEST_EXTENSION))
 
+    @property
+    def max_extension_days(self) -> int:
+        return self.d.config.deadlines.max_extension_days
+
+    async def ask_extension_typed_days(self, actor: Actor, ticket_id: int, version: int) -> Ticket:
+        """The unit pressed 其他天数: its next message in the chat is the number of working days."""
+        return await self._ask(actor, ticket_id, version, Action.REQUEST_EXTENSION, "extension_days")
+
+    async def typed_extension_days(self, actor: Actor, ticket_id: int, version: int, text: str) -> int:
+        """The typed number of days, if it is one within the maximum; then the reason is asked for. A bad number
+        is refused with the reason and the question stays open, so the liaison can simply type again."""
+        try:
+            days = parse_days(text, self.max_extension_days)
+        except DaysRejected as bad:
+            raise Refused(_DAYS_REFUSED[bad.reason], text=escape(text[:20]), max=self.max_extension_days) from None
+        await self.ask_extension_reason(actor, ticket_id, version, days)
+        return days
+
     async def ask_extension_reason(self, actor: Actor, ticket_id: int, version: int, days: int) -> Ticket:
+        if not 1 <= days <= self.max_extension_days:
+            raise Refused("ext.too_large", max=self.max_extension_days)
         return await self._ask(actor, ticket_id, version, Action.REQUEST_EXTENSION, "extension", {"days": days})
 
     async def request_extension(self, actor: Actor, ticket_id: int, version: int, days: int, reason: str) -> Ticket:

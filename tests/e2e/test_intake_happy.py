@@ -64,5 +64,5 @@ async def test_resident_files_a_complaint_and_gets_a_checked_number(local: Local
 async def test_command_menu_is_set_in_chinese_and_english(sb) -> None:
     commands = await sb.commands()
     by_language = {entry.get("language_code") or "": [c["command"] for c in entry["commands"]] for entry in commands}
-    assert by_language[""] == ["new", "status", "my", "cancel", "help"]
-    assert by_language["en"] == ["new", "status", "my", "cancel", "help"]
+    assert by_language[""] == ["new", "status", "my", "cancel", "lang", "help"]
+    assert by_language["en"] == ["new", "status", "my", "cancel", "lang", "help"]
