@@ -20,6 +20,7 @@ from bot.callbacks import TicketButton, TicketOp
 from bot.cards import EXTENSION_DAYS, RETURN_REASONS, unit_name
 from bot.domain.deadlines import DeadlineClass
 from bot.workflow import Actor, Refused
+from bot.workflow.resident_actions import WITHDRAW_REASONS
 from handlers.context import BotContext
 from storage.records import Photo, Ticket
 
@@ -82,6 +83,11 @@ class Press:
     def ids(self) -> tuple[Actor, int, int]:
         return self.actor, self.button.ticket_id, self.button.version
 
+    @property
+    def resident(self) -> tuple[int, int, int]:
+        """(user id, ticket id, version) for the reporter's own buttons in their private chat."""
+        return self.actor.user_id, self.button.ticket_id, self.button.version
+
     def text(self, key: str, **params: object) -> str:
         return self.s.texts.get(self.lang, key, **params)
 
@@ -142,6 +148,11 @@ async def _extension_days(p: Press) -> None:
 async def _resolve(p: Press) -> None:
     await p.s.unit.ask_answer(*p.ids)
     await p.ask(p.text("ask.resolve_answer"))
+
+
+async def _ask_reporter(p: Press) -> None:
+    await p.s.inquiries.ask_question(*p.ids)
+    await p.ask(p.text("ask.inquiry_question"))
 
 
 # -- the coordinators -------------------------------------------------------------------------------------------
@@ -225,6 +236,45 @@ async def _rate(p: Press) -> None:
     await _retire(p.query, None)  # at once; the same removal is also owed through the outbox
 
 
+async def _answer_inquiry(p: Press) -> None:
+    """The reporter pressed 回复 under a unit's question: their next message is the answer."""
+    if not p.button.arg.isdigit():
+        raise Refused("deny.stale")
+    await p.s.inquiries.start_answer(p.actor.user_id, p.button.ticket_id, int(p.button.arg))
+    await p.query.answer()
+    await p.context.bot.send_message(p.actor.chat_id, p.context.t(p.update, "inquiry.answer_prompt"))
+
+
+async def _add_material(p: Press) -> None:
+    t = await p.s.residents.start_material(*p.resident)
+    await p.query.answer()
+    await p.context.bot.send_message(p.actor.chat_id, p.context.t(
+        p.update, "material.prompt", number=cards.format_number(t.number), max=p.s.config.intake.max_photos),
+        reply_markup=_markup([[p.button_to(TicketOp.MATERIAL_DONE, t, p.context.t(p.update, "material.btn_done"))]]))
+
+
+async def _material_done(p: Press) -> None:
+    await p.s.residents.end_step(p.actor.user_id)
+    await p.done("material.done")
+
+
+async def _withdraw(p: Press) -> None:
+    t = await p.s.residents.start_withdraw(*p.resident)
+    rows = [[p.button_to(TicketOp.WITHDRAW_REASON, t, p.context.t(p.update, f"withdraw.reason_{key}"), str(i))]
+            for i, key in enumerate(WITHDRAW_REASONS)]
+    await p.query.answer()
+    await p.context.bot.send_message(p.actor.chat_id, p.context.t(
+        p.update, "withdraw.ask_reason", number=cards.format_number(t.number)), reply_markup=_markup(rows))
+
+
+async def _withdraw_reason(p: Press) -> None:
+    arg = p.button.arg
+    index = int(arg) if arg.isdigit() and int(arg) < len(WITHDRAW_REASONS) else 0
+    reason = p.context.t(p.update, f"withdraw.reason_{WITHDRAW_REASONS[index]}")
+    t = await p.s.residents.withdraw(*p.resident, reason)
+    await p.done("withdraw.done", number=cards.format_number(t.number))
+
+
 _ACTIONS: dict[TicketOp, Callable[[Press], Awaitable[None]]] = {
     TicketOp.ACCEPT: _accept, TicketOp.RETURN: _return, TicketOp.RETURN_REASON: _return_reason,
     TicketOp.EXTEND: _extension, TicketOp.EXTENSION_DAYS: _extension_days, TicketOp.RESOLVE: _resolve,
@@ -233,6 +283,9 @@ _ACTIONS: dict[TicketOp, Callable[[Press], Awaitable[None]]] = {
     TicketOp.REDISPATCH_TO: _redispatch_to, TicketOp.DEADLINE_CLASS: _deadline_class, TicketOp.REJECT: _reject,
     TicketOp.APPROVE_EXTENSION: _extension_decision, TicketOp.DENY_EXTENSION: _extension_decision,
     TicketOp.SATISFIED: _rate, TicketOp.DISSATISFIED: _rate,
+    TicketOp.ASK_REPORTER: _ask_reporter, TicketOp.ANSWER_INQUIRY: _answer_inquiry,
+    TicketOp.ADD_MATERIAL: _add_material, TicketOp.MATERIAL_DONE: _material_done, TicketOp.WITHDRAW: _withdraw,
+    TicketOp.WITHDRAW_REASON: _withdraw_reason,
 }
 
 
@@ -269,8 +322,14 @@ async def _typed_rejection(context: BotContext, actor: Actor, tid: int, ver: int
     return "done.rejected"
 
 
+async def _typed_question(context: BotContext, actor: Actor, tid: int, ver: int, text: str, data: dict,
+                          message: Message) -> str:
+    await context.services.inquiries.send_question(actor, tid, ver, text)
+    return "done.inquiry_sent"
+
+
 _ANSWERS: dict[str, Answer] = {"return": _typed_return, "extension": _typed_extension, "resolve": _typed_answer,
-                               "reject": _typed_rejection}
+                               "reject": _typed_rejection, "inquiry": _typed_question}
 
 
 async def on_group_answer(update: Update, context: BotContext) -> None:

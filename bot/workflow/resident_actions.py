@@ -122,7 +122,8 @@ class ResidentActions(PictureChecks):
 
     def _own(self, c: sqlite3.Connection, user_id: int, ticket_id: int, action: Action, refusal: str,
              version: int | None = None) -> Ticket:
-        """The reporter's own ticket if its state allows ``action`` (else ``refusal``, naming the state) and, when a /my button's ``version`` is given, the list is still current."""
+        """The reporter's own ticket if its state allows ``action`` (else ``refusal``, naming the state) and,
+        when a /my button's ``version`` is given, the list is still current."""
         t = tickets.get(c, ticket_id)
         if t is None or t.reporter_id != user_id:
             raise Refused("deny.not_allowed")
