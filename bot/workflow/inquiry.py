@@ -144,8 +144,9 @@ class Inquiries:
             g, lang, shown = self.d.texts.get, self.d.group_lang, format_number(t.number)
             relayed = g(lang, "inquiry.answer", number=shown, round=round_.round, question=escape(round_.question),
                         answer=escape(text) if text else g(lang, "inquiry.photo_only"))
-            self.messages.reply_on_card(c, t, relayed, now, photo_row=photo_row)
+            # the card's buttons are redrawn first: whoever reads the answer under it presses a current card
             self.messages.refresh_cards(c, t, now)
+            self.messages.reply_on_card(c, t, relayed, now, photo_row=photo_row)
             return round_
 
         return await self.d.write(tx)

@@ -77,8 +77,8 @@ class ResidentActions(PictureChecks):
             g, lang = self.d.texts.get, self.d.group_lang
             text = g(lang, "material.to_card", number=format_number(t.number),
                      note=escape(note) if note else g(lang, "material.photo_only"))
+            self.messages.refresh_cards(c, t, now)  # first: whoever reads the material presses a current card
             self.messages.reply_on_card(c, t, text, now, photo_row=photo_row)
-            self.messages.refresh_cards(c, t, now)
             self._arm(c, user_id, MATERIAL, t)  # the step stays open for the next note or picture
             return Added(t, photos)
 
