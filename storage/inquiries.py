@@ -74,3 +74,10 @@ def by_outbox_rows(conn: sqlite3.Connection, outbox_ids: list[int]) -> list[Inqu
 
 def answered(conn: sqlite3.Connection, inquiry_id: int) -> None:
     conn.execute("UPDATE inquiries SET answers = answers + 1 WHERE id = ?", (inquiry_id,))
+
+
+def tally(conn: sqlite3.Connection, ticket_id: int) -> tuple[int, int]:
+    """(questions asked, questions answered at least once) of a ticket, for its card."""
+    row = conn.execute("SELECT count(*), coalesce(sum(answers > 0), 0) FROM inquiries WHERE ticket_id = ?",
+                       (ticket_id,)).fetchone()
+    return int(row[0]), int(row[1])

@@ -16,7 +16,7 @@ from bot.cards import CardExtras, unit_name, when
 from bot.domain.lifecycle import TicketState
 from bot.domain.numbers import format_number
 from bot.workflow.common import WorkflowDeps
-from storage import chats, outbox, tickets, users
+from storage import chats, inquiries, outbox, tickets, users
 from storage.records import Ticket
 
 Notes = tuple[tuple[str, dict[str, Any]], ...]
@@ -36,6 +36,9 @@ class Messages:
                notes: Notes = ()) -> CardExtras:
         if return_reason is None and t.state == TicketState.RETURNED:
             return_reason = tickets.last_return(c, t.id)
+        asked, answered = inquiries.tally(c, t.id)
+        if asked:
+            notes = (*notes, ("card.inquiries", {"asked": asked, "answered": answered}))
         return CardExtras(photo_count=tickets.photo_count(c, t.id), helpers=tuple(tickets.helpers(c, t.id)),
                           return_reason=return_reason, note_keys=notes)
 

@@ -17,7 +17,7 @@ from bot.texts import Texts
 from sandbox.client import Person
 from sandbox.local import LocalSandbox
 from storage import tickets
-from tests.e2e.talk import first_line, plain, zh
+from tests.e2e.talk import eventually, first_line, plain, zh
 from tests.e2e.test_handling import YINGZHOU, chat, file, liaison, ticket_of
 from tests.images import jpeg
 
@@ -42,11 +42,17 @@ async def signed_for(local: LocalSandbox, sb, resident: Person, description: str
     return number, officer, group
 
 
-async def ask(officer: Person, group: str | int, question: str) -> None:
-    await officer.tap(zh("card.btn_ask_reporter"), chat=group)  # type: ignore[arg-type]
-    await officer.expect(zh("ask.inquiry_question"), chat=group)  # type: ignore[arg-type]
-    await officer.say(question, chat=group)  # type: ignore[arg-type]
-    await officer.expect(zh("done.inquiry_sent"), chat=group)  # type: ignore[arg-type]
+async def ask(officer: Person, group: int, question: str, asked: int = 1, answered: int = 0) -> None:
+    """The liaison asks from the card; returns once the card says so (and so carries its new version)."""
+    await officer.tap(zh("card.btn_ask_reporter"), chat=group)
+    await officer.expect(zh("ask.inquiry_question"), chat=group)
+    await officer.say(question, chat=group)
+    await officer.expect(zh("card.inquiries", asked=asked, answered=answered), chat=group)
+    await eventually(lambda: _said(officer, group, zh("done.inquiry_sent")), what="the liaison's confirmation")
+
+
+async def _said(person: Person, chat_id: int, text: str) -> bool:
+    return any(m.get("outgoing") and m.get("text") == text for m in await person.transcript(chat_id))
 
 
 def _bot_messages(messages: list[dict]) -> list[dict]:
@@ -84,7 +90,7 @@ async def test_two_rounds_of_questions_and_answers_with_no_identity_either_way(l
     assert "第 1 问" in a1["text"] and "请问是哪一根路灯杆" in a1["text"]
 
     # round 2: a photo sent as a reply to the question
-    await ask(officer, group, "能拍一张灯杆编号的照片吗？")
+    await ask(officer, group, "能拍一张灯杆编号的照片吗？", asked=2, answered=1)
     q2 = await resident.expect("能拍一张灯杆编号的照片吗？")
     await sb.send(resident.id, photo={"data_b64": base64.b64encode(jpeg()).decode()},
                   caption="编号在这里", reply_to_message_id=q2["message_id"])
@@ -223,3 +229,32 @@ async def test_a_withdrawal_after_sign_for_is_refused_politely(local: LocalSandb
     listing = await resident.expect(zh("my.header"))
     assert [b["text"] for row in listing["reply_markup"]["inline_keyboard"] for b in row] == [
         zh("my.btn_add_material", number=shown)]
+
+
+async def test_a_typed_withdrawal_reason_and_an_answer_that_came_too_late(local: LocalSandbox, sb) -> None:
+    resident = await sb.person("郑洁")
+    # a ticket withdrawn with a typed reason, while still dispatched
+    first = await file(resident, STREET_LIGHTS, YINGZHOU, "菜市场门口的路灯灯罩掉了。", page2=True)
+    await resident.say("/my")
+    await resident.expect(zh("my.header"))
+    await resident.tap(zh("my.btn_withdraw", number=format_number(first)))
+    await resident.expect(zh("withdraw.ask_reason", number=format_number(first)))
+    await resident.say("物业已经修好了")
+    await resident.expect(zh("withdraw.done", number=format_number(first)))
+    t = await ticket_of(local, first)
+    events = await local.db.read(lambda c: tickets.events(c, t.id))
+    assert (t.state, events[-1].reason) == ("withdrawn", "物业已经修好了")
+
+    # a question answered only after the unit resolved the case: refused, the unit hears nothing more
+    number, officer, group = await signed_for(local, sb, resident, "学校后门的路灯不亮，孩子放学很危险。")
+    shown = format_number(number)
+    await ask(officer, group, "请问是哪个学校？")
+    question = await resident.expect("请问是哪个学校？")
+    await officer.tap("办结", chat=group)
+    await officer.expect(zh("ask.resolve_answer"), chat=group)
+    await officer.say("已更换灯泡。", chat=group)
+    await officer.expect(zh("done.resolved"), chat=group)
+    await resident.expect("已更换灯泡")
+    await sb.send(resident.id, text="是实验小学。", reply_to_message_id=question["message_id"])
+    await resident.expect(zh("deny.inquiry_over", number=shown))
+    assert not [m for m in await sb.messages(group) if "实验小学" in (m.get("text") or "") and m.get("outgoing")]
