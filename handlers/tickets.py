@@ -100,6 +100,12 @@ class Press:
         await self.query.answer(done)
         await _retire(self.query, done)
 
+    async def prompt(self, key: str, rows: Rows | None = None, **params: object) -> None:
+        """Ask the presser something in their own language (a resident in their private chat)."""
+        await self.query.answer()
+        await self.context.bot.send_message(self.actor.chat_id, self.context.t(self.update, key, **params),
+                                            reply_markup=_markup(rows))
+
     async def ask(self, text: str, rows: Rows | None = None) -> None:
         """Ask the presser a follow-up question under the card: buttons, or their next message in this chat."""
         message = self.query.message
@@ -241,16 +247,13 @@ async def _answer_inquiry(p: Press) -> None:
     if not p.button.arg.isdigit():
         raise Refused("deny.stale")
     await p.s.inquiries.start_answer(p.actor.user_id, p.button.ticket_id, int(p.button.arg))
-    await p.query.answer()
-    await p.context.bot.send_message(p.actor.chat_id, p.context.t(p.update, "inquiry.answer_prompt"))
+    await p.prompt("inquiry.answer_prompt")
 
 
 async def _add_material(p: Press) -> None:
     t = await p.s.residents.start_material(*p.resident)
-    await p.query.answer()
-    await p.context.bot.send_message(p.actor.chat_id, p.context.t(
-        p.update, "material.prompt", number=cards.format_number(t.number), max=p.s.config.intake.max_photos),
-        reply_markup=_markup([[p.button_to(TicketOp.MATERIAL_DONE, t, p.context.t(p.update, "material.btn_done"))]]))
+    done = [[p.button_to(TicketOp.MATERIAL_DONE, t, p.context.t(p.update, "material.btn_done"))]]
+    await p.prompt("material.prompt", done, number=cards.format_number(t.number), max=p.s.config.intake.max_photos)
 
 
 async def _material_done(p: Press) -> None:
@@ -262,9 +265,7 @@ async def _withdraw(p: Press) -> None:
     t = await p.s.residents.start_withdraw(*p.resident)
     rows = [[p.button_to(TicketOp.WITHDRAW_REASON, t, p.context.t(p.update, f"withdraw.reason_{key}"), str(i))]
             for i, key in enumerate(WITHDRAW_REASONS)]
-    await p.query.answer()
-    await p.context.bot.send_message(p.actor.chat_id, p.context.t(
-        p.update, "withdraw.ask_reason", number=cards.format_number(t.number)), reply_markup=_markup(rows))
+    await p.prompt("withdraw.ask_reason", rows, number=cards.format_number(t.number))
 
 
 async def _withdraw_reason(p: Press) -> None:
