@@ -30,7 +30,7 @@ from bot.config import Config
 from bot.services import Services
 from bot.texts import LANGUAGES, Texts
 from bot.updates import PerChatUpdateProcessor
-from handlers import admin, common, intake, ops, preferences, reload, reports, status, tickets
+from handlers import admin, common, followups, intake, ops, preferences, reload, reports, status, tickets
 from handlers.context import BotApp, BotContext
 from scheduler import schedule
 from scheduler.outbox import OutboxSender
@@ -69,6 +69,7 @@ def build_application(config: Config, db: Database, clock: Clock, token: str) ->
     sender = OutboxSender(db, app.bot, clock, config.outbox)
     services.set_outbox_kick(sender.kick)
     sender.on_unreachable = services.forget_user
+    sender.on_given_up = services.inquiries.undeliverable
     app.bot_data["services"] = services
     app.bot_data["outbox"] = sender
     _register(app)
@@ -81,9 +82,9 @@ def _register(app: BotApp) -> None:
     app.add_handlers([
         CommandHandler("start", common.cmd_start, private),
         CommandHandler("help", common.cmd_help),
-        CommandHandler("new", intake.cmd_new, private),
+        CommandHandler("new", followups.cmd_new, private),
         CommandHandler("new", common.in_group_only_private, groups),
-        CommandHandler("cancel", intake.cmd_cancel, private),
+        CommandHandler("cancel", followups.cmd_cancel, private),
         CommandHandler("status", status.cmd_status),
         CommandHandler("my", status.cmd_my, private),
         CommandHandler("lang", preferences.cmd_lang, private),
@@ -104,7 +105,7 @@ def _register(app: BotApp) -> None:
         CallbackQueryHandler(tickets.on_ticket_button, pattern=TICKET_BUTTON),
         CallbackQueryHandler(preferences.on_lang_button, pattern=preferences.LANG_PATTERN),
         # free messages
-        MessageHandler(private & ~filters.COMMAND, intake.on_private_message),
+        MessageHandler(private & ~filters.COMMAND, followups.on_private_message),
         MessageHandler(groups & ~filters.COMMAND & (filters.TEXT | filters.PHOTO), tickets.on_group_answer),
         CallbackQueryHandler(common.expired_button),
     ])

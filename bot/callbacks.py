@@ -49,6 +49,14 @@ class TicketOp(StrEnum):
     # the resident's rating
     SATISFIED = "sat"
     DISSATISFIED = "dis"
+    # asking the reporter (询问群众): the unit's card button; the reporter's answer button (arg: the round's id)
+    ASK_REPORTER = "ask"
+    ANSWER_INQUIRY = "ans"
+    # the reporter's /my: add material, withdraw (then a preset reason, arg: its index), finish adding
+    ADD_MATERIAL = "add"
+    MATERIAL_DONE = "addx"
+    WITHDRAW = "wd"
+    WITHDRAW_REASON = "wr"
 
 
 class IntakeOp(StrEnum):
@@ -72,6 +80,8 @@ CARD_OPS: dict[Action, TicketOp] = {
     Action.CHANGE_CLASS: TicketOp.DEADLINE_CLASS, Action.REJECT: TicketOp.REJECT,
     Action.APPROVE_EXTENSION: TicketOp.APPROVE_EXTENSION, Action.DENY_EXTENSION: TicketOp.DENY_EXTENSION,
     Action.RATE_SATISFIED: TicketOp.SATISFIED, Action.RATE_DISSATISFIED: TicketOp.DISSATISFIED,
+    Action.ASK_REPORTER: TicketOp.ASK_REPORTER, Action.ANSWER_INQUIRY: TicketOp.ANSWER_INQUIRY,
+    Action.ADD_MATERIAL: TicketOp.ADD_MATERIAL, Action.WITHDRAW: TicketOp.WITHDRAW,
 }
 OPS = frozenset(op.value for op in TicketOp)
 PATTERN = re.compile(r"^t\|([a-z]{2,4})\|(\d{1,12})\|(\d{1,6})\|([A-Za-z0-9_.-]{0,32})$")

@@ -193,6 +193,14 @@ def rating_buttons(texts: Texts, lang: str, t: Ticket) -> dict[str, Any]:
     return {"inline_keyboard": action_buttons(texts, lang, Card.RATING, t)}
 
 
+def my_buttons(texts: Texts, lang: str, t: Ticket) -> list[dict[str, str]]:
+    """The reporter's buttons for one ticket of /my (补充材料, 撤回 as its state allows), labelled with its number."""
+    number = format_number(t.number)
+    return [{"text": texts.get(lang, spec.button.label, number=number),
+             "callback_data": TicketButton(CARD_OPS[spec.action], t.id, t.version).encode()}
+            for spec in buttons(Card.MY, t.state) if spec.button is not None]
+
+
 def open_case_line(texts: Texts, lang: str, city: City, t: Ticket, now: datetime) -> str:
     """One open case in a list (/open, the morning digest): number, state, the running deadline, overdue mark."""
     due_at = t.due_at or t.sign_due_at

@@ -16,11 +16,13 @@ from bot.workflow.administration import Administration
 from bot.workflow.cases import Cases
 from bot.workflow.coordination import Coordination
 from bot.workflow.dispatch import Dispatcher
+from bot.workflow.inquiry import Inquiries
 from bot.workflow.messages import Messages
 from bot.workflow.people import People
 from bot.workflow.rating import Rating
 from bot.workflow.reload import ConfigReload
 from bot.workflow.reporting import Reporting
+from bot.workflow.resident_actions import ResidentActions
 from bot.workflow.sweep import Sweeper
 from bot.workflow.transitions import Transitions
 from bot.workflow.unit_actions import UnitActions
@@ -42,6 +44,8 @@ class Services:
     cases: Cases
     sweeper: Sweeper
     reporting: Reporting
+    inquiries: Inquiries
+    residents: ResidentActions
     message_limit: SlidingWindow
     people: People
     reloader: ConfigReload = field(init=False)
@@ -67,6 +71,8 @@ class Services:
             coordination=Coordination(deps, access, transitions, messages, dispatcher), rating=rating,
             admin=Administration(deps), cases=Cases(deps),
             sweeper=Sweeper(deps, transitions, rating), reporting=Reporting(deps),
+            inquiries=Inquiries(deps, access, transitions, messages),
+            residents=ResidentActions(deps, transitions, messages),
             message_limit=SlidingWindow(config.limits.messages_per_minute, timedelta(minutes=1)),
             people=People(deps),
         )

@@ -37,6 +37,7 @@ from handlers.context import (
     user_data_of,
     user_of,
 )
+from handlers.pictures import document_bytes
 from storage.records import Draft, Photo
 
 log = logging.getLogger(__name__)
@@ -216,13 +217,7 @@ async def _add_picture(update: Update, context: BotContext, message: Message) ->
     doc = message.document
     if doc is None:
         raise Refused("intake.photo_expected")
-    intake.check_document(doc.mime_type, doc.file_name, doc.file_size)
-    try:
-        data = bytes(await (await context.bot.get_file(doc.file_id)).download_as_bytearray())
-    except BadRequest as error:
-        if "too big" in error.message.lower():
-            raise intake.too_big() from None
-        raise
+    data = await document_bytes(context, doc, intake)
     return await intake.add_document_image(user_id, data, doc.file_unique_id, message.media_group_id)
 
 

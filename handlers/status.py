@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from html import escape
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 
 from bot.domain.numbers import BadNumber, format_number
 from bot.workflow import Refused
 from handlers.context import BotContext, message_of, user_of
-from handlers.status_views import my_tickets_text, status_text
+from handlers.status_views import my_tickets_markup, my_tickets_text, status_text
 
 
 async def cmd_status(update: Update, context: BotContext) -> None:
@@ -34,6 +34,9 @@ async def cmd_status(update: Update, context: BotContext) -> None:
 
 async def cmd_my(update: Update, context: BotContext) -> None:
     s = context.services
+    lang = context.lang(update)
     mine, followed = await s.lookup.mine(user_of(update).id)
+    markup = my_tickets_markup(s.texts, lang, mine)
     await message_of(update).reply_text(
-        my_tickets_text(s.texts, context.lang(update), s.config.city, mine, followed))
+        my_tickets_text(s.texts, lang, s.config.city, mine, followed),
+        reply_markup=InlineKeyboardMarkup.de_json(markup, None) if markup else None)

@@ -6,6 +6,7 @@ from datetime import datetime
 from html import escape
 from zoneinfo import ZoneInfo
 
+from bot import cards
 from bot.config import City
 from bot.domain.numbers import format_number
 from bot.place_words import point_in_words
@@ -70,3 +71,13 @@ def my_tickets_text(texts: Texts, lang: str, city: City, mine: list[Ticket], fol
     if followed:
         parts.append("\n".join([texts.get(lang, "my.followed_header"), *map(line, followed)]))
     return "\n\n".join(parts)
+
+
+#: How many of the reporter's own tickets /my offers buttons for (the newest first).
+MY_BUTTON_ROWS = 10
+
+
+def my_tickets_markup(texts: Texts, lang: str, mine: list[Ticket]) -> dict | None:
+    """One row of buttons (补充材料, 撤回) per own ticket whose state offers any; None when there is none."""
+    rows = [row for row in (cards.my_buttons(texts, lang, t) for t in mine) if row][:MY_BUTTON_ROWS]
+    return {"inline_keyboard": rows} if rows else None

@@ -20,6 +20,7 @@ from bot.callbacks import TicketButton, TicketOp
 from bot.cards import EXTENSION_DAYS, RETURN_REASONS, unit_name
 from bot.domain.deadlines import DeadlineClass
 from bot.workflow import Actor, Refused
+from bot.workflow.resident_actions import WITHDRAW_REASONS
 from handlers.context import BotContext
 from storage.records import Photo, Ticket
 
@@ -82,6 +83,11 @@ class Press:
     def ids(self) -> tuple[Actor, int, int]:
         return self.actor, self.button.ticket_id, self.button.version
 
+    @property
+    def resident(self) -> tuple[int, int, int]:
+        """(user id, ticket id, version) for the reporter's own buttons in their private chat."""
+        return self.actor.user_id, self.button.ticket_id, self.button.version
+
     def text(self, key: str, **params: object) -> str:
         return self.s.texts.get(self.lang, key, **params)
 
@@ -93,6 +99,12 @@ class Press:
         done = self.context.t(self.update, key, **params)
         await self.query.answer(done)
         await _retire(self.query, done)
+
+    async def prompt(self, key: str, rows: Rows | None = None, **params: object) -> None:
+        """Ask the presser something in their own language (a resident in their private chat)."""
+        await self.query.answer()
+        await self.context.bot.send_message(self.actor.chat_id, self.context.t(self.update, key, **params),
+                                            reply_markup=_markup(rows))
 
     async def ask(self, text: str, rows: Rows | None = None) -> None:
         """Ask the presser a follow-up question under the card: buttons, or their next message in this chat."""
@@ -155,6 +167,11 @@ async def _extension_typed(p: Press) -> None:
 async def _resolve(p: Press) -> None:
     await p.s.unit.ask_answer(*p.ids)
     await p.ask(p.text("ask.resolve_answer"))
+
+
+async def _ask_reporter(p: Press) -> None:
+    await p.s.inquiries.ask_question(*p.ids)
+    await p.ask(p.text("ask.inquiry_question"))
 
 
 # -- the coordinators -------------------------------------------------------------------------------------------
@@ -238,6 +255,40 @@ async def _rate(p: Press) -> None:
     await _retire(p.query, None)  # at once; the same removal is also owed through the outbox
 
 
+async def _answer_inquiry(p: Press) -> None:
+    """The reporter pressed 回复 under a unit's question: their next message is the answer."""
+    if not p.button.arg.isdigit():
+        raise Refused("deny.stale")
+    await p.s.inquiries.start_answer(p.actor.user_id, p.button.ticket_id, int(p.button.arg))
+    await p.prompt("inquiry.answer_prompt")
+
+
+async def _add_material(p: Press) -> None:
+    t = await p.s.residents.start_material(*p.resident)
+    done = [[p.button_to(TicketOp.MATERIAL_DONE, t, p.context.t(p.update, "material.btn_done"))]]
+    await p.prompt("material.prompt", done, number=cards.format_number(t.number), max=p.s.config.intake.max_photos)
+
+
+async def _material_done(p: Press) -> None:
+    await p.s.residents.end_step(p.actor.user_id)
+    await p.done("material.done")
+
+
+async def _withdraw(p: Press) -> None:
+    t = await p.s.residents.start_withdraw(*p.resident)
+    rows = [[p.button_to(TicketOp.WITHDRAW_REASON, t, p.context.t(p.update, f"withdraw.reason_{key}"), str(i))]
+            for i, key in enumerate(WITHDRAW_REASONS)]
+    await p.prompt("withdraw.ask_reason", rows, number=cards.format_number(t.number))
+
+
+async def _withdraw_reason(p: Press) -> None:
+    arg = p.button.arg
+    index = int(arg) if arg.isdigit() and int(arg) < len(WITHDRAW_REASONS) else 0
+    reason = p.context.t(p.update, f"withdraw.reason_{WITHDRAW_REASONS[index]}")
+    t = await p.s.residents.withdraw(*p.resident, reason)
+    await p.done("withdraw.done", number=cards.format_number(t.number))
+
+
 _ACTIONS: dict[TicketOp, Callable[[Press], Awaitable[None]]] = {
     TicketOp.ACCEPT: _accept, TicketOp.RETURN: _return, TicketOp.RETURN_REASON: _return_reason,
     TicketOp.EXTEND: _extension, TicketOp.EXTENSION_DAYS: _extension_days,
@@ -247,6 +298,9 @@ _ACTIONS: dict[TicketOp, Callable[[Press], Awaitable[None]]] = {
     TicketOp.REDISPATCH_TO: _redispatch_to, TicketOp.DEADLINE_CLASS: _deadline_class, TicketOp.REJECT: _reject,
     TicketOp.APPROVE_EXTENSION: _extension_decision, TicketOp.DENY_EXTENSION: _extension_decision,
     TicketOp.SATISFIED: _rate, TicketOp.DISSATISFIED: _rate,
+    TicketOp.ASK_REPORTER: _ask_reporter, TicketOp.ANSWER_INQUIRY: _answer_inquiry,
+    TicketOp.ADD_MATERIAL: _add_material, TicketOp.MATERIAL_DONE: _material_done, TicketOp.WITHDRAW: _withdraw,
+    TicketOp.WITHDRAW_REASON: _withdraw_reason,
 }
 
 
@@ -290,8 +344,15 @@ async def _typed_rejection(context: BotContext, actor: Actor, tid: int, ver: int
     return "done.rejected"
 
 
+async def _typed_question(context: BotContext, actor: Actor, tid: int, ver: int, text: str, data: dict,
+                          message: Message) -> str:
+    await context.services.inquiries.send_question(actor, tid, ver, text)
+    return "done.inquiry_sent"
+
+
 _ANSWERS: dict[str, Answer] = {"return": _typed_return, "extension": _typed_extension, "resolve": _typed_answer,
-                               "reject": _typed_rejection, "extension_days": _typed_extension_days}
+                               "reject": _typed_rejection, "extension_days": _typed_extension_days,
+                               "inquiry": _typed_question}
 
 
 async def on_group_answer(update: Update, context: BotContext) -> None:

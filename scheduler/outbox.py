@@ -19,7 +19,9 @@ when an edit is sent, older edits of that card still queued are superseded by it
 - Other 400s: permanent; the row is `dead` with Telegram's description kept for operators.
 
 Kinds: message, card, edit_card (`message_id` or `card_row`), drop_buttons (`message_id` or `source_row`: the
-message's keyboard is removed; "not modified" counts as done), location, venue, photos, photo_file, document_file.
+message's keyboard is removed; "not modified" counts as done), location, venue, photos, photo (one stored picture,
+`photo_row`, with a caption), photo_file, document_file. A message or photo may reply to a card that is still on
+its way (`reply_card_row`: the card's outbox row); it waits for it, and goes without the reply if it never went.
 """
 
 from __future__ import annotations
@@ -59,6 +61,9 @@ class OutboxSender:
         self._stopping = False
         #: Told when a private chat's user turned out unreachable (blocked the bot), after the commit.
         self.on_unreachable: Callable[[int], None] = lambda user_id: None
+        #: Told, inside the transaction that gives them up, which rows to an unreachable user will never go
+        #: (the workflow tells a unit whose question could not reach the reporter).
+        self.on_given_up: Callable[[sqlite3.Connection, list[int]], None] = lambda c, row_ids: None
 
     # -- lifecycle ------------------------------------------------------------------------------------------
 
@@ -209,8 +214,10 @@ class OutboxSender:
         """403: `reason` is the row's last_error as it stands ("403 Forbidden: bot was blocked by the user")."""
         outbox.mark_dead(c, row.id, reason)
         if row.chat_id > 0:  # a private chat: the user blocked us or deleted their account
+            given_up = [row.id, *outbox.pending_ids_for_chat(c, row.chat_id)]
             users.mark_unreachable(c, row.chat_id, self.clock.now())
             outbox.mark_dead_for_chat(c, row.chat_id, reason)
+            self.on_given_up(c, given_up)
 
     async def _deliver(self, row: OutboxMessage) -> tuple[Any, Callable[[sqlite3.Connection], None] | None]:
         """Send one row; returns what Telegram answered and what to record with it (in the same transaction)."""
@@ -220,7 +227,11 @@ class OutboxSender:
             params["reply_markup"] = InlineKeyboardMarkup.de_json(markup, self.bot)
         # No buttons: leave reply_markup out (an edit without one drops the card's old buttons).
         if kind == "message":
+            params.update(await self._reply_target(params.pop("reply_card_row", None)))
             return await self.bot.send_message(chat_id, **params), None
+        if kind == "photo":
+            params.update(await self._reply_target(params.pop("reply_card_row", None)))
+            return await self._send_stored_photo(chat_id, params.pop("photo_row"), params)
         if kind == "card":
             ticket_id, card_kind = params.pop("ticket_id"), params.pop("kind")
             message = await self.bot.send_message(chat_id, **params)
@@ -266,6 +277,30 @@ class OutboxSender:
             raise _NeverSent(f"the {what} this edits was never sent")
         status, message_id = await self.db.read(lambda c: outbox.sent_message_id(c, source_row))
         return _delivered(status, message_id, source_row, what)
+
+    async def _reply_target(self, card_row: int | None) -> dict[str, Any]:
+        """Reply parameters for a message answering a card that was queued by outbox row ``card_row``: waits
+        while the card is queued; sends without the reply if the card never went."""
+        if card_row is None:
+            return {}
+        status, message_id = await self.db.read(lambda c: outbox.sent_message_id(c, card_row))
+        if status == "pending":
+            raise _NotSentYet(card_row, "card not sent yet")
+        if status != "sent" or message_id is None:
+            return {}
+        return {"reply_to_message_id": message_id, "allow_sending_without_reply": True}
+
+    async def _send_stored_photo(self, chat_id: int, photo_row: int, params: dict[str, Any]
+                                 ) -> tuple[Any, Callable[[sqlite3.Connection], None] | None]:
+        """One stored picture (by file id, or our own bytes uploaded once) with its caption."""
+        file_id, data = await self.db.read(lambda c: tickets.photo_data(c, photo_row))
+        if not (file_id or data):
+            raise _NeverSent("the picture is gone")
+        message = await self.bot.send_photo(chat_id, file_id or data, **params)
+        if file_id is None and message.photo:
+            new_id = message.photo[-1].file_id
+            return message, lambda c: tickets.remember_file_id(c, photo_row, new_id)
+        return message, None
 
     async def _send_photos(self, chat_id: int, photo_rows: list[int]
                            ) -> tuple[Any, Callable[[sqlite3.Connection], None] | None]:

@@ -121,6 +121,12 @@ def supersede_older_card_edits(conn: sqlite3.Connection, row_id: int, chat_id: i
     ).rowcount
 
 
+def pending_ids_for_chat(conn: sqlite3.Connection, chat_id: int) -> list[int]:
+    """The ids of a chat's rows still pending (before they are given up, to tell whom they concerned)."""
+    return [r[0] for r in conn.execute("SELECT id FROM outbox WHERE chat_id = ? AND status = 'pending' ORDER BY id",
+                                       (chat_id,))]
+
+
 def mark_dead_for_chat(conn: sqlite3.Connection, chat_id: int, error: str) -> int:
     """Give up every pending row to a chat that cannot be reached (e.g. the user blocked the bot)."""
     return conn.execute(

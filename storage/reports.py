@@ -44,7 +44,7 @@ class Counts:
     unit: str | None
     district: str | None
     category: str
-    received: int  # tickets created in the period
+    received: int  # tickets created in the period, withdrawn ones apart (they count against nobody)
     signed: int  # signed for at least once
     signed_on_time: int  # first sign-for before sign_due_at
     resolved: int  # answered at least once
@@ -56,6 +56,7 @@ class Counts:
     satisfied: int
     recomplained: int  # reopen_count > 0
     bounced: int  # bounces > 0
+    withdrawn: int  # withdrawn by the reporter before sign-for (撤回): counted apart, in no unit's rates
 
 
 _GROUP_WHERE = (
@@ -63,7 +64,7 @@ _GROUP_WHERE = (
     "AND created_at >= :start AND created_at < :end"
 )
 _COUNTS_SQL = f"""
-SELECT count(*),
+SELECT coalesce(sum(state != 'withdrawn'), 0),
        count(signed_on_time),
        coalesce(sum(signed_on_time), 0),
        count(resolved_on_time),
@@ -74,7 +75,8 @@ SELECT count(*),
        count(rating),
        coalesce(sum(rating = 'satisfied'), 0),
        coalesce(sum(reopen_count > 0), 0),
-       coalesce(sum(bounces > 0), 0)
+       coalesce(sum(bounces > 0), 0),
+       coalesce(sum(state = 'withdrawn'), 0)
 FROM tickets INDEXED BY tickets_report {_GROUP_WHERE}
 """
 
@@ -133,7 +135,7 @@ def counts(conn: sqlite3.Connection, start: str, end: str, as_of: str) -> list[C
         params = {"unit": unit, "district": district, "category": category, "start": start, "end": end,
                   "as_of": as_of}
         row = conn.execute(_COUNTS_SQL, params).fetchone()
-        if row[0]:
+        if row[0] or row[-1]:
             out.append(Counts(unit, district, category, *tuple(row)))
     return out
 

@@ -207,15 +207,22 @@ def photos_of(conn: sqlite3.Connection, ticket_id: int, kind: str = "report") ->
                             r["height"])) for r in rows]
 
 
-def add_photo(conn: sqlite3.Connection, ticket_id: int, photo: Photo, kind: str) -> None:
+def add_photo(conn: sqlite3.Connection, ticket_id: int, photo: Photo, kind: str) -> int:
+    """Append one picture of ``kind`` (report, answer, material, inquiry); its row id."""
     position = conn.execute("SELECT coalesce(max(position), 0) + 1 FROM ticket_photos WHERE ticket_id = ?",
                             (ticket_id,)).fetchone()[0]
-    conn.execute(
+    cur = conn.execute(
         "INSERT INTO ticket_photos(ticket_id, position, source, file_id, file_unique_id, data, width, height, kind) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (ticket_id, position, photo.source, photo.file_id, photo.file_unique_id, photo.data, photo.width,
          photo.height, kind),
     )
+    return int(cur.lastrowid or 0)
+
+
+def photo_count_of_kind(conn: sqlite3.Connection, ticket_id: int, kind: str) -> int:
+    return conn.execute("SELECT count(*) FROM ticket_photos WHERE ticket_id = ? AND kind = ?",
+                        (ticket_id, kind)).fetchone()[0]
 
 
 def remember_file_id(conn: sqlite3.Connection, photo_row_id: int, file_id: str) -> None:

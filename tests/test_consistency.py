@@ -140,7 +140,8 @@ def test_every_text_key_in_the_code_exists() -> None:
 # --- keys built at run time ------------------------------------------------------------------------------------
 
 #: Events the workflow writes itself (every other event is a lifecycle transition's ``event``).
-SYSTEM_EVENTS = frozenset({"registered", "followed", "unroutable", "escalated", "deadline_recomputed"})
+SYSTEM_EVENTS = frozenset({"registered", "followed", "unroutable", "escalated", "deadline_recomputed",
+                           "inquiry_undeliverable"})
 
 
 def _calls(name: str) -> Iterator[tuple[str, ast.Call]]:
@@ -203,6 +204,7 @@ def _built(seeded_events: set[str]) -> dict[str, set[str]]:
     from bot.domain.lifecycle import SPEC, ActorKind
     from bot.domain.photos import RejectReason
     from bot.reports.ledger import FIGURE_HEADERS, LEDGER_HEADERS
+    from bot.workflow.resident_actions import WITHDRAW_REASONS
 
     return {
         "state.{}": {s.value for s in TicketState},
@@ -215,6 +217,7 @@ def _built(seeded_events: set[str]) -> dict[str, set[str]]:
         "ops.who_{}": {k.value for k in ActorKind} | {"supervisor"},
         "cmd.{}": set(MENU),
         "report.{}": set(LEDGER_HEADERS) | set(FIGURE_HEADERS),
+        "withdraw.reason_{}": set(WITHDRAW_REASONS),
     }
 
 

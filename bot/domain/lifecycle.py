@@ -28,6 +28,7 @@ class TicketState(StrEnum):
     CLOSED = "closed"  # rated satisfied, or not rated in time
     REOPENED = "reopened"  # rated dissatisfied: back with the same unit as a re-complaint
     REJECTED = "rejected"  # declined by a coordinator, with a reason the resident sees
+    WITHDRAWN = "withdrawn"  # the resident took it back (撤回) before any unit signed for it
 
 
 class Action(StrEnum):
@@ -45,6 +46,10 @@ class Action(StrEnum):
     AUTO_CLOSE = "auto_close"  # no rating within the configured days
     REJECT = "reject"  # a coordinator declines it
     CHANGE_CLASS = "change_class"  # a coordinator changes the deadline class
+    ASK_REPORTER = "ask_reporter"  # the unit asks the reporter a question, privately (询问群众)
+    ANSWER_INQUIRY = "answer_inquiry"  # the reporter answers one of the unit's questions
+    ADD_MATERIAL = "add_material"  # the reporter adds a note or photos to an open ticket (补充材料)
+    WITHDRAW = "withdraw"  # the reporter withdraws it before sign-for (撤回)
 
 
 class ActorKind(StrEnum):
@@ -77,9 +82,17 @@ class Card(StrEnum):
     COORDINATION = "coordination"  # the case before the coordinators
     EXTENSION = "extension"  # an extension request before the coordinators
     RATING = "rating"  # the answer in the reporter's private chat
+    INQUIRY = "inquiry"  # a unit's question in the reporter's private chat
+    MY = "my"  # a ticket of the reporter's own /my list
 
 
 S = TicketState
+
+#: States in which a unit or the coordinators still owe work (resolved waits for the resident only); listed in
+#: the enum's order, which is the order the partial indexes' SQL lists them in (storage derives its IN lists).
+OPEN_STATES_IN_ORDER: tuple[TicketState, ...] = (
+    TicketState.REGISTERED, TicketState.DISPATCHED, TicketState.ACCEPTED, TicketState.RETURNED, TicketState.REOPENED,
+)
 
 
 @dataclass(frozen=True)
@@ -120,6 +133,11 @@ def _t(action: Action, sources: set[TicketState], target: TicketState | None, ev
 
 
 _WITH_COORDINATORS = frozenset({S.REGISTERED, S.RETURNED})  # where the coordination card offers its decisions
+#: While a unit holds the case after signing for it, it may ask the reporter (before sign-for it can return it);
+#: the reporter may answer as long as that holds (a question outlived by the answer gets a polite refusal).
+_UNIT_HOLDS = {S.ACCEPTED, S.REOPENED}
+#: Withdrawal (撤回) only while no unit has signed for it.
+_NOT_SIGNED = {S.REGISTERED, S.DISPATCHED, S.RETURNED}
 _UNIT, _COORD, _RESIDENT, _SYSTEM = ActorKind.UNIT, ActorKind.COORDINATOR, ActorKind.RESIDENT, ActorKind.SYSTEM
 D = DeadlineEffect
 
@@ -156,17 +174,22 @@ SPEC: Mapping[Action, Transition] = MappingProxyType({t.action: t for t in (
     _t(Action.RATE_DISSATISFIED, {S.RESOLVED}, S.REOPENED, "reopened", _RESIDENT, deadline=D.RESTART_HANDLING,
        button=Button(Card.RATING, "notify.btn_dissatisfied")),
     _t(Action.AUTO_CLOSE, {S.RESOLVED}, S.CLOSED, "auto_closed", _SYSTEM),
+    # 询问群众: a question and its answer relayed between the unit and the reporter, neither seeing the other.
+    _t(Action.ASK_REPORTER, _UNIT_HOLDS, None, "reporter_asked", _UNIT, public=False,
+       button=Button(Card.UNIT, "card.btn_ask_reporter")),
+    _t(Action.ANSWER_INQUIRY, _UNIT_HOLDS, None, "reporter_answered", _RESIDENT, public=False,
+       button=Button(Card.INQUIRY, "inquiry.btn_answer")),
+    # 补充材料 / 撤回 from the reporter's /my.
+    _t(Action.ADD_MATERIAL, set(OPEN_STATES_IN_ORDER), None, "material_added", _RESIDENT,
+       button=Button(Card.MY, "my.btn_add_material")),
+    _t(Action.WITHDRAW, _NOT_SIGNED, S.WITHDRAWN, "withdrawn", _RESIDENT, deadline=D.CLEAR,
+       button=Button(Card.MY, "my.btn_withdraw")),
 )})
 
 del S, D
 
-FINAL_STATES: frozenset[TicketState] = frozenset({TicketState.CLOSED, TicketState.REJECTED})
+FINAL_STATES: frozenset[TicketState] = frozenset({TicketState.CLOSED, TicketState.REJECTED, TicketState.WITHDRAWN})
 
-#: States in which a unit or the coordinators still owe work (resolved waits for the resident only); listed in
-#: the enum's order, which is the order the partial indexes' SQL lists them in (storage derives its IN lists).
-OPEN_STATES_IN_ORDER: tuple[TicketState, ...] = (
-    TicketState.REGISTERED, TicketState.DISPATCHED, TicketState.ACCEPTED, TicketState.RETURNED, TicketState.REOPENED,
-)
 OPEN_STATES: frozenset[TicketState] = frozenset(OPEN_STATES_IN_ORDER)
 #: States in which each clock runs (derived from the deadline effects above; the sweep reads these).
 SIGN_CLOCK_STATES: tuple[TicketState, ...] = (TicketState.DISPATCHED,)
@@ -181,7 +204,7 @@ TRANSITIONS: Mapping[tuple[TicketState, Action], TicketState] = MappingProxyType
 class TransitionRefused(Exception):
     """An action that the ticket's state does not allow; ``reason_key`` names why, for the text catalogue.
 
-    reason keys: ``not_allowed_in_state``, ``ticket_final`` (closed or rejected), ``lead_cannot_return``.
+    reason keys: ``not_allowed_in_state``, ``ticket_final`` (closed, rejected or withdrawn), ``lead_cannot_return``.
     """
 
     def __init__(self, reason_key: str, state: TicketState, action: Action) -> None:

@@ -44,7 +44,7 @@ FIGURE_HEADERS = (
     "col_rank", "col_name", "col_received", "col_signed", "col_signed_on_time_count", "col_signed_rate",
     "col_resolved_count", "col_resolved_on_time_count", "col_due_count", "col_on_time_rate", "col_open",
     "col_overdue_open", "col_median_hours", "col_rated", "col_satisfied", "col_satisfaction", "col_recomplained",
-    "col_recomplaint_rate", "col_bounced", "col_bounce_rate",
+    "col_recomplaint_rate", "col_bounced", "col_bounce_rate", "col_withdrawn",
 )
 
 
@@ -66,7 +66,7 @@ def figure_row(u: UnitFigures, lang: str) -> list[object]:
         u.rank, u.name(lang), u.received, u.signed, u.signed_on_time, _rate(u.signed_on_time_rate), u.resolved,
         u.resolved_on_time, u.due, _rate(u.on_time_rate), u.open, u.overdue_open, u.median_hours, u.rated,
         u.satisfied, _rate(u.satisfaction_rate), u.recomplained, _rate(u.recomplaint_rate), u.bounced,
-        _rate(u.bounce_rate),
+        _rate(u.bounce_rate), u.withdrawn,
     ]
 
 

@@ -18,6 +18,9 @@ Definitions (the choices the issue left open are marked *):
   so the median costs one index scan).
 - satisfaction: satisfied / rated (the last rating). re-complaint rate: tickets reopened at least once /
   received. bounce rate: tickets returned or transferred at least once / received.
+- withdrawn* (撤回): withdrawn by the reporter before any unit signed for it. Counted on a line of its own, and
+  not in received nor in any rate: a resident changing their mind is no unit's doing (the daily volume, which
+  counts what was filed, still has them).
 - ranking order: on-time completion, then volume (received), then key; units with nothing due come last.
 """
 
@@ -86,6 +89,7 @@ class UnitFigures:
     satisfied: int = 0
     recomplained: int = 0
     bounced: int = 0
+    withdrawn: int = 0  # withdrawn by the reporter before sign-for: shown apart, in none of the rates
     median_hours: int | None = None
     rank: int | None = None
 

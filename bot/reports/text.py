@@ -26,7 +26,7 @@ def category_name(share: CategoryShare, texts: Texts, lang: str) -> str:
 
 
 def _unit_line(u: UnitFigures, lang: str, texts: Texts) -> str:
-    return texts.get(
+    line = texts.get(
         lang, "report.unit_line",
         rank=u.rank if u.rank is not None else texts.get(lang, "report.na"),
         name=html.escape(u.name(lang)),
@@ -41,6 +41,9 @@ def _unit_line(u: UnitFigures, lang: str, texts: Texts) -> str:
         recomplaint=percent(u.recomplaint_rate, texts, lang),
         bounce=percent(u.bounce_rate, texts, lang),
     )
+    if u.withdrawn:
+        line += texts.get(lang, "report.unit_withdrawn", withdrawn=u.withdrawn)
+    return line
 
 
 def _day(d: date) -> str:
@@ -55,7 +58,7 @@ def render_lines(report: Report, lang: str, texts: Texts) -> list[str]:
         texts.get(lang, "report.period", start=_day(report.period.start), end=_day(report.period.end),
                   as_of=report.as_of.strftime("%Y-%m-%d %H:%M UTC")),
     ]
-    if t.received == 0:
+    if t.received == 0 and t.withdrawn == 0:
         lines.append(texts.get(lang, "report.empty"))
         return lines
     lines.append(texts.get(
@@ -64,12 +67,14 @@ def render_lines(report: Report, lang: str, texts: Texts) -> list[str]:
         median=hours(t.median_hours, texts, lang), satisfaction=percent(t.satisfaction_rate, texts, lang),
         recomplaint=percent(t.recomplaint_rate, texts, lang), bounce=percent(t.bounce_rate, texts, lang),
     ))
+    if t.withdrawn:
+        lines.append(texts.get(lang, "report.withdrawn", withdrawn=t.withdrawn))
     lines.append("")
     lines.append(texts.get(lang, "report.units_heading"))
-    lines.extend(_unit_line(u, lang, texts) for u in report.units if u.received)
+    lines.extend(_unit_line(u, lang, texts) for u in report.units if u.received or u.withdrawn)
     lines.append("")
     lines.append(texts.get(lang, "report.districts_heading"))
-    lines.extend(_unit_line(u, lang, texts) for u in report.districts if u.received)
+    lines.extend(_unit_line(u, lang, texts) for u in report.districts if u.received or u.withdrawn)
     lines.append("")
     lines.append(texts.get(lang, "report.categories_heading"))
     lines.extend(

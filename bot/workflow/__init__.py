@@ -10,6 +10,8 @@
 | ``unit_actions`` | the liaison's buttons: sign for, return, more time, answer |
 | ``coordination`` | the coordinators' decisions: lead and helpers, re-dispatch, class, reject, extensions |
 | ``rating`` | the resident's rating and the auto-close of unrated answers |
+| ``inquiry`` | a unit's questions to the reporter (询问群众) and the answers, relayed without identities |
+| ``resident_actions`` | the reporter's material (补充材料) and withdrawal (撤回) from /my |
 | ``administration`` | one-time codes, bindings, liaisons, migrated groups |
 | ``cases`` | operators' reads: one case whole, a unit's open cases |
 | ``intake``, ``intake_photos`` | the resident's draft, its photo step, the confirmation |

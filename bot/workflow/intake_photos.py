@@ -32,8 +32,36 @@ class AddedPhotos:
     exif_outside: bool = False
 
 
-class PhotoSteps:
+class PictureChecks:
+    """The checks every picture a resident sends goes through (the intake's photo step, material added later):
+    a file must say it is an image of a fitting size before it is downloaded, then it is checked and re-encoded
+    (``bot.domain.photos``)."""
+
     d: WorkflowDeps
+
+    def check_document(self, mime_type: str | None, file_name: str | None, file_size: int | None) -> None:
+        """Before downloading a file sent as a picture: Refused unless it says it is an image of a fitting size."""
+        name = (file_name or "").lower()
+        if (mime_type or "") not in IMAGE_MIME_TYPES and not name.endswith(IMAGE_SUFFIXES):
+            raise Refused("photo.document_not_image")
+        if file_size and file_size > self.d.config.intake.max_image_bytes:
+            raise self.too_big()
+
+    def too_big(self) -> Refused:
+        """The refusal for a file over the size limit (also when Telegram says it is too big to download)."""
+        return Refused("photo.too_big_bytes", max_mb=self.d.config.intake.max_image_bytes // (1024 * 1024))
+
+    async def check_document_image(self, data: bytes) -> CheckedImage:
+        """Check and re-encode a downloaded picture (in a thread: decoding is slow); Refused names the reason."""
+        cfg = self.d.config.intake
+        try:
+            return await asyncio.to_thread(check_image, data, max_bytes=cfg.max_image_bytes,
+                                           max_pixels=cfg.max_image_pixels)
+        except ImageRejected as rejected:
+            raise Refused(f"photo.{rejected.reason}", max_mb=cfg.max_image_bytes // (1024 * 1024)) from None
+
+
+class PhotoSteps(PictureChecks):
 
     def _remember(self, user_id: int, draft: Draft | None) -> Draft | None:
         raise NotImplementedError
@@ -82,27 +110,6 @@ class PhotoSteps:
             return AddedPhotos(draft, album.added, album.ignored, album.location_from_exif)
 
         return await self.d.db.write(tx)
-
-    def check_document(self, mime_type: str | None, file_name: str | None, file_size: int | None) -> None:
-        """Before downloading a file sent as a picture: Refused unless it says it is an image of a fitting size."""
-        name = (file_name or "").lower()
-        if (mime_type or "") not in IMAGE_MIME_TYPES and not name.endswith(IMAGE_SUFFIXES):
-            raise Refused("photo.document_not_image")
-        if file_size and file_size > self.d.config.intake.max_image_bytes:
-            raise self.too_big()
-
-    def too_big(self) -> Refused:
-        """The refusal for a file over the size limit (also when Telegram says it is too big to download)."""
-        return Refused("photo.too_big_bytes", max_mb=self.d.config.intake.max_image_bytes // (1024 * 1024))
-
-    async def check_document_image(self, data: bytes) -> CheckedImage:
-        """Check and re-encode a downloaded picture (in a thread: decoding is slow); Refused names the reason."""
-        cfg = self.d.config.intake
-        try:
-            return await asyncio.to_thread(check_image, data, max_bytes=cfg.max_image_bytes,
-                                           max_pixels=cfg.max_image_pixels)
-        except ImageRejected as rejected:
-            raise Refused(f"photo.{rejected.reason}", max_mb=cfg.max_image_bytes // (1024 * 1024)) from None
 
     async def add_document_image(self, user_id: int, data: bytes, file_unique_id: str | None,
                                  media_group_id: str | None) -> AddedPhotos:

@@ -16,7 +16,7 @@ from bot.cards import CardExtras, unit_name, when
 from bot.domain.lifecycle import TicketState
 from bot.domain.numbers import format_number
 from bot.workflow.common import WorkflowDeps
-from storage import chats, outbox, tickets, users
+from storage import chats, inquiries, outbox, tickets, users
 from storage.records import Ticket
 
 Notes = tuple[tuple[str, dict[str, Any]], ...]
@@ -36,6 +36,9 @@ class Messages:
                notes: Notes = ()) -> CardExtras:
         if return_reason is None and t.state == TicketState.RETURNED:
             return_reason = tickets.last_return(c, t.id)
+        asked, answered = inquiries.tally(c, t.id)
+        if asked:
+            notes = (*notes, ("card.inquiries", {"asked": asked, "answered": answered}))
         return CardExtras(photo_count=tickets.photo_count(c, t.id), helpers=tuple(tickets.helpers(c, t.id)),
                           return_reason=return_reason, note_keys=notes)
 
@@ -126,6 +129,27 @@ class Messages:
         photo_rows = [row_id for row_id, _ in tickets.photos_of(c, t.id, "report")]
         if photo_rows:
             outbox.add(c, chat_id, "photos", {"photo_rows": photo_rows}, now, ticket_id=t.id)
+
+    def reply_on_card(self, c: sqlite3.Connection, t: Ticket, text: str, now: datetime, *,
+                      photo_row: int | None = None, dedupe_key: str | None = None) -> bool:
+        """A message (or a picture with ``text`` as its caption) to the chat holding the ticket's card, as a reply
+        to that card: the unit's while a unit has it, else the coordinators'. False when there is no such chat."""
+        kind, chat_id = ("unit", chats.chat_for(c, "unit", t.unit)) if t.unit else (
+            "coordination", chats.chat_for(c, "coordination"))
+        if chat_id is None:
+            return False
+        payload: dict[str, Any] = {"parse_mode": "HTML"}
+        message_id, card_row = chats.card_message(c, t.id, kind, chat_id)
+        if message_id is not None:
+            payload.update(reply_to_message_id=message_id, allow_sending_without_reply=True)
+        elif card_row is not None:
+            payload["reply_card_row"] = card_row
+        if photo_row is None:
+            outbox.add(c, chat_id, "message", {**payload, "text": text}, now, ticket_id=t.id, dedupe_key=dedupe_key)
+        else:
+            outbox.add(c, chat_id, "photo", {**payload, "photo_row": photo_row, "caption": text}, now,
+                       ticket_id=t.id, dedupe_key=dedupe_key)
+        return True
 
     # -- people --------------------------------------------------------------------------------------------------
 

@@ -146,7 +146,8 @@ async def test_a_case_nobody_owns_is_settled_by_a_lead_unit(local: LocalSandbox,
     assert not retired_card.get("reply_markup", {}).get("inline_keyboard")
     reopened_card = await lead.expect(zh("card.recomplaint", count=1), chat=c_chat)
     assert reopened_card["message_id"] != retired_card["message_id"]
-    assert [x["text"] for row in reopened_card["reply_markup"]["inline_keyboard"] for x in row] == ["签收", "办结"]
+    assert [x["text"] for row in reopened_card["reply_markup"]["inline_keyboard"] for x in row] == [
+        "签收", "办结", "询问群众"]
     await supervisor.expect(f"工单 {shown}", chat=sup_chat)
 
     # C resolves again; the resident is satisfied; it is closed
@@ -307,7 +308,7 @@ async def test_more_time_is_asked_for_and_approved_and_the_deadline_moves(local:
     await a.tap("签收", chat=a_chat)
     accepted = await a.expect(zh("card.due", due=""), chat=a_chat)  # the card now shows the handling deadline
     assert [x["text"] for row in accepted["reply_markup"]["inline_keyboard"] for x in row] == [
-        "办结", "申请延期", "退回"]
+        "办结", "申请延期", "退回", "询问群众"]
     due_before = (await ticket_of(local, number)).due_at
     await a.tap("申请延期", chat=a_chat)
     await a.tap("5", chat=a_chat)

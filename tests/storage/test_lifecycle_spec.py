@@ -103,7 +103,10 @@ def _drawn(card: Card, t: Ticket) -> list[str]:
     payload = {Card.UNIT: lambda: cards.unit_card(texts, lang, city, t, CardExtras()),
                Card.COORDINATION: lambda: cards.coordination_card(texts, lang, city, t, CardExtras()),
                Card.EXTENSION: lambda: cards.extension_card(texts, lang, city, t, 1, "yingzhou", 2, "人手不足"),
-               Card.RATING: lambda: {"reply_markup": cards.rating_buttons(texts, lang, t)}}[card]()
+               Card.RATING: lambda: {"reply_markup": cards.rating_buttons(texts, lang, t)},
+               Card.INQUIRY: lambda: {"reply_markup": {
+                   "inline_keyboard": cards.action_buttons(texts, lang, Card.INQUIRY, t, "1")}},
+               Card.MY: lambda: {"reply_markup": {"inline_keyboard": [cards.my_buttons(texts, lang, t)]}}}[card]()
     rows = payload["reply_markup"]["inline_keyboard"]
     assert all(len(row) <= 2 for row in rows)
     return [TicketButton.decode(b["callback_data"]).op for row in rows for b in row]  # type: ignore[union-attr]

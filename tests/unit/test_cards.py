@@ -40,12 +40,13 @@ def labels(payload: dict) -> list[str]:
 @pytest.mark.parametrize(("state", "lead", "expected"), [
     ("dispatched", False, ["签收", "退回"]),
     ("dispatched", True, ["签收"]),
-    ("accepted", False, ["办结", "申请延期", "退回"]),
-    ("accepted", True, ["办结", "申请延期"]),
-    ("reopened", False, ["签收", "办结"]),
+    ("accepted", False, ["办结", "申请延期", "退回", "询问群众"]),
+    ("accepted", True, ["办结", "申请延期", "询问群众"]),
+    ("reopened", False, ["签收", "办结", "询问群众"]),
     ("resolved", False, []),
     ("closed", False, []),
     ("returned", False, []),
+    ("withdrawn", False, []),
 ])
 def test_unit_card_buttons_follow_the_state(state: str, lead: bool, expected: list[str]) -> None:
     assert labels(cards.unit_card(TEXTS, "zh", CITY, ticket(state=state, lead=lead), CardExtras())) == expected

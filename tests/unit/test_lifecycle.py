@@ -50,6 +50,13 @@ EXPECTED: dict[tuple[TicketState, Action], TicketState] = {
     (S.REOPENED, A.RESOLVE): S.RESOLVED,
     # A coordinator may change the deadline class while a unit or the coordinators owe work; the state stays.
     **{(state, A.CHANGE_CLASS): state for state in (S.REGISTERED, S.DISPATCHED, S.ACCEPTED, S.RETURNED, S.REOPENED)},
+    # Issue 11: the unit asks the reporter (and hears the answer) while it holds the signed-for case; the reporter
+    # adds material to any open ticket, and withdraws one only while no unit has signed for it. Only the
+    # withdrawal changes the state.
+    **{(state, action): state for state in (S.ACCEPTED, S.REOPENED) for action in (A.ASK_REPORTER, A.ANSWER_INQUIRY)},
+    **{(state, A.ADD_MATERIAL): state
+       for state in (S.REGISTERED, S.DISPATCHED, S.ACCEPTED, S.RETURNED, S.REOPENED)},
+    **{(state, A.WITHDRAW): S.WITHDRAWN for state in (S.REGISTERED, S.DISPATCHED, S.RETURNED)},
 }
 
 ALL_PAIRS = list(itertools.product(TicketState, Action))
@@ -59,6 +66,7 @@ REFUSED_PAIRS = [pair for pair in ALL_PAIRS if pair not in EXPECTED]
 def test_state_and_action_values_are_the_stored_strings() -> None:
     assert [s.value for s in TicketState] == [
         "registered", "dispatched", "accepted", "returned", "resolved", "closed", "reopened", "rejected",
+        "withdrawn",
     ]  # fmt: skip
     assert Action.RETURN == "return"
 
@@ -78,7 +86,7 @@ def test_everything_else_is_refused(pair: tuple[TicketState, Action]) -> None:
     state, action = pair
     with pytest.raises(TransitionRefused) as exc:
         next_state(state, action)
-    expected_reason = "ticket_final" if state in (S.CLOSED, S.REJECTED) else "not_allowed_in_state"
+    expected_reason = "ticket_final" if state in (S.CLOSED, S.REJECTED, S.WITHDRAWN) else "not_allowed_in_state"
     assert exc.value.reason_key == expected_reason
     assert (exc.value.state, exc.value.action) == (state, action)
 
@@ -139,7 +147,7 @@ def test_unknown_strings_are_a_programming_error(state: str, action: str) -> Non
 def test_open_and_final_states() -> None:
     assert {S.REGISTERED, S.DISPATCHED, S.ACCEPTED, S.RETURNED, S.REOPENED} == OPEN_STATES
     assert list(OPEN_STATES_IN_ORDER) == [s for s in TicketState if s in OPEN_STATES], "in the indexes' order"
-    assert {S.CLOSED, S.REJECTED} == FINAL_STATES
+    assert {S.CLOSED, S.REJECTED, S.WITHDRAWN} == FINAL_STATES
     # Resolved waits for the resident, not for a unit: neither open nor final.
     assert S.RESOLVED not in OPEN_STATES | FINAL_STATES
     assert not OPEN_STATES & FINAL_STATES
@@ -180,7 +188,8 @@ def test_allowed_actions_match_the_table() -> None:
     assert allowed_actions(S.CLOSED) == frozenset()
     assert A.RETURN in allowed_actions(S.DISPATCHED)
     assert A.RETURN not in allowed_actions(S.DISPATCHED, is_lead=True)
-    assert allowed_actions("reopened") == {A.ACCEPT, A.RESOLVE, A.CHANGE_CLASS}
+    assert allowed_actions("reopened") == {A.ACCEPT, A.RESOLVE, A.CHANGE_CLASS, A.ASK_REPORTER, A.ANSWER_INQUIRY,
+                                           A.ADD_MATERIAL}
     for state in TicketState:
         for action in Action:
             ok = action in allowed_actions(state, is_lead=True)

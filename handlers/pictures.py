@@ -1,0 +1,22 @@
+"""A picture a resident sent as a file, fetched for checking: the size and type are checked before the download
+(the intake's photo step and material added later share this)."""
+
+from __future__ import annotations
+
+from telegram import Document
+from telegram.error import BadRequest
+
+from bot.workflow.intake_photos import PictureChecks
+from handlers.context import BotContext
+
+
+async def document_bytes(context: BotContext, doc: Document, checks: PictureChecks) -> bytes:
+    """The file's bytes, if it says it is an image of a fitting size; Refused otherwise (or when Telegram says
+    it is too big to download)."""
+    checks.check_document(doc.mime_type, doc.file_name, doc.file_size)
+    try:
+        return bytes(await (await context.bot.get_file(doc.file_id)).download_as_bytearray())
+    except BadRequest as error:
+        if "too big" in error.message.lower():
+            raise checks.too_big() from None
+        raise
