@@ -4,11 +4,11 @@ Pure scoring over each category's configured suggestion words (``suggest`` in th
 sensitivity ``keywords``) and its name, with the description segmented into words by ``jieba``:
 
 - a suggestion word found in the text scores ``WORD`` (scaled by its length: "井盖" says more than "水");
-- a segmented word of the text that is part of a suggestion word ("灯" of "路灯", "漏" of "漏水") scores
-  ``PART`` per category holding it, so a description that never uses the configured words still leans the
-  right way;
-- either is divided by the number of categories sharing the word (a word in two categories says less about
-  each), and the category whose zone hints name the place's zone gets ``ZONE`` on top of any score.
+- a segmented word of the text that is part of suggestion words ("灯" of "路灯", "电" of "停电") scores
+  ``PART``, shared among the categories in proportion to how many of their words hold it, so a description
+  that never uses the configured words still leans the right way;
+- a whole word listed by several categories is divided among them (a word in two categories says less about
+  each), and a category whose zone hints name the place's zone gets ``ZONE`` on top of a positive score.
 
 Ties keep the city file's order (the platform's most frequent categories first). A text with nothing that
 matches ranks nothing: the resident gets the full list.
@@ -83,12 +83,15 @@ class Suggester:
                     holders[word].add(category.key)
         #: suggestion word → the categories holding it
         self._words = {w: frozenset(keys) for w, keys in holders.items()}
-        parts: dict[str, set[str]] = defaultdict(set)
+        parts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         for word, keys in self._words.items():
             for part in _parts(word):
-                parts[part].update(keys)
-        #: every piece of a suggestion word → the categories holding a word with that piece
-        self._parts = {p: frozenset(keys) for p, keys in parts.items() if p not in _STOP}
+                for key in keys:
+                    parts[part][key] += 1
+        #: every piece of a suggestion word → each category's share of the words with that piece ("电" is
+        #: mostly power supply: 停电, 电费, 电表…)
+        self._parts = {p: {k: n / sum(counts.values()) for k, n in counts.items()}
+                       for p, counts in parts.items() if p not in _STOP}
         # Long words first, so "电动车" is credited once, not again as "电动"; Latin words match whole words only.
         self._cjk_words = sorted((w for w in self._words if not w.isascii()), key=len, reverse=True)
         self._latin_words = {w: re.compile(rf"(?<!\w){re.escape(w)}(?!\w)") for w in self._words if w.isascii()}
@@ -140,16 +143,22 @@ class Suggester:
         for token in {t.strip() for t in self._segmenter(text)}:
             if not token or token in _STOP or not any(ch.isalnum() for ch in token):
                 continue
-            keys = self._parts.get(token)
-            if keys:
-                self._credit(token, keys, PART, scores)
+            shares = self._parts.get(token)
+            if shares:
+                length = _length(token)
+                for key, share in shares.items():
+                    scores[key] += PART * length * share
 
     @staticmethod
     def _credit(word: str, keys: frozenset[str], weight: float, scores: dict[str, float]) -> None:
-        length = len(_TOKEN.findall(word)) if word.isascii() else min(len(word), _WORD_LENGTH_CAP)
-        share = weight * length / len(keys)
+        share = weight * _length(word) / len(keys)
         for key in keys:
             scores[key] += share
+
+
+def _length(word: str) -> int:
+    """How much a word says: its characters (Chinese, capped), its words (Latin)."""
+    return len(_TOKEN.findall(word)) if word.isascii() else min(len(word), _WORD_LENGTH_CAP)
 
 
 def _parts(word: str) -> set[str]:
