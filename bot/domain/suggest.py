@@ -37,13 +37,16 @@ ZONE = 0.6
 _WORD_LENGTH_CAP = 4
 
 #: Function words that say nothing about what is wrong ("的", "了", "我们"…); never scored as parts.
-_STOP = frozenset(
-    "的 了 吗 呢 啊 吧 呀 哦 嘛 么 我 你 他 她 它 们 我们 你们 他们 是 在 有 和 与 及 就 都 也 还 又 很 太 把 被 给 让 "
-    "这 那 这个 那个 个 一 一个 没 没有 人 说 要 会 能 去 来 到 上 下 里 对 从 向 跟 得 地 着 过 请 您 谢谢 已经 "
-    "什么 怎么 为什么 可以 能不能 问题 反映 投诉 情况 希望 尽快 处理 解决 相关 部门 现在 一直 好几 几天 天 年 月 日 "
-    "the a an of to and or is are was be in on at for with it this that my our we i you please".split()
-)
-_TOKEN = re.compile(r"[\w]+", re.UNICODE)
+_STOP = frozenset((
+    "的", "了", "吗", "呢", "啊", "吧", "呀", "哦", "嘛", "么", "我", "你", "他", "她", "它", "们", "我们", "你们",
+    "他们", "是", "在", "有", "和", "与", "及", "就", "都", "也", "还", "又", "很", "太", "把", "被", "给", "让",
+    "这", "那", "这个", "那个", "个", "一", "一个", "没", "没有", "人", "说", "要", "会", "能", "去", "来", "到",
+    "上", "下", "里", "对", "从", "向", "跟", "得", "地", "着", "过", "请", "您", "谢谢", "已经", "什么", "怎么",
+    "为什么", "可以", "能不能", "问题", "反映", "投诉", "情况", "希望", "尽快", "处理", "解决", "相关", "部门",
+    "现在", "一直", "好几", "几天", "天", "年", "月", "日", "the", "a", "an", "of", "to", "and", "or", "is", "are",
+    "was", "be", "in", "on", "at", "for", "with", "it", "this", "that", "my", "our", "we", "i", "you", "please",
+))
+_TOKEN = re.compile(r"\w+")
 
 Segmenter = Callable[[str], list[str]]
 

@@ -99,6 +99,8 @@ async def test_changing_the_category_at_the_summary(local: LocalSandbox, sb) -> 
     await li.say(DESCRIPTION)
     await li.expect(first_line("zh", "intake.summary"))
     await li.tap(zh("intake.btn_edit_category"))
+    await li.expect(first_line("zh", "suggest.ask_category"))  # the description is there: suggestions first
+    await li.tap(zh("suggest.btn_other"))
     await li.expect(first_line("zh", "intake.ask_category", page=1, pages=PAGES))
     await li.tap("交通物流")
     summary = await li.expect(first_line("zh", "intake.summary"))
