@@ -3,9 +3,10 @@
     python -m bench.suggest_bench                         # tests/data/suggest_labelled.tsv, the example city
     python -m bench.suggest_bench --data FILE --config config.example.toml --output bench/results/suggest.json
 
-The set (``category_key<TAB>description``, ``#`` comments) was written for this benchmark. Within each
-category its rows alternate between two halves: the suggestion words were tuned looking at half A only, so
-half B is held out and is the honest figure. Two baselines run on the same rows: "frequency order" always
+The sets (``category_key<TAB>description``, ``#`` comments) were written for this benchmark. Within each
+category the rows of ``suggest_labelled.tsv`` alternate between two halves: the suggestion words were tuned
+looking at half A only, so half B is held out. ``suggest_fresh.tsv`` (half C) was written after the tuning and
+never tuned on. Two baselines run on the same rows: "frequency order" always
 offers the city file's first three categories, and "words only" is the scorer without segmentation (suggestion
 words found verbatim). A row whose category scores nothing counts as a miss. Zone hints are not exercised (the
 rows carry no location). Nothing here asserts anything; `tests/unit/test_suggest_accuracy.py` holds the line.
@@ -28,6 +29,7 @@ from bot.domain.suggest import CategoryWords, Suggester
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "tests" / "data" / "suggest_labelled.tsv"
+FRESH = REPO / "tests" / "data" / "suggest_fresh.tsv"
 
 Ranker = Callable[[str], Sequence[str]]
 
@@ -39,8 +41,8 @@ class Row:
     half: str  # "A" (looked at while writing the words) or "B" (held out)
 
 
-def load_labelled(path: Path = DATA) -> list[Row]:
-    """The labelled rows, each assigned to half A or B by its position within its category."""
+def load_labelled(path: Path = DATA, half: str | None = None) -> list[Row]:
+    """The labelled rows, each assigned to `half`, or to half A or B by its position within its category."""
     rows: list[Row] = []
     seen: dict[str, int] = defaultdict(int)
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
@@ -49,7 +51,7 @@ def load_labelled(path: Path = DATA) -> list[Row]:
         key, sep, text = line.partition("\t")
         if not sep or not text.strip():
             raise ValueError(f"{path}:{number}: expected category_key<TAB>text")
-        rows.append(Row(key, text.strip(), "A" if seen[key] % 2 == 0 else "B"))
+        rows.append(Row(key, text.strip(), half or ("A" if seen[key] % 2 == 0 else "B")))
         seen[key] += 1
     return rows
 
@@ -92,13 +94,14 @@ def suggester_for(config_path: Path) -> Suggester:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--data", type=Path, default=DATA, help="rows split into halves A and B")
+    parser.add_argument("--fresh", type=Path, default=FRESH, help="rows never tuned on (half C); '' for none")
     parser.add_argument("--config", type=Path, default=REPO / "config.example.toml")
     parser.add_argument("--output", type=Path, default=REPO / "bench" / "results" / "suggest.json")
     parser.add_argument("--misses", action="store_true", help="print the rows missed at top 3")
     args = parser.parse_args(argv)
 
-    rows = load_labelled(args.data)
+    rows = load_labelled(args.data) + (load_labelled(args.fresh, "C") if str(args.fresh) not in ("", ".") else [])
     city = load_config(args.config).city
     started = time.perf_counter()
     suggester = city.suggester()
@@ -116,26 +119,25 @@ def main(argv: list[str] | None = None) -> int:
         "words only": evaluate(lambda text: [s.key for s in words_only.rank(text)], rows),
     }
 
-    print(f"{len(rows)} labelled descriptions over {len(ours['categories'])} categories ({args.data.name});"
+    print(f"{len(rows)} labelled descriptions over {len(ours['categories'])} categories;"
           f" segmenter loaded in {load_s:.2f} s, {rank_ms:.2f} ms per ranking\n")
     print(f"{'category':<20} {'n':>3} {'top-1':>7} {'top-3':>7}")
     for key, fig in ours["categories"].items():
         print(f"{key:<20} {fig['n']:>3} {fig['top1']:>7.0%} {fig['top3']:>7.0%}")
     print()
     lines = [("ours, overall", ours["overall"])]
-    lines += [(f"ours, half {h}" + (" (held out)" if h == "B" else " (words tuned on it)"), f)
-              for h, f in ours["halves"].items()]
+    label = {"A": " (words tuned on it)", "B": " (held out)", "C": " (written later, never tuned on)"}
+    lines += [(f"ours, half {h}{label.get(h, '')}", f) for h, f in ours["halves"].items()]
     lines += [(f"baseline: {name}", b["overall"]) for name, b in baselines.items()]
-    for label, fig in lines:
-        print(f"{label:<40} top-1 {fig['top1']:>6.1%}   top-3 {fig['top3']:>6.1%}   (n={fig['n']})")
+    for name, fig in lines:
+        print(f"{name:<52} top-1 {fig['top1']:>6.1%}   top-3 {fig['top3']:>6.1%}   (n={fig['n']})")
     if args.misses:
         print("\nmissed at top 3:")
         for miss in ours["misses"]:
             print(f"  [{miss['half']}] {miss['key']:<18} → {','.join(miss['ranked']) or '-'}   {miss['text']}")
 
     write_json(args.output, {
-        "benchmark": "suggest", "data": str(args.data.relative_to(REPO) if args.data.is_relative_to(REPO)
-                                            else args.data),
+        "benchmark": "suggest", "data": [str(args.data), str(args.fresh)],
         "rows": len(rows), "segmenter_load_s": round(load_s, 3), "ms_per_ranking": round(rank_ms, 3),
         "ours": ours, "baselines": {k: {"overall": v["overall"], "halves": v["halves"]} for k, v in baselines.items()},
         "machine": machine_info(),

@@ -32,6 +32,8 @@ from dataclasses import dataclass
 WORD = 1.0
 #: A segmented word of the text that is part of (or equal to) a suggestion word, per character.
 PART = 0.4
+#: A character of a segmented word that is no part of any suggestion word, when the character is one.
+CHAR = 0.2
 #: The place's zone is one the category hints at.
 ZONE = 0.6
 _WORD_LENGTH_CAP = 4
@@ -148,9 +150,18 @@ class Suggester:
                 continue
             shares = self._parts.get(token)
             if shares:
-                length = _length(token)
-                for key, share in shares.items():
-                    scores[key] += PART * length * share
+                self._credit_part(token, shares, PART, scores)
+            elif len(token) > 1 and not token.isascii():
+                # A word no category knows ("电镀厂"): its characters, for less ("厂" of "工厂").
+                for ch in set(token):
+                    if ch not in _STOP and ch in self._parts:
+                        self._credit_part(ch, self._parts[ch], CHAR, scores)
+
+    @staticmethod
+    def _credit_part(part: str, shares: dict[str, float], weight: float, scores: dict[str, float]) -> None:
+        length = _length(part)
+        for key, share in shares.items():
+            scores[key] += weight * length * share
 
     @staticmethod
     def _credit(word: str, keys: frozenset[str], weight: float, scores: dict[str, float]) -> None:
