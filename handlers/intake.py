@@ -140,7 +140,7 @@ async def _describe_first(update: Update, context: BotContext, message: Message)
         if message.document:  # not a picture, or too big: refused before any draft exists
             intake.check_document(message.document.mime_type, message.document.file_name,
                                   message.document.file_size)
-        await intake.start_with_photos(user_id, lang)
+        await intake.start_with_photos(user_id, lang, message.caption)
         await _say(update, context, "suggest.started_photo")
         await _photos_message(update, context, message)
     elif message.text:

@@ -22,7 +22,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bot.domain import geo
-from bot.domain.intake import DESCRIBE_FIRST_START, EDITABLE, Step, clean_description, next_step
+from bot.domain.intake import (
+    DESCRIBE_FIRST_START,
+    EDITABLE,
+    DescriptionRejected,
+    Step,
+    clean_description,
+    next_step,
+)
 from bot.domain.lifecycle import OPEN_STATES, TicketState
 from bot.domain.numbers import number_for_sequence
 from bot.domain.places import PlaceName, match_place
@@ -158,9 +165,15 @@ class Intake(PhotoSteps):
         self._check_point(lat, lon)
         return await self._start(user_id, language, Step.LOCATION, lat=lat, lon=lon, location_source="gps")
 
-    async def start_with_photos(self, user_id: int, language: str) -> Draft:
-        """The resident just sent a picture: a draft at the photo step, which then takes the picture."""
-        return await self._start(user_id, language, Step.PHOTOS)
+    async def start_with_photos(self, user_id: int, language: str, caption: str | None = None) -> Draft:
+        """The resident just sent a picture: a draft at the photo step, which then takes the picture. A caption
+        that makes a valid description is the description (else it is ignored, as at the photo step)."""
+        cfg = self.d.config.intake
+        try:
+            description = clean_description(caption, cfg.description_min_chars, cfg.description_max_chars)
+        except DescriptionRejected:
+            return await self._start(user_id, language, Step.PHOTOS)
+        return await self._start(user_id, language, Step.PHOTOS, description=description)
 
     async def _start(self, user_id: int, language: str, filled: Step, **fields: object) -> Draft:
         now = self.d.clock.now()
@@ -168,8 +181,9 @@ class Intake(PhotoSteps):
 
         def tx(c: sqlite3.Connection) -> Draft:
             users.upsert(c, user_id, language, now)
-            if drafts.get(c, user_id) is not None:  # one started meanwhile: the message is not a new complaint
-                raise Refused("intake.stale_button")
+            existing = drafts.get(c, user_id)
+            if existing is not None:  # one started meanwhile: keep it, the message is not a new complaint
+                return existing
             self._check_daily_limit(c, user_id, now)
             draft = drafts.create(c, user_id, secrets.token_hex(3), step, now)
             return drafts.update(c, user_id, now, **fields) if fields else draft

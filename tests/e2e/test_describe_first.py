@@ -76,6 +76,18 @@ async def test_a_photo_first_complaint_asks_for_the_description_then_suggests(lo
     assert await local.db.read(lambda c: tickets.photo_count(c, ticket.id)) == 2
 
 
+async def test_a_photo_with_a_caption_gives_the_description_too(local: LocalSandbox, sb) -> None:
+    li = await sb.person("李雷")
+    await li.send_photo(jpeg(), caption=DOG)
+    await li.expect(zh("suggest.started_photo"))
+    await li.expect(zh("intake.photo_received", count=1, max=6))
+    await li.say(zh("intake.btn_done"))
+    prompt = await li.expect(first_line("zh", "suggest.ask_category"))  # the caption was the description
+    assert buttons(prompt)[0] == "宠物犬只"
+    draft = await local.runner.services.intake.draft(li.id)
+    assert draft is not None and draft.description == DOG and draft.photo_count == 1
+
+
 async def test_a_location_first_complaint_asks_for_the_description_then_the_rest(local: LocalSandbox, sb) -> None:
     li = await sb.person("李雷")
     await li.share_location(*STATION)
