@@ -78,6 +78,7 @@ class Suggester:
     """Ranks categories for a text. Build once per city; `load` (slow, once) before `rank` on a hot path."""
 
     def __init__(self, categories: Sequence[CategoryWords], segmenter: Segmenter | None = None) -> None:
+        self._categories = tuple(categories)
         self._order = {c.key: i for i, c in enumerate(categories)}
         self._zones = {c.key: frozenset(c.zones) for c in categories}
         holders: dict[str, set[str]] = defaultdict(set)
@@ -102,6 +103,10 @@ class Suggester:
         self._latin_words = {w: re.compile(rf"(?<!\w){re.escape(w)}(?!\w)") for w in self._words if w.isascii()}
         self._segmenter = segmenter
         self._lock = threading.Lock()
+
+    def __reduce__(self) -> tuple[type[Suggester], tuple[tuple[CategoryWords, ...]]]:
+        # Rebuilt from its categories: a pickled config does not carry the segmenter (it loads again on use).
+        return (Suggester, (self._categories,))
 
     @property
     def words(self) -> Iterable[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 
 from bot.domain.suggest import PART, WORD, ZONE, CategoryWords, Suggester
@@ -102,3 +104,10 @@ def test_jieba_keeps_the_suggestion_words_whole() -> None:
     suggester.load()
     assert suggester.loaded
     assert [s.key for s in suggester.rank("小区里好多流浪狗")] == ["pets"]
+
+
+def test_a_pickled_suggester_ranks_the_same_and_loads_its_segmenter_again(suggester: Suggester) -> None:
+    copy = pickle.loads(pickle.dumps(suggester))
+    assert not copy.loaded
+    copy.load()
+    assert copy.rank("路灯坏了") == suggester.rank("路灯坏了")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 from bot.config import load_city
@@ -19,6 +20,7 @@ def test_suggestion_words_and_zones_are_read_and_kept_apart_from_keywords(tmp_pa
     # "学校" is potholes' sensitivity keyword, not a suggestion word: it suggests nothing.
     assert [s.key for s in city.suggester().rank("学校门口灯不亮")] == ["lights"]
     assert city.suggester() is city.suggester()  # built once
+    assert pickle.loads(pickle.dumps(city)) == city  # a built suggester does not stop the city from pickling
 
 
 def test_a_category_name_is_a_suggestion_word(tmp_path: Path) -> None:
