@@ -6,7 +6,7 @@ from __future__ import annotations
 from sandbox.client import Person
 from sandbox.local import LocalSandbox
 from storage import tickets
-from tests.e2e.talk import PAGES, first_line, number_in, zh
+from tests.e2e.talk import PAGES, en, first_line, number_in, zh
 from tests.e2e.test_intake_happy import STATION
 from tests.images import jpeg
 
@@ -107,6 +107,14 @@ async def test_a_location_first_complaint_asks_for_the_description_then_the_rest
 
     ticket = await local.db.read(lambda c: tickets.by_number(c, number))
     assert ticket.category == "municipal" and (ticket.lat, ticket.lon) == STATION and ticket.description == LAMP
+
+
+async def test_an_english_description_gets_english_suggestions(local: LocalSandbox, sb) -> None:
+    tom = await sb.person("Tom", language_code="en")
+    await tom.say("The street light outside my building has been broken for a week.")
+    await tom.expect(en("suggest.started_description"))
+    prompt = await tom.expect(first_line("en", "suggest.ask_category"))
+    assert buttons(prompt)[0] == "Municipal facilities" and buttons(prompt)[-1] == en("suggest.btn_other")
 
 
 async def test_greetings_numbers_replies_and_commands_start_nothing(local: LocalSandbox, sb) -> None:
