@@ -1,4 +1,5 @@
-"""`complaint-bot` commands: run (real Telegram or any Bot API server), sandbox (everything local), migrate."""
+"""`complaint-bot` commands: run (real Telegram or any Bot API server), sandbox (everything local), migrate; the
+other sub-commands live in ``bot/cli_*.py``."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot import cli_calendar, cli_report, cli_seed, cli_zones
+from bot import cli_calendar, cli_report, cli_seed, cli_suggest, cli_zones
 from bot.clock import SystemClock
 from bot.config import Config, ConfigError, load_config
 
@@ -61,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_calendar.register(sub)
     cli_report.register(sub)
     cli_seed.register(sub)
+    cli_suggest.register(sub)
     return p
 
 
@@ -76,6 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cli_report.run(args)
         if args.command == "seed-demo":
             return cli_seed.run(args)
+        if args.command == "suggest":
+            return cli_suggest.run(args)
         config = load_config(args.config)
         if args.command == "run":
             token = config.token()

@@ -24,7 +24,7 @@ from telegram.error import BadRequest, TelegramError
 
 from bot.callbacks import IntakeButton, IntakeOp
 from bot.domain.intake import DescriptionRejected, Step
-from bot.domain.numbers import format_number
+from bot.domain.numbers import BadNumber, format_number, parse_number
 from bot.workflow import AddedPhotos, Refused
 from handlers import intake_views as views
 from handlers.context import (
@@ -62,7 +62,11 @@ async def show_step(update: Update, context: BotContext, draft: Draft, ack: str 
 
 
 async def _category_prompt(context: BotContext, lang: str, draft: Draft) -> tuple[str, views.Markup]:
+    """The likeliest categories for the draft's description first, if it has one; else the full list."""
     s = context.services
+    suggested = await s.intake.suggested_categories(draft)
+    if suggested:
+        return views.suggested_categories(s.texts, lang, s.config.city, draft, suggested)
     return views.category_prompt(s.texts, lang, s.config.city, s.config.intake.categories_per_page, draft)
 
 
@@ -119,12 +123,10 @@ async def cmd_cancel(update: Update, context: BotContext) -> None:
 # -- messages -------------------------------------------------------------------------------------------------
 
 async def on_private_message(update: Update, context: BotContext) -> None:
-    """Every non-command message in a private chat: what it means depends on the draft's step."""
+    """Every non-command message in a private chat: what it means depends on the draft's step; without a draft,
+    a description, a photo or a location starts one (describe-first)."""
     draft = await context.services.intake.draft(user_of(update).id)
-    if draft is None:
-        await _say(update, context, "common.not_understood")
-        return
-    on_message = _ON_MESSAGE.get(Step(draft.step))
+    on_message = _describe_first if draft is None else _ON_MESSAGE.get(Step(draft.step))
     if on_message is None:
         await _say(update, context, "intake.summary_expected")
         return
@@ -132,6 +134,46 @@ async def on_private_message(update: Update, context: BotContext) -> None:
         await on_message(update, context, message_of(update))
     except Refused as refusal:
         await _refused(update, context, refusal)
+
+
+async def _describe_first(update: Update, context: BotContext, message: Message) -> None:
+    """No draft: a description, a picture or a location starts one with it; the intake then asks for what is
+    missing. A reply to an earlier message or a ticket number is not a complaint."""
+    intake, user_id, lang = context.services.intake, user_of(update).id, context.lang(update)
+    point = message.location or (message.venue.location if message.venue else None)
+    if message.reply_to_message is not None or _is_ticket_number(message.text):
+        await _say(update, context, "common.not_understood")
+    elif point is not None:
+        draft = await intake.start_with_point(user_id, lang, point.latitude, point.longitude)
+        await show_step(update, context, draft, ack=context.t(update, "suggest.started_location"))
+    elif message.photo or message.document:
+        if message.document:  # not a picture, or too big: refused before any draft exists
+            intake.check_document(message.document.mime_type, message.document.file_name,
+                                  message.document.file_size)
+        await intake.start_with_photos(user_id, lang, message.caption)
+        await _say(update, context, "suggest.started_photo")
+        await _photos_message(update, context, message)
+    elif message.text:
+        cfg = context.services.config.intake
+        try:
+            draft = await intake.start_with_description(user_id, lang, message.text)
+        except DescriptionRejected as bad:
+            key = "intake.description_too_long" if bad.reason == "too_long" else "suggest.describe_more"
+            await _say(update, context, key, length=bad.length, min=cfg.description_min_chars,
+                       max=cfg.description_max_chars)
+            return
+        await show_step(update, context, draft, ack=context.t(update, "suggest.started_description"))
+    else:
+        await _say(update, context, "common.not_understood")
+
+
+def _is_ticket_number(text: str | None) -> bool:
+    """Nine digits however typed (even with a wrong check digit): meant for /status, not a description."""
+    try:
+        parse_number(text or "")
+    except BadNumber as bad:
+        return bad.reason == "mistyped"
+    return True
 
 
 async def _category_message(update: Update, context: BotContext, message: Message) -> None:
@@ -307,11 +349,15 @@ def _button_handler(button: IntakeButton, draft: Draft) -> OnButton:
 
 async def _page(update: Update, context: BotContext, query: CallbackQuery, button: IntakeButton, draft: Draft
                 ) -> None:
-    s = context.services
+    s, lang = context.services, context.lang(update)
     await query.answer()
-    text, markup = views.category_prompt(s.texts, context.lang(update), s.config.city,
-                                         s.config.intake.categories_per_page, draft, int(button.arg or 0))
-    await _edit(query, text, markup)
+    if button.arg == views.SUGGESTED_PAGE:
+        text, markup = await _category_prompt(context, lang, draft)
+    else:
+        page = int(button.arg) if button.arg.isdigit() else 0
+        text, markup = views.category_prompt(s.texts, lang, s.config.city, s.config.intake.categories_per_page,
+                                             draft, page, suggested=bool(draft.description))
+    await _edit(query, text, markup)  # type: ignore[arg-type]
 
 
 async def _category(update: Update, context: BotContext, query: CallbackQuery, button: IntakeButton, draft: Draft

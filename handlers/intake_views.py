@@ -30,8 +30,21 @@ def _button(text: str, draft: Draft, step: Step, op: IntakeOp, arg: str = "") ->
     return InlineKeyboardButton(text, callback_data=IntakeButton(draft.id, step, op, arg).encode())
 
 
-def category_prompt(texts: Texts, lang: str, city: City, per_page: int, draft: Draft, page: int = 0
-                    ) -> tuple[str, InlineKeyboardMarkup]:
+#: The PAGE button's arg that goes back from the full list to the suggested categories.
+SUGGESTED_PAGE = "s"
+
+
+def suggested_categories(texts: Texts, lang: str, city: City, draft: Draft, keys: list[str]
+                         ) -> tuple[str, InlineKeyboardMarkup]:
+    """The category step of a draft with a description: the likeliest categories, then "other categories"."""
+    rows = [[_button(city.category(key).name(lang), draft, Step.CATEGORY, IntakeOp.CATEGORY, key)] for key in keys]
+    rows.append([_button(texts.get(lang, "suggest.btn_other"), draft, Step.CATEGORY, IntakeOp.PAGE, "0")])
+    return texts.get(lang, "suggest.ask_category"), InlineKeyboardMarkup(rows)
+
+
+def category_prompt(texts: Texts, lang: str, city: City, per_page: int, draft: Draft, page: int = 0,
+                    suggested: bool = False) -> tuple[str, InlineKeyboardMarkup]:
+    """One page of every category; `suggested`: the draft has suggestions to go back to."""
     cats = city.categories
     pages = max(1, math.ceil(len(cats) / per_page))
     page = min(max(page, 0), pages - 1)
@@ -45,6 +58,9 @@ def category_prompt(texts: Texts, lang: str, city: City, per_page: int, draft: D
         nav.append(_button(texts.get(lang, "intake.btn_next"), draft, Step.CATEGORY, IntakeOp.PAGE, str(page + 1)))
     if nav:
         rows.append(nav)
+    if suggested:
+        rows.append([_button(texts.get(lang, "suggest.btn_back"), draft, Step.CATEGORY, IntakeOp.PAGE,
+                             SUGGESTED_PAGE)])
     return texts.get(lang, "intake.ask_category", page=page + 1, pages=pages), InlineKeyboardMarkup(rows)
 
 

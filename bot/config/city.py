@@ -24,6 +24,7 @@ from bot.domain.calendar import WorkingCalendar
 from bot.domain.deadlines import DeadlineClass
 from bot.domain.geo import Bounds
 from bot.domain.routing import CategoryRule, Router, Zone
+from bot.domain.suggest import CategoryWords, Suggester
 from bot.domain.whereabouts import Landmark, Whereabouts, whereabouts
 
 UnitKind = Literal["district", "department", "zone"]
@@ -70,6 +71,10 @@ class Category:
     route: str
     routes: Mapping[str, str] = field(default_factory=FrozenMap)
     keywords: tuple[str, ...] = ()
+    #: Words that make the category a likely suggestion for a description (not sensitivity triggers).
+    suggest: tuple[str, ...] = ()
+    #: Districts or zones where the category is more likely (a small push to its suggestion there).
+    suggest_zones: tuple[str, ...] = ()
 
     def name(self, lang: str) -> str:
         return _pick(lang, self.name_zh, self.name_en)
@@ -131,6 +136,11 @@ class City:
         """The point's zone and nearest named place (keys), for saying where it is in words."""
         return whereabouts(lat, lon, self._router, self._landmarks)
 
+    def suggester(self) -> Suggester:
+        """Category suggestions for a description (built on first use, then shared; its segmenter loads on
+        first use of its own)."""
+        return self._suggester
+
     def calendar(self) -> WorkingCalendar:
         """Working days and hours of this city (built on first use, then shared)."""
         return self._calendar
@@ -185,6 +195,10 @@ class City:
         return tuple(Landmark(p.key, p.lat, p.lon) for p in self.places)
 
     @cached_property
+    def _suggester(self) -> Suggester:
+        return Suggester([CategoryWords(c.key, (c.name_zh, *c.suggest), c.suggest_zones) for c in self.categories])
+
+    @cached_property
     def _router(self) -> Router:
         rules = {c.key: CategoryRule(key=c.key, route=c.route, routes=c.routes) for c in self.categories}
         return Router(self.zones, rules, frozenset(u.key for u in self.units if u.kind == "district"))
@@ -194,7 +208,9 @@ _CITY_KEYS = (
     "name_zh", "name_en", "timezone", "bounds", "units", "categories", "places", "groups", "zones", "calendar",
 )
 _UNIT_KEYS = ("key", "kind", "name_zh", "name_en")
-_CATEGORY_KEYS = ("key", "name_zh", "name_en", "deadline_class", "route", "routes", "keywords")
+_CATEGORY_KEYS = (
+    "key", "name_zh", "name_en", "deadline_class", "route", "routes", "keywords", "suggest", "suggest_zones",
+)
 _PLACE_KEYS = ("key", "name_zh", "name_en", "aliases", "unit", "lat", "lon")
 _GROUP_KEYS = ("key", "title", "role", "unit")
 
@@ -319,9 +335,31 @@ def _categories(top: _Table, units: Mapping[str, Unit]) -> tuple[Category, ...]:
                 route=route,
                 routes=FrozenMap(routes),
                 keywords=item.strings("keywords", ()),
+                suggest=_suggest_words(item),
+                suggest_zones=_suggest_zones(item, units),
             )
         )
     return tuple(categories)
+
+
+def _suggest_words(item: _Table) -> tuple[str, ...]:
+    words = item.strings("suggest", ())
+    seen: set[str] = set()
+    for word in words:
+        if word.casefold() in seen:
+            item.fail("suggest", f"{_show(word)} is listed twice")
+        seen.add(word.casefold())
+    return words
+
+
+def _suggest_zones(item: _Table, units: Mapping[str, Unit]) -> tuple[str, ...]:
+    zones = item.strings("suggest_zones", ())
+    for key in zones:
+        unit = units.get(key)
+        if unit is None or unit.kind == "department":
+            what = "no unit has that key" if unit is None else "that unit is a department"
+            item.fail("suggest_zones", f"must list districts or zones, got {_show(key)} ({what})")
+    return zones
 
 
 def _route(table: _Table, key: str, units: Mapping[str, Unit]) -> str:

@@ -23,12 +23,29 @@ FLOW: tuple[Step, ...] = (Step.CATEGORY, Step.LOCATION, Step.PHOTOS, Step.DESCRI
 #: Fields a resident may change from the summary; each reopens the step of the same name.
 EDITABLE: frozenset[Step] = frozenset({Step.CATEGORY, Step.LOCATION, Step.PHOTOS, Step.DESCRIPTION})
 
+#: Steps the summary cannot do without (photos are optional: a step left with none is not asked again).
+REQUIRED: tuple[Step, ...] = (Step.CATEGORY, Step.LOCATION, Step.DESCRIPTION)
 
-def next_step(step: Step, editing: bool) -> Step:
-    """The step after `step`; a step opened from the summary goes straight back to it."""
+#: Describe-first: a draft started by a message (no /new) begins at this step, given what the message filled.
+#: A description goes on to the category (with suggestions); a photo stays at the photos (more may follow, an
+#: album is several messages) and then asks for the description, so that the category step can suggest; a
+#: location asks for the description for the same reason.
+DESCRIBE_FIRST_START: dict[Step, Step] = {
+    Step.DESCRIPTION: Step.CATEGORY,
+    Step.PHOTOS: Step.PHOTOS,
+    Step.LOCATION: Step.DESCRIPTION,
+}
+
+
+def next_step(step: Step, editing: bool, filled: frozenset[Step] = frozenset()) -> Step:
+    """The step after `step`, skipping the ones already `filled` (a draft started by a description, a photo
+    or a location): the next unfilled step of the flow after it, else the first required one still
+    missing, else the summary. A step opened from the summary goes straight back to it."""
     if editing or step is Step.SUMMARY:
         return Step.SUMMARY
-    return FLOW[FLOW.index(step) + 1]
+    after = FLOW[FLOW.index(step) + 1:-1]
+    return next((s for s in after if s not in filled),
+                next((s for s in REQUIRED if s not in filled and s is not step), Step.SUMMARY))
 
 
 class DescriptionRejected(ValueError):

@@ -18,17 +18,25 @@ import secrets
 import sqlite3
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bot.domain import geo
-from bot.domain.intake import EDITABLE, Step, clean_description, next_step
+from bot.domain.intake import (
+    DESCRIBE_FIRST_START,
+    EDITABLE,
+    DescriptionRejected,
+    Step,
+    clean_description,
+    next_step,
+)
 from bot.domain.lifecycle import OPEN_STATES, TicketState
 from bot.domain.numbers import number_for_sequence
 from bot.domain.places import PlaceName, match_place
 from bot.notices import ticket_registered
 from bot.workflow.common import Refused, WorkflowDeps
 from bot.workflow.intake_photos import PhotoSteps
+from bot.workflow.suggestions import Suggestions
 from storage import drafts, outbox, sequences, tickets, users
 from storage.records import Draft, Photo, Ticket
 
@@ -57,6 +65,13 @@ class Nearby:
     distance_m: float
 
 
+def filled_steps(draft: Draft) -> frozenset[Step]:
+    """The steps whose field the draft already has (a skipped location counts: the resident answered)."""
+    have = {Step.CATEGORY: draft.category is not None, Step.LOCATION: draft.location_source is not None,
+            Step.PHOTOS: draft.photo_count > 0, Step.DESCRIPTION: draft.description is not None}
+    return frozenset(step for step, ok in have.items() if ok)
+
+
 class Intake(PhotoSteps):
     """The intake's use-cases. Every write goes through here, so the drafts it last wrote are remembered (a
     read-through cache, bounded) and the next update of that resident needs no database read to find its step;
@@ -71,6 +86,7 @@ class Intake(PhotoSteps):
         self._route = route
         self._drafts: OrderedDict[int, Draft | None] = OrderedDict()
         self._place_names: list[PlaceName] | None = None
+        self.suggestions = Suggestions(deps)
 
     def _remember(self, user_id: int, draft: Draft | None) -> Draft | None:
         self._drafts[user_id] = draft
@@ -135,6 +151,49 @@ class Intake(PhotoSteps):
 
         return self._remember(user_id, await self.d.db.write(tx))  # type: ignore[return-value]
 
+    # -- describe-first: a message without /new starts the draft -----------------------------------------
+
+    async def start_with_description(self, user_id: int, language: str, text: str | None) -> Draft:
+        """The resident just wrote what is wrong: a draft with that description, asking for the category.
+        DescriptionRejected (nothing written) if it is no description."""
+        cfg = self.d.config.intake
+        cleaned = clean_description(text, cfg.description_min_chars, cfg.description_max_chars)
+        return await self._start(user_id, language, Step.DESCRIPTION, description=cleaned)
+
+    async def start_with_point(self, user_id: int, language: str, lat: float, lon: float) -> Draft:
+        """The resident just shared a location: a draft there, asking for the description."""
+        self._check_point(lat, lon)
+        return await self._start(user_id, language, Step.LOCATION, lat=lat, lon=lon, location_source="gps")
+
+    async def start_with_photos(self, user_id: int, language: str, caption: str | None = None) -> Draft:
+        """The resident just sent a picture: a draft at the photo step, which then takes the picture. A caption
+        that makes a valid description is the description (else it is ignored, as at the photo step)."""
+        cfg = self.d.config.intake
+        try:
+            description = clean_description(caption, cfg.description_min_chars, cfg.description_max_chars)
+        except DescriptionRejected:
+            return await self._start(user_id, language, Step.PHOTOS)
+        return await self._start(user_id, language, Step.PHOTOS, description=description)
+
+    async def _start(self, user_id: int, language: str, filled: Step, **fields: object) -> Draft:
+        now = self.d.clock.now()
+        step = DESCRIBE_FIRST_START[filled]
+
+        def tx(c: sqlite3.Connection) -> Draft:
+            users.upsert(c, user_id, language, now)
+            existing = drafts.get(c, user_id)
+            if existing is not None:  # one started meanwhile: keep it, the message is not a new complaint
+                return existing
+            self._check_daily_limit(c, user_id, now)
+            draft = drafts.create(c, user_id, secrets.token_hex(3), step, now)
+            return drafts.update(c, user_id, now, **fields) if fields else draft
+
+        return self._remember(user_id, await self.d.db.write(tx))  # type: ignore[return-value]
+
+    async def suggested_categories(self, draft: Draft) -> list[str]:
+        """The categories most likely meant by the draft's description (and where it is), best first."""
+        return await self.suggestions.for_draft(draft)
+
     async def cancel(self, user_id: int) -> bool:
         def tx(c: sqlite3.Connection) -> bool:
             had = drafts.get(c, user_id) is not None
@@ -160,11 +219,14 @@ class Intake(PhotoSteps):
                 return await self.choose_category(user_id, category.key)
         return None
 
-    async def set_point(self, user_id: int, lat: float, lon: float, source: str) -> Draft:
+    def _check_point(self, lat: float, lon: float) -> None:
         if not geo.valid_coordinates(lat, lon):
             raise Refused("intake.location_impossible")
         if not self.d.config.city.bounds.contains(lat, lon):
             raise Refused("intake.location_outside", city=self.d.config.city.name_zh)
+
+    async def set_point(self, user_id: int, lat: float, lon: float, source: str) -> Draft:
+        self._check_point(lat, lon)
         return await self._advance(user_id, Step.LOCATION, lat=lat, lon=lon, location_source=source,
                                    place_key=None, place_text=None)
 
@@ -308,7 +370,7 @@ class Intake(PhotoSteps):
 
         def tx(c: sqlite3.Connection) -> Draft:
             draft = self._expect(c, user_id, step)
-            after = next_step(step, draft.editing)
+            after = next_step(step, draft.editing, filled_steps(replace(draft, **fields)))  # type: ignore[arg-type]
             return drafts.update(c, user_id, now, **fields, step=after,
                                  editing=0 if after is Step.SUMMARY else int(draft.editing))
 

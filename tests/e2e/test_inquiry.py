@@ -166,7 +166,7 @@ async def test_a_photo_added_from_my_reaches_the_card(local: LocalSandbox, sb) -
     await unit.expect("晚上路过的人很多", chat=group)
     await resident.tap(zh("material.btn_done"))
     await resident.say("这句不是补充材料")
-    await resident.expect(zh("common.not_understood"))
+    await resident.expect(zh("suggest.describe_more", min=local.config.intake.description_min_chars))
 
     t = await ticket_of(local, number)
     events = await local.db.read(lambda c: tickets.events(c, t.id, public_only=True))

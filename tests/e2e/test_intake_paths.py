@@ -99,6 +99,8 @@ async def test_changing_the_category_at_the_summary(local: LocalSandbox, sb) -> 
     await li.say(DESCRIPTION)
     await li.expect(first_line("zh", "intake.summary"))
     await li.tap(zh("intake.btn_edit_category"))
+    await li.expect(first_line("zh", "suggest.ask_category"))  # the description is there: suggestions first
+    await li.tap(zh("suggest.btn_other"))
     await li.expect(first_line("zh", "intake.ask_category", page=1, pages=PAGES))
     await li.tap("交通物流")
     summary = await li.expect(first_line("zh", "intake.summary"))
@@ -131,8 +133,9 @@ async def test_cancel_discards_the_draft(local: LocalSandbox, sb) -> None:
     assert await local.runner.services.intake.draft(li.id) is None
     await li.say("/cancel")
     await li.expect(zh("intake.nothing_to_cancel"))
-    await li.say("随便说点什么")
-    await li.expect(zh("common.not_understood"))
+    await li.say("随便说点什么")  # too short to be a description: a hint, no new draft
+    await li.expect(first_line("zh", "suggest.describe_more", min=10))
+    assert await local.runner.services.intake.draft(li.id) is None
 
 
 async def test_discard_button_at_the_summary(local: LocalSandbox, sb) -> None:

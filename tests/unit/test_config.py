@@ -58,7 +58,8 @@ def test_example_loads_the_fuyang_city(example: Config) -> None:
     assert districts == ["yingzhou", "yingquan", "yingdong", "jieshou", "linquan", "taihe", "funan", "yingshang"]
     assert city.unit("fuhe_park").kind == "zone"
     departments = {u.key for u in city.units if u.kind == "department"}
-    assert departments == {"city_management", "hrss", "education", "housing_bureau", "transport"}
+    assert departments == {"city_management", "hrss", "education", "housing_bureau", "transport",
+                           "communications", "finance", "traffic_police", "water_resources"}
 
 
 def test_example_offers_the_platforms_top_five_categories_first(example: Config) -> None:
