@@ -154,7 +154,7 @@ async def _sandbox(config: Config, args: argparse.Namespace) -> int:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db_path}{suffix}").unlink(missing_ok=True)
     config = dataclasses.replace(config, storage=dataclasses.replace(config.storage, database=db_path.resolve()))
-    async with LocalSandbox(config, port=args.port) as local:
+    async with LocalSandbox(config, port=args.port, people=True) as local:
         print(local.welcome(), flush=True)
         if args.demo:
             from sandbox.demo import play

@@ -26,6 +26,10 @@ from sandbox.state import JSON, Bot, Chat, State
 
 TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
 MAX_WAIT_S = 60.0
+#: The event log's kinds: what bots did, and ``incoming`` (what a person sent, for the web chat's other tabs).
+#: ``/_control/events`` answers the bots' kinds unless asked for ``incoming=1`` too.
+INCOMING = "incoming"
+BOT_EVENT_KINDS = frozenset({"message", "edit", "delete", "callback_answer"})
 
 
 class ControlApi:
@@ -158,7 +162,9 @@ class ControlApi:
             rendered = self.state.render(msg)
             for bot in bots:
                 await self.state.enqueue(bot, "message", rendered)
-            out.append(self.state.transcript_entry(msg))
+            entry = self.state.transcript_entry(msg)
+            await self.state.log_event(INCOMING, chat.id, owner, message=entry)
+            out.append(entry)
         return out
 
     async def press(self, body: JSON) -> JSON:
@@ -241,8 +247,9 @@ class ControlApi:
 
     async def events(self, body: JSON) -> list[JSON]:
         chat_id = body.get("chat_id")
+        kinds = None if body.get("incoming") in ("1", "true", True) else BOT_EVENT_KINDS
         return await self.state.wait_events(int(body.get("after", 0)),
-                                            None if chat_id in (None, "") else int(chat_id), _timeout(body, 0))
+                                            None if chat_id in (None, "") else int(chat_id), _timeout(body, 0), kinds)
 
     async def seq(self, body: JSON) -> JSON:
         return {"seq": self.state.last_seq}
