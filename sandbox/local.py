@@ -81,8 +81,9 @@ class LocalSandbox:
         db = await Database.open(self.config.storage.database)
         try:
             for group in self.config.city.groups:
-                name = group.unit or group.role
-                liaison = await self.client.create_user(f"联络员-{name}", language_code="zh")
+                name = (f"联络员-{self.config.city.unit(group.unit).name_zh}" if group.unit
+                        else f"{group.title}-值班员")
+                liaison = await self.client.create_user(name, language_code="zh")
                 chat = await self.client.create_group(group.title, member_ids=[liaison["id"]],
                                                       admin_ids=[liaison["id"]])
                 self.groups[group.key] = chat

@@ -27,6 +27,8 @@ from sandbox.state import JSON, State
 
 #: How long the stream stays silent before it sends a comment line (keeps proxies and the browser patient).
 KEEPALIVE_S = 15.0
+#: The CJK font the page falls back to, from the ``noto-cjk-sans-otc`` package (a dependency of the reports).
+FONT_NAME = "cjk.ttc"
 _STATIC = ("index.html", "app.js", "app.css", "i18n.json")
 _KINDS_ORDER = {"resident": 0, "social_supervisor": 1, "admin": 2, "coordination": 3, "supervision": 4, "unit": 5}
 
@@ -68,6 +70,11 @@ class WebChat:
 
     async def _static(self, request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
+        if name == FONT_NAME:  # for machines without a CJK font (a bare container's Chromium, say)
+            import noto_cjk_sans_otc
+
+            return web.FileResponse(noto_cjk_sans_otc.FONT_PATH, headers={"Content-Type": "font/collection",
+                                                                          "Cache-Control": "max-age=86400"})
         if name not in _STATIC:
             raise web.HTTPNotFound()
         return _asset(name)

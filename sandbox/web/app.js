@@ -4,7 +4,6 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const KIND_ICON = { resident: "👤", unit: "🏢", coordination: "🧭", supervision: "📊", social_supervisor: "👁", admin: "🔑" };
 const KIND_ORDER = ["resident", "social_supervisor", "admin", "coordination", "supervision", "unit"];
 const SAFE_URL = /^(https?:|tg:|mailto:)/i;
 
@@ -80,7 +79,8 @@ function renderChatList() {
       const avatar = document.createElement("span");
       avatar.className = "avatar";
       avatar.setAttribute("aria-hidden", "true");
-      avatar.textContent = KIND_ICON[chat.kind] || "💬";
+      avatar.textContent = Array.from(chatName(chat).replace(/^.*-/, ""))[0] || "?";
+      avatar.dataset.kind = chat.kind;
       const names = document.createElement("span");
       names.className = "names";
       const name = document.createElement("span");
@@ -658,6 +658,11 @@ function listen(after) {
 // ---- start ---------------------------------------------------------------------------------------------
 async function start() {
   app.i18n = await (await fetch("/web/i18n.json")).json();
+  try {
+    await document.fonts.load('15px "Sandbox CJK"', "中");  // a no-op where the system has the font
+  } catch {
+    // the page still works with whatever font there is
+  }
   app.city = await api("GET", "city");
   const seq = await loadDirectory();
   listen(seq);
