@@ -10,7 +10,7 @@ const SAFE_URL = /^(https?:|tg:|mailto:)/i;
 const app = {
   i18n: {}, lang: localStorage.getItem("webchat.lang") || "zh",
   chats: [], current: null, city: null, commands: [], seq: 0,
-  unread: new Map(), pending: new Set(), keyboard: null, picked: null, source: null, held: null,
+  unread: new Map(), pending: new Set(), keyboard: null, picked: null, source: null, held: null, answers: new Map(),
 };
 
 // ---- words ---------------------------------------------------------------------------------------------
@@ -110,6 +110,7 @@ function renderChatList() {
 async function openChat(chatId, focus = true) {
   const chat = app.chats.find((c) => c.chat_id === chatId);
   if (!chat) return;
+  if (app.current?.chat_id !== chatId) $("toasts").replaceChildren();  // a button's answer belongs to its chat
   app.current = chat;
   app.unread.delete(chatId);
   document.body.classList.replace("show-list", "show-chat");
@@ -418,8 +419,10 @@ function sendText(text) {
 async function press(m, data, button) {
   button.disabled = true;
   try {
-    const answer = await api("POST", "press", { user_id: app.current.user_id, chat_id: m.chat.id, message_id: m.message_id, data });
-    app.pending.add(answer.callback_query_id);
+    const { callback_query_id: id } = await api("POST", "press", { user_id: app.current.user_id, chat_id: m.chat.id, message_id: m.message_id, data });
+    if (app.answers.has(id)) showAnswer(app.answers.get(id));  // the bot answered before the press returned
+    else app.pending.add(id);
+    app.answers.delete(id);
   } catch (err) {
     toast(t("error.failed", { error: err.message }));
   } finally {
@@ -602,6 +605,10 @@ function toast(text) {
   setTimeout(() => el.remove(), 4000);
 }
 
+function showAnswer(answer) {
+  if (answer.text) (answer.show_alert ? alertBox : toast)(answer.text);
+}
+
 function alertBox(text) {
   $("alert-text").textContent = text;
   $("alert-dialog").showModal();
@@ -615,9 +622,10 @@ function onEvent(event) {
     return;
   }
   if (event.kind === "callback_answer") {
-    if (!app.pending.delete(event.callback_query_id)) return;
     const answer = event.answer || {};
-    if (answer.text) (answer.show_alert ? alertBox : toast)(answer.text);
+    if (app.pending.delete(event.callback_query_id)) showAnswer(answer);
+    else app.answers.set(event.callback_query_id, answer);  // maybe our press, still on its way back
+    if (app.answers.size > 50) app.answers.delete(app.answers.keys().next().value);
     return;
   }
   const m = event.message;

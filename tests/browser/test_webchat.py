@@ -45,7 +45,7 @@ async def _open_chat(page: Any, name: str) -> None:
     if await page.locator("#back").is_visible():
         await page.click("#back")
     await page.locator(".chat-item", has_text=name).first.click()
-    await page.wait_for_selector(f"#chat-pane[data-loaded]")
+    await page.wait_for_selector("#chat-pane[data-loaded]")
     await page.locator("#chat-title", has_text=name).wait_for()
 
 
@@ -167,6 +167,37 @@ async def test_two_tabs_stay_in_step_and_english_and_phone_width(local: LocalSan
         await first.click("#commands-button")
         await first.locator("#suggestions button", has_text="/status").wait_for(timeout=WAIT_MS)
         await first.screenshot(path=str(ARTIFACTS / "phone-english.png"))
+
+
+async def test_an_album_and_a_photo_sent_as_a_file_and_a_named_place(local: LocalSandbox) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shots = [ARTIFACTS / f"album-{i}.jpg" for i in range(2)]
+    for i, path in enumerate(shots):
+        path.write_bytes(jpeg(640, 480, (200, 60 * i, 40)))
+    second = RESIDENTS[1][0]
+    max_photos = local.config.intake.max_photos
+    async with chromium_page(local.sandbox.url) as page:
+        await _open_chat(page, second)
+        await _type(page, "/new")
+        await _tap(page, local.config.city.category("housing").name("zh"))
+        await _bot_says(page, first_line("zh", "intake.ask_location"))
+        await page.click("#location-button")  # the composer's map, then a named place instead of a click
+        place = local.config.city.places[0]
+        await page.select_option("#place", place.key)
+        await page.click("#map-send")
+        await _bot_says(page, zh("intake.location_received"))
+        await page.set_input_files("#file", [str(p) for p in shots])  # two at once: an album
+        album = _messages(page).locator(".msg.mine .album").last
+        await album.locator("img.photo").nth(1).wait_for(timeout=WAIT_MS)
+        assert await album.locator("img.photo").count() == 2
+        await _bot_says(page, zh("intake.photo_received", count=2, max=max_photos))
+        await page.check("#as-file")
+        await page.set_input_files("#file", str(shots[0]))
+        link = _messages(page).locator(".msg.mine a.doc").last
+        await link.wait_for(timeout=WAIT_MS)
+        assert await link.get_attribute("download") == shots[0].name
+        await _bot_says(page, zh("intake.photo_received", count=3, max=max_photos))
+        await page.screenshot(path=str(ARTIFACTS / "album-and-file.png"))
 
 
 def _pages(local: LocalSandbox) -> int:

@@ -139,7 +139,7 @@ async def test_directory_lists_published_roles_then_anyone_who_talked(
 async def test_files_are_served_by_id_for_the_page(sandbox: Sandbox, client: SandboxClient,
                                                    http: aiohttp.ClientSession) -> None:
     alice = await client.person("Alice")
-    sent = await alice.send_document("a,b\n1,2\n".encode(), "台账.csv", "text/csv")
+    sent = await alice.send_document(b"a,b\n1,2\n", "台账.csv", "text/csv")
     file_id = sent["document"]["file_id"]
     async with http.get(f"{sandbox.url}/_control/file", params={"file_id": file_id}) as resp:
         assert resp.status == 200
