@@ -574,7 +574,7 @@ function pick(lat, lon) {
   const p = projection();
   const svg = $("map").querySelector("svg");
   svg.querySelector(".marker")?.remove();
-  svg.append(svgEl("circle", { cx: p.x(lon), cy: p.y(lat), r: 8, class: "marker" }));
+  svg.append(svgEl("circle", { cx: p.x(lon), cy: p.y(lat), r: 12, class: "marker" }));
   $("map-picked").textContent = t("map.picked", { lat: lat.toFixed(5), lon: lon.toFixed(5) });
   $("map-send").disabled = false;
 }

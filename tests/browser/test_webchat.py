@@ -8,6 +8,7 @@ to tests/browser/artifacts/ (git-ignored).
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,6 +18,7 @@ import pytest
 
 from bot.clock import FakeClock
 from bot.config import Config
+from sandbox.demo import play
 from sandbox.local import RESIDENTS, LocalSandbox
 from tests.browser.browser import ARTIFACTS, chromium_page, skip_reason
 from tests.e2e.conftest import e2e_config
@@ -92,6 +94,8 @@ async def test_resident_liaison_and_rating_through_the_page(local: LocalSandbox)
         await page.locator("#reply-keyboard button", has_text=zh("intake.btn_share_location")).click()
         await page.locator("#map-dialog[open]").wait_for()
         await _click_zone(page, "yingzhou")
+        await page.locator("#map-picked", has_text=re.compile(r"\d+\.\d+, \d+\.\d+")).wait_for()
+        await page.screenshot(path=str(ARTIFACTS / "resident-map.png"))
         await page.click("#map-send")
         await _messages(page).locator(".msg.mine .location").last.wait_for(timeout=WAIT_MS)
         await _bot_says(page, zh("intake.location_received"))
@@ -139,11 +143,6 @@ async def test_resident_liaison_and_rating_through_the_page(local: LocalSandbox)
         assert zh("state.closed") in await status.inner_text()
         await page.screenshot(path=str(ARTIFACTS / "resident-rated.png"))
 
-        # ---- the map and the English switch -----------------------------------------------------------------
-        await page.click("#location-button")
-        await page.locator("#map-dialog[open]").wait_for()
-        await page.screenshot(path=str(ARTIFACTS / "map.png"))
-        await page.click("#map-cancel")
 
 
 async def test_two_tabs_stay_in_step_and_english_and_phone_width(local: LocalSandbox) -> None:
@@ -198,6 +197,19 @@ async def test_an_album_and_a_photo_sent_as_a_file_and_a_named_place(local: Loca
         assert await link.get_attribute("download") == shots[0].name
         await _bot_says(page, zh("intake.photo_received", count=3, max=max_photos))
         await page.screenshot(path=str(ARTIFACTS / "album-and-file.png"))
+
+
+async def test_the_page_follows_the_demo_as_it_plays(local: LocalSandbox, capsys: pytest.CaptureFixture[str]) -> None:
+    async with chromium_page(local.sandbox.url) as page:
+        demo = asyncio.create_task(play(local))
+        # the demo's resident is nobody the page was told about: the chat appears when he first speaks
+        await page.locator(".chat-item", has_text="李雷").wait_for(timeout=WAIT_MS)
+        await _open_chat(page, "李雷")
+        await _bot_says(page, first_line("zh", "notice.registered", number="", raw_number="", category="",
+                                         dispatched=""))
+        closed = await _bot_says(page, re.sub(r"\{number\}.*", "", zh("notify.closed", number="{number}")))
+        assert await demo is True
+        assert await closed.is_visible()
 
 
 def _pages(local: LocalSandbox) -> int:
