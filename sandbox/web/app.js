@@ -28,7 +28,7 @@ function applyLanguage() {
   for (const el of document.querySelectorAll("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder);
   renderChatList();
   if (app.current) openChat(app.current.chat_id, false);
-  if (app.city) drawMap();
+  drawMap();
 }
 
 // ---- control API ---------------------------------------------------------------------------------------
@@ -137,6 +137,13 @@ async function openChat(chatId, focus = true) {
   if (focus) $("text").focus();
 }
 
+// An image that loads late makes the list taller: keep the newest message in view unless the person scrolled up.
+function stickToBottom(ev) {
+  const list = $("messages");
+  const distance = list.scrollHeight - list.scrollTop - list.clientHeight;
+  if (distance < ev.target.clientHeight + 120) scrollDown();
+}
+
 function scrollDown() {
   const list = $("messages");
   list.scrollTop = list.scrollHeight;
@@ -230,6 +237,7 @@ function renderMedia(m) {
     img.className = "photo";
     img.alt = m.caption || "photo";
     img.src = fileUrl(m.photo[m.photo.length - 1].file_id);
+    img.addEventListener("load", stickToBottom);
     img.dataset.albumMid = m.message_id;
     album.append(img);
     if (!m.media_group_id) return album;
@@ -546,7 +554,13 @@ function zonePaths(p, svg, withLabels) {
   }
 }
 
+const hasMap = () => typeof app.city?.bounds?.north === "number";
+
 function drawMap() {
+  const select = $("place");
+  select.replaceChildren(new Option(t("map.place_none"), ""));
+  for (const place of app.city?.places || []) select.append(new Option(place.name[app.lang] || place.name.zh, place.key));
+  if (!hasMap()) return;  // a sandbox without a city: named places only, if any
   const p = projection();
   const svg = svgEl("svg", { viewBox: `0 0 ${p.width} ${p.height.toFixed(0)}`, role: "img", "aria-label": t("map.title") });
   zonePaths(p, svg, true);
@@ -563,18 +577,17 @@ function drawMap() {
     $("place").value = "";
   });
   $("map").replaceChildren(svg);
-  const select = $("place");
-  select.replaceChildren(new Option(t("map.place_none"), ""));
-  for (const place of app.city.places) select.append(new Option(place.name[app.lang] || place.name.zh, place.key));
   if (app.picked) pick(app.picked.lat, app.picked.lon);
 }
 
 function pick(lat, lon) {
   app.picked = { lat, lon };
-  const p = projection();
   const svg = $("map").querySelector("svg");
-  svg.querySelector(".marker")?.remove();
-  svg.append(svgEl("circle", { cx: p.x(lon), cy: p.y(lat), r: 12, class: "marker" }));
+  if (svg) {
+    const p = projection();
+    svg.querySelector(".marker")?.remove();
+    svg.append(svgEl("circle", { cx: p.x(lon), cy: p.y(lat), r: 12, class: "marker" }));
+  }
   $("map-picked").textContent = t("map.picked", { lat: lat.toFixed(5), lon: lon.toFixed(5) });
   $("map-send").disabled = false;
 }
@@ -588,7 +601,7 @@ function openMap() {
 }
 
 function miniMap(lat, lon) {
-  if (!app.city?.zones) return document.createTextNode("");
+  if (!hasMap()) return document.createTextNode("");
   const p = projection();
   const svg = svgEl("svg", { viewBox: `0 0 ${p.width} ${p.height.toFixed(0)}`, "aria-hidden": "true", class: "mini" });
   zonePaths(p, svg, false);
@@ -703,7 +716,7 @@ async function start() {
     send({ location: { latitude: lat, longitude: lon } });
   });
   $("place").addEventListener("change", (ev) => {
-    const place = app.city.places.find((pl) => pl.key === ev.target.value);
+    const place = (app.city?.places || []).find((pl) => pl.key === ev.target.value);
     if (place) pick(place.lat, place.lon);
   });
   $("alert-ok").addEventListener("click", () => $("alert-dialog").close());
