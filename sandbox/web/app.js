@@ -330,13 +330,17 @@ function entityElement(e, content) {
     a.rel = "noopener noreferrer";
     return a;
   }
+  if (e.type === "bot_command") {  // Telegram sends a command tapped in a message
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "cmd";
+    button.addEventListener("click", () => sendText(content));
+    return button;
+  }
   const span = document.createElement("span");
   if (e.type === "spoiler") {
     span.className = "spoiler";
     span.tabIndex = 0;
-  } else if (e.type === "bot_command") {
-    span.className = "cmd";
-    span.addEventListener("click", () => sendText(content));
   } else {
     span.className = e.type;
   }
@@ -383,6 +387,7 @@ function renderKeyboard() {
   box.replaceChildren();
   const kb = app.keyboard;
   box.hidden = !kb;
+  $("text").placeholder = kb?.input_field_placeholder || t("composer.placeholder");
   if (!kb) return;
   for (const row of kb.keyboard) {
     const r = document.createElement("div");
