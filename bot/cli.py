@@ -48,6 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     sb.add_argument("--db", type=Path, default=Path("sandbox-data/complaint-bot.sqlite3"))
     sb.add_argument("--fresh", action="store_true", help="start from an empty database")
     sb.add_argument("--demo", action="store_true", help="play a resident filing a complaint, print it, exit")
+    sb.add_argument("--stay", action="store_true",
+                    help="with --demo: keep running afterwards, so the web chat shows the demo's chats")
 
     mig = sub.add_parser("migrate", help="create or upgrade the database, then exit")
     mig.add_argument("--config", required=True, type=Path)
@@ -160,7 +162,9 @@ async def _sandbox(config: Config, args: argparse.Namespace) -> int:
             from sandbox.demo import play
 
             ok = await play(local)
-            return 0 if ok else 1
+            if not args.stay:
+                return 0 if ok else 1
+            print(f"\nThe web chat shows the demo's chats: {local.sandbox.url}/   Stop with Ctrl-C.", flush=True)
         await _wait_for_signal()
     return 0
 
