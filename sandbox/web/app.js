@@ -10,7 +10,7 @@ const SAFE_URL = /^(https?:|tg:|mailto:)/i;
 const app = {
   i18n: {}, lang: localStorage.getItem("webchat.lang") || "zh",
   chats: [], current: null, city: null, commands: [], seq: 0,
-  unread: new Map(), pending: new Set(), keyboard: null, picked: null, source: null, held: null, answers: new Map(),
+  unread: new Map(), pending: new Set(), keyboard: null, picked: null, source: null, held: null, answers: new Map(), replyTo: null,
 };
 
 // ---- words ---------------------------------------------------------------------------------------------
@@ -126,8 +126,12 @@ async function openChat(chatId, focus = true) {
   const list = $("messages");
   list.replaceChildren();
   app.keyboard = null;
+  app.replyTo = null;
   for (const m of messages) if (!m.deleted) placeMessage(m);
-  for (const m of messages) noteKeyboard(m);
+  for (const m of messages) {
+    if (!m.outgoing) app.replyTo = null;  // answered already
+    noteKeyboard(m);
+  }
   renderKeyboard();
   const held = app.held;
   app.held = null;
@@ -379,6 +383,10 @@ function renderInlineKeyboard(m, rows) {
 // ---- the reply keyboard ------------------------------------------------------------------------------
 function noteKeyboard(m) {
   if (!m.reply_keyboard || m.deleted) return;
+  if (m.reply_keyboard.force_reply) {
+    app.replyTo = m.message_id;  // the next thing typed answers this message, as Telegram's apps do
+    return;
+  }
   app.keyboard = m.reply_keyboard.keyboard ? m.reply_keyboard : null;
 }
 
@@ -418,8 +426,10 @@ function target() {
 }
 
 async function send(content) {
+  const replyTo = app.replyTo;
+  app.replyTo = null;
   try {
-    await api("POST", "send", { ...target(), ...content });
+    await api("POST", "send", { ...target(), ...content, ...(replyTo ? { reply_to_message_id: replyTo } : {}) });
   } catch (err) {
     toast(t("error.failed", { error: err.message }));
   }

@@ -136,3 +136,13 @@ async def test_what_a_bot_sends_is_shown_as_telegram_would(world: Any) -> None:
         assert await page.locator(f"#messages [data-mid='{message_id}']").count() == 1
         await bot("deleteMessage", chat_id=chat, message_id=message_id)
         await page.locator(f"#messages [data-mid='{message_id}']").wait_for(state="detached", timeout=WAIT_MS)
+
+        # a question with force_reply: what the person types next answers it
+        asked = await bot("sendMessage", chat_id=chat, text="请回复办理结果：", reply_markup={"force_reply": True})
+        await page.locator("#messages .msg.bot", has_text="请回复办理结果").wait_for(timeout=WAIT_MS)
+        await page.fill("#text", "已修好")
+        await page.press("#text", "Enter")
+        answer = page.locator("#messages .msg.mine", has_text="已修好")
+        await answer.locator(".quote", has_text="请回复办理结果").wait_for(timeout=WAIT_MS)
+        [update] = [u for u in await bot("getUpdates", offset=updates[-1]["update_id"] + 1) if "message" in u]
+        assert update["message"]["reply_to_message"]["message_id"] == asked["message_id"]
