@@ -10,7 +10,7 @@ const SAFE_URL = /^(https?:|tg:|mailto:)/i;
 const app = {
   i18n: {}, lang: localStorage.getItem("webchat.lang") || "zh",
   chats: [], current: null, city: null, commands: [], seq: 0,
-  unread: new Map(), pending: new Set(), keyboard: null, picked: null, source: null, held: null, answers: new Map(), replyTo: null,
+  unread: new Map(), pending: new Set(), keyboard: null, picked: null, source: null, held: null, answers: new Map(), replyTo: null, entries: new Map(),
 };
 
 // ---- words ---------------------------------------------------------------------------------------------
@@ -127,6 +127,7 @@ async function openChat(chatId, focus = true) {
   list.replaceChildren();
   app.keyboard = null;
   app.replyTo = null;
+  app.entries = new Map();
   for (const m of messages) if (!m.deleted) placeMessage(m);
   for (const m of messages) {
     if (!m.outgoing) app.replyTo = null;  // answered already
@@ -157,33 +158,41 @@ function isMine(m) {
   return !m.outgoing;
 }
 
+// Messages of the open chat by id: an album (one media_group_id) is drawn as one bubble from all its parts.
 function placeMessage(m) {
+  app.entries.set(m.message_id, m);
   const list = $("messages");
-  const old = list.querySelector(`[data-mid="${m.message_id}"]`);
-  const el = renderMessage(m);
-  if (old) {
-    old.replaceWith(el);
-    return;
-  }
   const group = m.media_group_id;
-  const last = list.lastElementChild;
-  if (group && last && last.dataset.group === group) {
-    last.querySelector(".album")?.append(...el.querySelector(".album").childNodes);
-    for (const extra of el.querySelectorAll(".body")) last.insertBefore(extra, last.querySelector(".meta"));
-    last.dataset.mids = `${last.dataset.mids} ${m.message_id}`;
-    return;
-  }
-  list.append(el);
+  const old = list.querySelector(group ? `[data-group="${group}"]` : `[data-mid="${m.message_id}"]`);
+  const el = group ? renderAlbum(group) : renderMessage(m);
+  if (!el) old?.remove();
+  else if (old) old.replaceWith(el);
+  else list.append(el);
 }
 
 function removeMessage(m) {
-  const list = $("messages");
-  const el = list.querySelector(`[data-mid="${m.message_id}"]`);
-  if (el) {
-    el.remove();
+  app.entries.delete(m.message_id);
+  if (m.media_group_id) {
+    placeMessage({ ...m, deleted: true });
+    app.entries.delete(m.message_id);
     return;
   }
-  for (const item of list.querySelectorAll(`[data-album-mid="${m.message_id}"]`)) item.remove();
+  $("messages").querySelector(`[data-mid="${m.message_id}"]`)?.remove();
+}
+
+function renderAlbum(group) {
+  const parts = [...app.entries.values()].filter((e) => e.media_group_id === group && !e.deleted)
+    .sort((a, b) => a.message_id - b.message_id);
+  if (!parts.length) return null;
+  const li = renderMessage(parts[0]);
+  const album = li.querySelector(".album");
+  for (const part of parts.slice(1)) {
+    const el = renderMessage(part);
+    album?.append(...el.querySelector(".album").childNodes);
+    for (const body of el.querySelectorAll(".body")) li.insertBefore(body, li.querySelector(".meta"));
+  }
+  li.dataset.mids = parts.map((p) => p.message_id).join(" ");
+  return li;
 }
 
 function renderMessage(m) {

@@ -94,9 +94,10 @@ async def test_what_a_bot_sends_is_shown_as_telegram_would(world: Any) -> None:
         assert await page.evaluate("document.body.dataset.owned") is None
 
         await bot("sendPhoto", files={"photo": jpeg(320, 240)}, chat_id=str(chat), caption="一张")
-        await bot("sendMediaGroup", files={"a": jpeg(300, 200, (10, 200, 10)), "b": jpeg(300, 200, (10, 10, 200))},
-                  chat_id=str(chat), media=[{"type": "photo", "media": "attach://a", "caption": "两张"},
-                                            {"type": "photo", "media": "attach://b"}])
+        pictures = {"a": jpeg(300, 200, (10, 200, 10)), "b": jpeg(300, 200, (10, 10, 200))}
+        album = await bot("sendMediaGroup", files=pictures, chat_id=str(chat),
+                          media=[{"type": "photo", "media": "attach://a", "caption": "两张"},
+                                 {"type": "photo", "media": "attach://b"}])
         await bot("sendLocation", chat_id=chat, latitude=32.89, longitude=115.81)
         await bot("sendVenue", chat_id=chat, latitude=32.9161, longitude=115.8639, title="阜阳站",
                   address="颍东区 站前路")
@@ -136,6 +137,16 @@ async def test_what_a_bot_sends_is_shown_as_telegram_would(world: Any) -> None:
         assert await page.locator(f"#messages [data-mid='{message_id}']").count() == 1
         await bot("deleteMessage", chat_id=chat, message_id=message_id)
         await page.locator(f"#messages [data-mid='{message_id}']").wait_for(state="detached", timeout=WAIT_MS)
+
+        # an album stays one bubble when a part of it is edited or deleted
+        await bot("editMessageCaption", chat_id=chat, message_id=album[0]["message_id"], caption="两张（改）")
+        bubble = page.locator("#messages .msg.bot", has_text="两张（改）")
+        await bubble.wait_for(timeout=WAIT_MS)
+        assert await bubble.locator("img.photo").count() == 2
+        await bot("deleteMessage", chat_id=chat, message_id=album[1]["message_id"])
+        await bubble.locator("img.photo").nth(1).wait_for(state="detached", timeout=WAIT_MS)
+        assert await bubble.locator("img.photo").count() == 1
+        assert await page.locator("#messages .msg", has_text="两张").count() == 1
 
         # a question with force_reply: what the person types next answers it
         asked = await bot("sendMessage", chat_id=chat, text="请回复办理结果：", reply_markup={"force_reply": True})
