@@ -122,6 +122,13 @@ class ControlApi:
         if "location" in item:
             loc = item["location"]
             out = {"location": {"latitude": float(loc["latitude"]), "longitude": float(loc["longitude"])}}
+        elif "venue" in item:  # a place picked from a list, as Telegram's apps send it: a venue and its location
+            venue = item["venue"]
+            if not venue.get("title") or not venue.get("address"):
+                raise bad_request("a venue needs a title and an address")
+            point = {"latitude": float(venue["latitude"]), "longitude": float(venue["longitude"])}
+            out = {"location": point, "venue": {"location": point, "title": str(venue["title"]),
+                                                "address": str(venue["address"])}}
         elif "photo" in item:
             out = {"photo": content.store_photo(self.state, _b64(item["photo"]))}
         elif "document" in item:
@@ -133,7 +140,7 @@ class ControlApi:
         elif "voice" in item:
             out = {"voice": content.store_voice(self.state, int((item["voice"] or {}).get("duration", 3)))}
         else:
-            raise bad_request("nothing to send: give text, location, photo, document, album, sticker or voice")
+            raise bad_request("nothing to send: give text, location, venue, photo, document, album, sticker or voice")
         if item.get("caption"):
             out["caption"] = str(item["caption"])
         return out

@@ -13,7 +13,7 @@ SIMPLIFY_DEG = 0.003
 
 
 def city_map(city: City) -> JSON:
-    """``{name, bounds, zones: [{unit, name, priority, rings, label}], places: [{key, name, lat, lon}]}``; names
+    """``{name, bounds, zones: [{unit, name, priority, rings, label}], places: [{key, name, lat, lon, area}]}``; names
     are ``{zh, en}``. Zones come lowest priority first, so drawing them in order puts a park over its district."""
     zones = []
     for zone in sorted(city.zones, key=lambda z: z.priority):
@@ -26,7 +26,9 @@ def city_map(city: City) -> JSON:
     return {"name": {"zh": city.name_zh, "en": city.name_en},
             "bounds": {"south": b.south, "west": b.west, "north": b.north, "east": b.east},
             "zones": zones,
-            "places": [{"key": p.key, "name": {"zh": p.name_zh, "en": p.name_en}, "lat": p.lat, "lon": p.lon}
+            "places": [{"key": p.key, "name": {"zh": p.name_zh, "en": p.name_en}, "lat": p.lat, "lon": p.lon,
+                        "area": {"zh": f"{city.name_zh}{city.unit(p.unit).name_zh}",
+                                 "en": f"{city.unit(p.unit).name_en}, {city.name_en}"}}
                        for p in city.places]}
 
 

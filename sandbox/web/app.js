@@ -601,18 +601,19 @@ function drawMap() {
     $("place").value = "";
   });
   $("map").replaceChildren(svg);
-  if (app.picked) pick(app.picked.lat, app.picked.lon);
+  if (app.picked) pick(app.picked.lat, app.picked.lon, app.picked.place);
 }
 
-function pick(lat, lon) {
-  app.picked = { lat, lon };
+function pick(lat, lon, place = null) {
+  app.picked = { lat, lon, place };
   const svg = $("map").querySelector("svg");
   if (svg) {
     const p = projection();
     svg.querySelector(".marker")?.remove();
     svg.append(svgEl("circle", { cx: p.x(lon), cy: p.y(lat), r: 12, class: "marker" }));
   }
-  $("map-picked").textContent = t("map.picked", { lat: lat.toFixed(5), lon: lon.toFixed(5) });
+  $("map-picked").textContent = (place ? `${place.name[app.lang] || place.name.zh} · ` : "")
+    + t("map.picked", { lat: lat.toFixed(5), lon: lon.toFixed(5) });
   $("map-send").disabled = false;
 }
 
@@ -735,13 +736,15 @@ async function start() {
   $("location-button").addEventListener("click", openMap);
   $("map-cancel").addEventListener("click", () => $("map-dialog").close());
   $("map-send").addEventListener("click", () => {
-    const { lat, lon } = app.picked;
+    const { lat, lon, place } = app.picked;
     $("map-dialog").close();
-    send({ location: { latitude: lat, longitude: lon } });
+    const point = { latitude: lat, longitude: lon };
+    // a named place goes as a venue, as Telegram's apps send a place picked from their list
+    send(place ? { venue: { ...point, title: place.name.zh, address: place.area?.zh || place.name.zh } } : { location: point });
   });
   $("place").addEventListener("change", (ev) => {
     const place = (app.city?.places || []).find((pl) => pl.key === ev.target.value);
-    if (place) pick(place.lat, place.lon);
+    if (place) pick(place.lat, place.lon, place);
   });
   $("alert-ok").addEventListener("click", () => $("alert-dialog").close());
   document.body.dataset.ready = "true";

@@ -184,6 +184,7 @@ async def test_an_album_and_a_photo_sent_as_a_file_and_a_named_place(local: Loca
         place = local.config.city.places[0]
         await page.select_option("#place", place.key)
         await page.click("#map-send")
+        await _messages(page).locator(".msg.mine .venue-title", has_text=place.name("zh")).wait_for(timeout=WAIT_MS)
         await _bot_says(page, zh("intake.location_received"))
         await page.set_input_files("#file", [str(p) for p in shots])  # two at once: an album
         album = _messages(page).locator(".msg.mine .album").last

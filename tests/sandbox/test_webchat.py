@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from sandbox.client import SandboxClient
+from sandbox.client import SandboxClient, SandboxError
 from sandbox.server import Sandbox
 from tests.sandbox.conftest import Call
 
@@ -195,3 +195,17 @@ def test_the_script_puts_no_markup_from_messages_in_the_page() -> None:
     """Text from anyone goes in as text nodes: no innerHTML / outerHTML / insertAdjacentHTML / document.write."""
     script = (WEB / "app.js").read_text(encoding="utf-8")
     assert not re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write", script)
+
+
+async def test_a_person_can_send_a_venue_like_a_place_picked_from_a_list(
+        sandbox: Sandbox, client: SandboxClient, call: Call) -> None:
+    alice = await client.person("Alice")
+    [sent] = await client.send(alice.id, venue={"latitude": 32.9161, "longitude": 115.8639, "title": "阜阳站",
+                                                "address": "阜阳市颍东区"})
+    point = {"latitude": 32.9161, "longitude": 115.8639}
+    assert sent["location"] == point
+    assert sent["venue"] == {"location": point, "title": "阜阳站", "address": "阜阳市颍东区"}
+    _, updates = await call("getUpdates")
+    assert updates["result"][-1]["message"]["venue"]["title"] == "阜阳站"
+    with pytest.raises(SandboxError):
+        await client.send(alice.id, venue={"latitude": 1, "longitude": 2, "title": "", "address": "x"})
