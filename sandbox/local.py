@@ -103,7 +103,7 @@ class LocalSandbox:
         self.social_supervisor = await self.client.create_user(SOCIAL_SUPERVISOR[0],
                                                                language_code=SOCIAL_SUPERVISOR[1])
         bot = self.sandbox.state.bot(self.token)
-        bot.started.update((self.social_supervisor["id"], self.admin["id"] if self.admin else 0))  # as if /start
+        bot.started.update(u["id"] for u in (self.social_supervisor, self.admin) if u)  # as if they sent /start
         db = await Database.open(self.config.storage.database)
         try:
             supervisor_id, now = self.social_supervisor["id"], self.clock.now()
