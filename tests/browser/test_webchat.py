@@ -143,6 +143,18 @@ async def test_resident_liaison_and_rating_through_the_page(local: LocalSandbox)
         assert zh("state.closed") in await status.inner_text()
         await page.screenshot(path=str(ARTIFACTS / "resident-rated.png"))
 
+        # ---- and every other role's chat, as it stands -----------------------------------------------------
+        others = [(local.social_supervisor, "social-supervisor"), (local.admin, "admin")]
+        for user, name in others:
+            assert user is not None
+            await _open_chat(page, user["first_name"])
+            await page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+        for role in ("coordination", "supervision"):
+            group = local.config.city.group_with_role(role)  # type: ignore[arg-type]
+            assert group is not None
+            await _open_chat(page, group.title)
+            await page.screenshot(path=str(ARTIFACTS / f"{role}.png"))
+
 
 
 async def test_two_tabs_stay_in_step_and_english_and_phone_width(local: LocalSandbox) -> None:
