@@ -49,6 +49,8 @@ def _parser() -> argparse.ArgumentParser:
     sb.add_argument("--db", type=Path, default=Path("sandbox-data/complaint-bot.sqlite3"))
     sb.add_argument("--fresh", action="store_true", help="start from an empty database")
     sb.add_argument("--demo", action="store_true", help="play a resident filing a complaint, print it, exit")
+    sb.add_argument("--stay", action="store_true",
+                    help="with --demo: keep running afterwards, so the web chat shows the demo's chats")
 
     mig = sub.add_parser("migrate", help="create or upgrade the database, then exit")
     mig.add_argument("--config", required=True, type=Path)
@@ -158,13 +160,15 @@ async def _sandbox(config: Config, args: argparse.Namespace) -> int:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db_path}{suffix}").unlink(missing_ok=True)
     config = dataclasses.replace(config, storage=dataclasses.replace(config.storage, database=db_path.resolve()))
-    async with LocalSandbox(config, port=args.port) as local:
+    async with LocalSandbox(config, port=args.port, people=True) as local:
         print(local.welcome(), flush=True)
         if args.demo:
             from sandbox.demo import play
 
             ok = await play(local)
-            return 0 if ok else 1
+            if not args.stay:
+                return 0 if ok else 1
+            print(f"\nThe web chat shows the demo's chats: {local.sandbox.url}/   Stop with Ctrl-C.", flush=True)
         await _wait_for_signal()
     return 0
 

@@ -103,8 +103,8 @@ class BotApi:
         if markup and "inline_keyboard" in markup:
             body["reply_markup"] = markup
         msg = self.state.add_message(chat, bot.user_dict(), bot.id, True, body, reply_to)
-        if markup and "keyboard" in markup:
-            msg.reply_keyboard = markup
+        if markup and ("keyboard" in markup or "remove_keyboard" in markup or "force_reply" in markup):
+            msg.reply_keyboard = markup  # the web chat shows the latest one under its composer
         await self.state.log_event("message", chat.id, bot.id, message=self.state.transcript_entry(msg))
         return msg
 

@@ -86,7 +86,8 @@ class SandboxClient:
     # ---- acting -----------------------------------------------------------------------------------------------
     async def send(self, user_id: int, chat_id: int | None = None, token: str | None = None,
                    **content: Any) -> list[JSON]:
-        """``content``: text= | location={latitude, longitude} | photo={data_b64} | document={data_b64,
+        """``content``: text= | location={latitude, longitude} | venue={latitude, longitude, title, address} |
+        photo={data_b64} | document={data_b64,
         file_name, mime_type} | album=[...] | sticker={emoji} | voice={duration}; caption=, reply_to_message_id=."""
         return await self._call("POST", "send", {"user_id": user_id, "chat_id": chat_id,
                                                  "token": token or self.token, **content})

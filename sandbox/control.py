@@ -26,6 +26,10 @@ from sandbox.state import JSON, Bot, Chat, State
 
 TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
 MAX_WAIT_S = 60.0
+#: The event log's kinds: what bots did, and ``incoming`` (what a person sent, for the web chat's other tabs).
+#: ``/_control/events`` answers the bots' kinds unless asked for ``incoming=1`` too.
+INCOMING = "incoming"
+BOT_EVENT_KINDS = frozenset({"message", "edit", "delete", "callback_answer"})
 
 
 class ControlApi:
@@ -118,6 +122,13 @@ class ControlApi:
         if "location" in item:
             loc = item["location"]
             out = {"location": {"latitude": float(loc["latitude"]), "longitude": float(loc["longitude"])}}
+        elif "venue" in item:  # a place picked from a list, as Telegram's apps send it: a venue and its location
+            venue = item["venue"]
+            if not venue.get("title") or not venue.get("address"):
+                raise bad_request("a venue needs a title and an address")
+            point = {"latitude": float(venue["latitude"]), "longitude": float(venue["longitude"])}
+            out = {"location": point, "venue": {"location": point, "title": str(venue["title"]),
+                                                "address": str(venue["address"])}}
         elif "photo" in item:
             out = {"photo": content.store_photo(self.state, _b64(item["photo"]))}
         elif "document" in item:
@@ -129,7 +140,7 @@ class ControlApi:
         elif "voice" in item:
             out = {"voice": content.store_voice(self.state, int((item["voice"] or {}).get("duration", 3)))}
         else:
-            raise bad_request("nothing to send: give text, location, photo, document, album, sticker or voice")
+            raise bad_request("nothing to send: give text, location, venue, photo, document, album, sticker or voice")
         if item.get("caption"):
             out["caption"] = str(item["caption"])
         return out
@@ -158,7 +169,9 @@ class ControlApi:
             rendered = self.state.render(msg)
             for bot in bots:
                 await self.state.enqueue(bot, "message", rendered)
-            out.append(self.state.transcript_entry(msg))
+            entry = self.state.transcript_entry(msg)
+            await self.state.log_event(INCOMING, chat.id, owner, message=entry)
+            out.append(entry)
         return out
 
     async def press(self, body: JSON) -> JSON:
@@ -241,8 +254,9 @@ class ControlApi:
 
     async def events(self, body: JSON) -> list[JSON]:
         chat_id = body.get("chat_id")
+        kinds = None if body.get("incoming") in ("1", "true", True) else BOT_EVENT_KINDS
         return await self.state.wait_events(int(body.get("after", 0)),
-                                            None if chat_id in (None, "") else int(chat_id), _timeout(body, 0))
+                                            None if chat_id in (None, "") else int(chat_id), _timeout(body, 0), kinds)
 
     async def seq(self, body: JSON) -> JSON:
         return {"seq": self.state.last_seq}

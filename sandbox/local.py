@@ -14,18 +14,25 @@ from bot.clock import Clock, SystemClock
 from bot.config import Config
 from sandbox.client import SandboxClient
 from sandbox.server import Sandbox
+from sandbox.webcity import city_map
 from storage import chats
 from storage.db import Database
 
 #: Not a secret: the emulator accepts any well-formed token. Shaped so it is never mistaken for a real one.
 SANDBOX_TOKEN = "4242:sandbox_local_token_not_a_secret"
 BOT_USERNAME = "complaint_sandbox_bot"
+#: The people of the web chat (``people=True``): residents (first name, language), then the other roles.
+RESIDENTS = (("王芳", "zh"), ("张伟", "zh"), ("Alice", "en"))
+SOCIAL_SUPERVISOR = ("社会监督员-陈静", "zh")
+ADMIN = ("管理员-刘洋", "zh")
 
 
 class LocalSandbox:
     def __init__(self, config: Config, *, port: int = 0, clock: Clock | None = None,
-                 token: str = SANDBOX_TOKEN, poll_timeout_s: float = 1.0, bind_groups: bool = True) -> None:
+                 token: str = SANDBOX_TOKEN, poll_timeout_s: float = 1.0, bind_groups: bool = True,
+                 people: bool = False) -> None:
         self.bind_groups = bind_groups
+        self.people = people
         self.base_config = config
         self.port = port
         self.clock = clock or SystemClock()
@@ -38,6 +45,9 @@ class LocalSandbox:
         self.config = config
         self.groups: dict[str, dict[str, Any]] = {}
         self.liaisons: dict[str, dict[str, Any]] = {}
+        self.residents: list[dict[str, Any]] = []
+        self.social_supervisor: dict[str, Any] | None = None
+        self.admin: dict[str, Any] | None = None
 
     async def __aenter__(self) -> LocalSandbox:
         await self.start()
@@ -51,10 +61,17 @@ class LocalSandbox:
         self.client = SandboxClient(self.sandbox.url)
         await self.client.__aenter__()
         await self.client.create_bot(self.token, username=BOT_USERNAME, first_name="12345 诉求受理")
-        self.config = dataclasses.replace(self.base_config, telegram=dataclasses.replace(
+        admins = self.base_config.admins
+        if self.people:
+            self.admin = await self.client.create_user(ADMIN[0], language_code=ADMIN[1])
+            admins = (*admins, self.admin["id"])
+        self.config = dataclasses.replace(self.base_config, admins=admins, telegram=dataclasses.replace(
             self.base_config.telegram, base_url=self.sandbox.bot_base_url,
             base_file_url=self.sandbox.file_base_url, poll_timeout_s=self.poll_timeout_s))
         await self._make_groups()
+        if self.people:
+            await self._make_people()
+        self._publish()
         await self.start_bot()
 
     async def _make_groups(self) -> None:
@@ -64,8 +81,9 @@ class LocalSandbox:
         db = await Database.open(self.config.storage.database)
         try:
             for group in self.config.city.groups:
-                name = group.unit or group.role
-                liaison = await self.client.create_user(f"联络员-{name}", language_code="zh")
+                name = (f"联络员-{self.config.city.unit(group.unit).name_zh}" if group.unit
+                        else f"{group.title}-值班员")
+                liaison = await self.client.create_user(name, language_code="zh")
                 chat = await self.client.create_group(group.title, member_ids=[liaison["id"]],
                                                       admin_ids=[liaison["id"]])
                 self.groups[group.key] = chat
@@ -76,6 +94,34 @@ class LocalSandbox:
                         c, chat["id"], group.role, group.unit, group.title, 0, now))
         finally:
             await db.close()
+
+    async def _make_people(self) -> None:
+        """Residents and a social supervisor (registered as /supervisor CODE would) for the web chat."""
+        assert self.client is not None
+        for name, lang in RESIDENTS:
+            self.residents.append(await self.client.create_user(name, language_code=lang))
+        self.social_supervisor = await self.client.create_user(SOCIAL_SUPERVISOR[0],
+                                                               language_code=SOCIAL_SUPERVISOR[1])
+        bot = self.sandbox.state.bot(self.token)
+        bot.started.update(u["id"] for u in (self.social_supervisor, self.admin) if u)  # as if they sent /start
+        db = await Database.open(self.config.storage.database)
+        try:
+            supervisor_id, now = self.social_supervisor["id"], self.clock.now()
+            await db.write(lambda c: chats.add_social_supervisor(c, supervisor_id, now))
+        finally:
+            await db.close()
+
+    def _publish(self) -> None:
+        """Tell the web chat who acts where, and the city's map."""
+        roles: list[dict[str, Any]] = [{"chat_id": u["id"], "user_id": u["id"], "kind": "resident",
+                                        "title": u["first_name"]} for u in self.residents]
+        for user, kind in ((self.social_supervisor, "social_supervisor"), (self.admin, "admin")):
+            if user is not None:
+                roles.append({"chat_id": user["id"], "user_id": user["id"], "kind": kind, "title": user["first_name"]})
+        for group in self.config.city.groups:
+            roles.append({"chat_id": self.groups[group.key]["id"], "user_id": self.liaisons[group.key]["id"],
+                          "kind": group.role, "title": group.title, "unit": group.unit})
+        self.sandbox.web.publish(roles, city_map(self.config.city))
 
     async def start_bot(self) -> None:
         self.db = await Database.open(self.config.storage.database)
@@ -109,6 +155,7 @@ class LocalSandbox:
                            for k, g in self.groups.items())
         return f"""
 complaint-bot sandbox is running.
+  Web chat:          {url}/   (open it in a browser: every role's chat, live)
   Bot API emulator:  {url}   (the bot polls it exactly as it would poll Telegram)
   Database:          {self.config.storage.database}
   Group chats of the example city:

@@ -1,5 +1,5 @@
 """``Sandbox``: the aiohttp server that speaks the Bot API (``/bot{token}/{method}``), serves files
-(``/file/bot{token}/{path}``) and the control API (``/_control/...``)."""
+(``/file/bot{token}/{path}``), the control API (``/_control/...``) and the web chat (``/``)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from sandbox.errors import ApiError
 from sandbox.limits import COUNTED_METHODS, FaultQueue, FloodConfig, FloodLimiter, Stats
 from sandbox.params import Params, read_params
 from sandbox.state import State
+from sandbox.webchat import WebChat
 from sandbox.webhook import WebhookDispatcher
 
 _TOKEN_SHAPE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
@@ -36,6 +37,7 @@ class Sandbox:
         self.webhooks = WebhookDispatcher()
         self.api = BotApi(self.state, self.webhooks.changed)
         self.control = ControlApi(self.state, self.flood, self.faults, self.stats, self.reset)
+        self.web = WebChat(self.state)
         self._canonical = {name[3:].lower(): name[3:] for name in dir(self.api) if name.startswith("m__")}
         self._runner: web.AppRunner | None = None
         self._url: str | None = None
@@ -46,6 +48,7 @@ class Sandbox:
         app.router.add_route("*", "/bot{token}/{method}", self._bot_route)
         app.router.add_get("/file/bot{token}/{path:.+}", self._file_route)
         self.control.add_routes(app)
+        self.web.add_routes(app)
         return app
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -58,6 +61,7 @@ class Sandbox:
 
     async def stop(self) -> None:
         await self.webhooks.close()
+        await self.web.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -65,6 +69,7 @@ class Sandbox:
     async def reset(self) -> None:
         """Forget every bot, user, chat, message, fault and counter."""
         await self.webhooks.close()
+        await self.web.close()  # open streams wait on the old log; the browsers reconnect to the new one
         self.state.reset()
         self.flood.configure(FloodConfig())
         self.faults.clear()

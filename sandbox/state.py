@@ -300,10 +300,13 @@ class State:
     def last_seq(self) -> int:
         return self._seq
 
-    async def wait_events(self, after: int, chat_id: int | None, timeout: float) -> list[JSON]:
+    async def wait_events(self, after: int, chat_id: int | None, timeout: float,
+                          kinds: frozenset[str] | None = None) -> list[JSON]:
+        """Events after ``after`` (of ``chat_id`` and ``kinds`` when given), waiting up to ``timeout`` for one."""
         def matching() -> list[JSON]:
             return [e for e in self.events[after if after >= 0 else 0:]
-                    if e["seq"] > after and (chat_id is None or e["chat_id"] == chat_id)]
+                    if e["seq"] > after and (chat_id is None or e["chat_id"] == chat_id)
+                    and (kinds is None or e["kind"] in kinds)]
 
         found = matching()
         if found or timeout <= 0:

@@ -33,14 +33,14 @@ async def test_ticket_names_who_acted_with_the_name_of_the_time(local: LocalSand
     lines = case["text"].splitlines()
     accepted = next(line for line in lines if "签收" in line and "联络员" in line)
     resolved = next(line for line in lines if "办结" in line and "联络员" in line)
-    assert zh("who.unit_named", unit="颍州区", name="联络员-yingzhou", actor=a.id) in accepted, accepted
+    assert zh("who.unit_named", unit="颍州区", name="联络员-颍州区", actor=a.id) in accepted, accepted
     assert zh("who.unit_named", unit="颍州区", name="张<三>", actor=a.id) in resolved, resolved
     assert "王" not in case["text"] and "秘密" not in case["text"], "a resident's name is never shown"
     assert zh("ops.who_resident") in case["text"]
     # residents' names are not even stored; the liaison's two names are
     names = await local.db.read(lambda c: people.names_of(c, [resident.id, a.id]))
     assert resident.id not in names
-    assert [name for _, name in names[a.id]] == ["联络员-yingzhou", "张<三>"]
+    assert [name for _, name in names[a.id]] == ["联络员-颍州区", "张<三>"]
 
 
 async def test_lang_switches_a_resident_to_english_for_replies_and_notices(local: LocalSandbox, sb) -> None:
