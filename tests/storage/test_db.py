@@ -17,13 +17,6 @@ from storage.db import Database
 NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-async def db(tmp_path: Path):
-    database = await Database.open(tmp_path / "t.sqlite3")
-    yield database
-    await database.close()
-
-
 async def test_connection_is_configured(db: Database) -> None:
     assert await db.read(lambda c: c.execute("PRAGMA journal_mode").fetchone()[0]) == "wal"
     assert await db.read(lambda c: c.execute("PRAGMA foreign_keys").fetchone()[0]) == 1

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from storage import inquiries, outbox, tickets, users
-from storage.db import migration_scripts
+from tests.storage.conftest import migrated
 
 NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 REPORTER, OTHER = 501, 502
@@ -17,10 +17,7 @@ REPORTER, OTHER = 501, 502
 
 @pytest.fixture
 def c() -> sqlite3.Connection:
-    conn = sqlite3.connect(":memory:")
-    conn.row_factory = sqlite3.Row
-    for _, sql in migration_scripts():
-        conn.executescript(sql)
+    conn = migrated()
     for uid in (REPORTER, OTHER):
         users.upsert(conn, uid, "zh", NOW)
     return conn

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from storage import outbox
-from storage.db import migration_scripts
+from tests.storage.conftest import migrated
 
 NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 LATER = NOW + timedelta(hours=6)
@@ -16,10 +16,7 @@ LATER = NOW + timedelta(hours=6)
 
 @pytest.fixture
 def c() -> sqlite3.Connection:
-    conn = sqlite3.connect(":memory:")
-    conn.row_factory = sqlite3.Row
-    for _, sql in migration_scripts():
-        conn.executescript(sql)
+    conn = migrated()
     return conn
 
 
