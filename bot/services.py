@@ -16,6 +16,7 @@ from bot.workflow.administration import Administration
 from bot.workflow.cases import Cases
 from bot.workflow.coordination import Coordination
 from bot.workflow.dispatch import Dispatcher
+from bot.workflow.merging import Merging
 from bot.workflow.messages import Messages
 from bot.workflow.rating import Rating
 from bot.workflow.reporting import Reporting
@@ -36,6 +37,7 @@ class Services:
     unit: UnitActions
     coordination: Coordination
     rating: Rating
+    merging: Merging
     admin: Administration
     cases: Cases
     sweeper: Sweeper
@@ -57,6 +59,7 @@ class Services:
             intake=Intake(deps, dispatcher.route_registered),
             unit=UnitActions(deps, access, transitions, messages),
             coordination=Coordination(deps, access, transitions, messages, dispatcher), rating=rating,
+            merging=Merging(deps, access, transitions, messages),
             admin=Administration(deps), cases=Cases(deps),
             sweeper=Sweeper(deps, transitions, rating), reporting=Reporting(deps),
             message_limit=SlidingWindow(config.limits.messages_per_minute, timedelta(minutes=1)),

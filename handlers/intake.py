@@ -28,6 +28,7 @@ from bot.domain.numbers import format_number
 from bot.workflow import AddedPhotos, Refused
 from handlers import intake_views as views
 from handlers.context import BotContext, chat_id_of, job_of, job_queue_of, message_of, query_of, user_of
+from handlers.tickets import on_rating_reason
 from storage.records import Draft, Photo
 
 log = logging.getLogger(__name__)
@@ -109,7 +110,10 @@ async def cmd_cancel(update: Update, context: BotContext) -> None:
 # -- messages -------------------------------------------------------------------------------------------------
 
 async def on_private_message(update: Update, context: BotContext) -> None:
-    """Every non-command message in a private chat: what it means depends on the draft's step."""
+    """Every non-command message in a private chat: what it means depends on the draft's step (unless it is the
+    reason of a rating the bot asked for)."""
+    if await on_rating_reason(update, context):
+        return
     draft = await context.services.intake.draft(user_of(update).id)
     if draft is None:
         await _say(update, context, "common.not_understood")

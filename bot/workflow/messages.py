@@ -36,8 +36,10 @@ class Messages:
                notes: Notes = ()) -> CardExtras:
         if return_reason is None and t.state == TicketState.RETURNED:
             return_reason = tickets.last_return(c, t.id)
+        into = tickets.get(c, t.merged_into) if t.merged_into else None
         return CardExtras(photo_count=tickets.photo_count(c, t.id), helpers=tuple(tickets.helpers(c, t.id)),
-                          return_reason=return_reason, note_keys=notes)
+                          return_reason=return_reason, note_keys=notes, merged_into=into.number if into else None,
+                          followers=tickets.follower_count(c, t.id))
 
     def render(self, c: sqlite3.Connection, t: Ticket, kind: str, chat_id: int | None = None) -> dict[str, Any]:
         extras = self.extras(c, t)
@@ -86,7 +88,7 @@ class Messages:
     def refresh_cards(self, c: sqlite3.Connection, t: Ticket, now: datetime) -> None:
         """Redraw every card of the ticket so its text and buttons match the new state."""
         for kind, chat_id in chats.cards_of(c, t.id):
-            if kind.startswith("extension:"):
+            if kind.startswith(("extension:", "merge:")):
                 continue
             self.edit_card(c, t, kind, chat_id, self.render(c, t, kind, chat_id), now)
 
@@ -111,6 +113,18 @@ class Messages:
         coordination = chats.chat_for(c, "coordination")
         if coordination is not None:
             self.post_card(c, t, kind, coordination, payload, now)
+
+    def merge_proposal_card(self, c: sqlite3.Connection, b: Ticket, a: Ticket, unit: str | None, now: datetime,
+                            decision: str | None = None, chat_id: int | None = None) -> None:
+        """Post a unit's proposal to merge ``b`` into ``a`` to the coordinators, or redraw it as decided."""
+        payload = cards.merge_proposal_card(self.d.texts, self.lang, self.d.config.city, b, a, unit, decision)
+        kind = f"merge:{a.id}"
+        if decision is not None and chat_id is not None:
+            self.edit_card(c, b, kind, chat_id, payload, now)
+            return
+        coordination = chats.chat_for(c, "coordination")
+        if coordination is not None:
+            self.post_card(c, b, kind, coordination, payload, now)
 
     def _queue_media(self, c: sqlite3.Connection, t: Ticket, chat_id: int, now: datetime) -> None:
         city = self.d.config.city
@@ -151,14 +165,16 @@ class Messages:
         """The answer (and its photo) to the reporter with the rating buttons; followers hear it without them."""
         city = self.d.config.city
         answer_photos = [row_id for row_id, _ in tickets.photos_of(c, t.id, "answer")][-1:]
+        raters = set(tickets.raters(c, t))
         for user_id, lang in self._reachable_followers(c, t):
             if answer_photos:
                 outbox.add(c, user_id, "photos", {"photo_rows": answer_photos}, now, ticket_id=t.id)
             text = self.d.texts.get(lang, "notify.resolved", number=format_number(t.number),
                                     unit=escape(unit_name(city, t.unit, lang)), answer=escape(t.answer or ""))
             payload: dict[str, Any] = {"text": text}
-            if user_id == t.reporter_id:
-                payload["reply_markup"] = cards.rating_buttons(self.d.texts, lang, t)
+            if user_id in raters:
+                text += "\n\n" + self.d.texts.get(lang, "rates.ask")
+                payload = {"text": text, "reply_markup": cards.rating_buttons(self.d.texts, lang, t)}
             outbox.add(c, user_id, "message", payload, now, ticket_id=t.id,
                        dedupe_key=self.resolved_key(t, user_id))
 
@@ -167,13 +183,26 @@ class Messages:
         """The dedupe key of the answer message (with the rating buttons) for one version of the ticket."""
         return f"t{t.id}:v{t.version}:resolved:{user_id}"
 
-    def drop_rating_buttons(self, c: sqlite3.Connection, rated: Ticket, user_id: int, now: datetime) -> None:
+    def drop_rating_buttons(self, c: sqlite3.Connection, rated: Ticket, user_id: int, now: datetime,
+                            keyboard: dict[str, Any] | None = None, step: str = "rated") -> None:
         """The answer's rating buttons are spent: their removal is owed like any other message (a lost direct
-        edit, a crash, or a press that came late must not leave them live)."""
+        edit, a crash, or a press that came late must not leave them live). ``keyboard`` replaces them instead
+        (the rater's reason buttons); ``step`` tells removals of the same message apart."""
         row = outbox.row_id_by_dedupe_key(c, self.resolved_key(rated, user_id))
         if row is not None:
-            outbox.add(c, user_id, "drop_buttons", {"source_row": row}, now, ticket_id=rated.id,
-                       dedupe_key=f"t{rated.id}:v{rated.version}:rated:{user_id}")
+            payload: dict[str, Any] = {"source_row": row}
+            if keyboard is not None:
+                payload["reply_markup"] = keyboard
+            outbox.add(c, user_id, "drop_buttons", payload, now, ticket_id=rated.id,
+                       dedupe_key=f"t{rated.id}:v{rated.version}:{step}:{user_id}")
+
+    def drop_all_rating_buttons(self, c: sqlite3.Connection, rated: Ticket, now: datetime,
+                                keep: tuple[int, dict[str, Any]] | None = None) -> None:
+        """Every rater's buttons on this answer are spent (the first rating decides); ``keep`` is the rater who
+        rated and the keyboard their message shows next (the reason buttons)."""
+        for user_id in tickets.raters(c, rated):
+            keyboard = keep[1] if keep is not None and keep[0] == user_id else None
+            self.drop_rating_buttons(c, rated, user_id, now, keyboard)
 
     def _reachable_followers(self, c: sqlite3.Connection, t: Ticket) -> list[tuple[int, str]]:
         found = []
