@@ -200,6 +200,7 @@ def _built(seeded_events: set[str]) -> dict[str, set[str]]:
     """Template → the values its "{}" takes, each from where the code gets it."""
     from bot.app import MENU
     from bot.cards import RETURN_REASONS
+    from bot.config.schema import RANKING_RATES
     from bot.domain.deadlines import DeadlineClass
     from bot.domain.lifecycle import SPEC, ActorKind
     from bot.domain.photos import RejectReason
@@ -219,6 +220,7 @@ def _built(seeded_events: set[str]) -> dict[str, set[str]]:
         "report.{}": set(LEDGER_HEADERS) | set(FIGURE_HEADERS),
         "rates.btn_{}": {s.value for s in Solved} | {s.value for s in Satisfaction},
         "rates.reason_{}": set(REASONS),
+        "report.rate_{}": set(RANKING_RATES),
     }
 
 
