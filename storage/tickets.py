@@ -141,9 +141,11 @@ def raters(conn: sqlite3.Connection, ticket: Ticket) -> list[int]:
 
 def move_followers(conn: sqlite3.Connection, duplicate: Ticket, into_id: int, now: datetime) -> int:
     """The duplicate's followers follow ``into_id`` from now on (whoever already did keeps how they did); its
-    reporter comes as a rater (``merged_from``). Returns how many newly follow it."""
-    rows = [(duplicate.reporter_id, duplicate.id)] + [
-        (user_id, None) for user_id in followers(conn, duplicate.id) if user_id != duplicate.reporter_id]
+    raters (its reporter, and those of duplicates merged into it before) come as raters (``merged_from``).
+    Returns how many newly follow it."""
+    its_raters = raters(conn, duplicate)
+    rows = [(user_id, duplicate.id) for user_id in its_raters] + [
+        (user_id, None) for user_id in followers(conn, duplicate.id) if user_id not in its_raters]
     cur = conn.executemany(
         "INSERT OR IGNORE INTO followers(ticket_id, user_id, since, merged_from) VALUES (?, ?, ?, ?)",
         [(into_id, user_id, to_db(now), merged_from) for user_id, merged_from in rows])
