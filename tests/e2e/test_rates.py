@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+from bot.callbacks import TicketButton, TicketOp
 from bot.domain.numbers import format_number
 from sandbox.local import LocalSandbox
 from storage import tickets
@@ -133,3 +134,16 @@ async def test_unsolved_reopens_even_when_satisfied(local: LocalSandbox, sb) -> 
     await resident.expect(zh("notify.reopened", number=format_number(number), unit="颍州区"))
     t = await ticket_of(local, number)
     assert (t.state, t.solved, t.satisfaction, t.rating) == ("reopened", "unsolved", "satisfied", "satisfied")
+
+
+async def test_a_one_tap_button_on_an_older_answer_still_rates(local: LocalSandbox, sb) -> None:
+    """Answers sent before the two questions carry 满意 / 不满意 buttons: a press still counts (no 'solved')."""
+    resident, _, _, number = await _answered_case(local, sb, "小区喷泉池积水发臭。", "已抽干积水并清洗。")
+    answer = next(m for m in reversed(await resident.transcript()) if "抽干积水" in (m.get("text") or ""))
+    t = await ticket_of(local, number)
+    old = TicketButton(TicketOp.DISSATISFIED, t.id, t.version).encode()
+    pressed = await sb.callback_answer(await sb.press(resident.id, resident.id, answer["message_id"], data=old,
+                                                      forge=True))
+    assert pressed["text"] == zh("done.rated")
+    t = await ticket_of(local, number)
+    assert (t.state, t.solved, t.satisfaction, t.rating) == ("reopened", None, "dissatisfied", "dissatisfied")
