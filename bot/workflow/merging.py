@@ -92,6 +92,7 @@ class Merging:
                 merged = self.transitions.apply(c, b, Action.DENY_MERGE, now, by=actor.user_id,
                                                 data={"into": a.number})
                 self.messages.refresh_cards(c, merged, now)
+                self.messages.to_unit_chat(c, merged, "merge.unit_denied", now, into=format_number(a.number))
             decision = self.d.texts.get(self.messages.lang,
                                         "card.btn_approve_merge" if approve else "card.btn_deny_merge")
             self.messages.merge_proposal_card(c, merged, a, b.unit, now, decision=decision, chat_id=actor.chat_id)

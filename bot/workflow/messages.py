@@ -13,13 +13,14 @@ from typing import Any
 
 from bot import cards
 from bot.cards import CardExtras, unit_name, when
-from bot.domain.lifecycle import TicketState
+from bot.domain.lifecycle import Card, TicketState
 from bot.domain.numbers import format_number
 from bot.workflow.common import WorkflowDeps
 from storage import chats, outbox, tickets, users
 from storage.records import Ticket
 
 Notes = tuple[tuple[str, dict[str, Any]], ...]
+MERGE_PROPOSAL = "merge:"  # card kind of a unit's proposal to merge, before the coordinators: merge:<into id>
 
 
 class Messages:
@@ -88,7 +89,10 @@ class Messages:
     def refresh_cards(self, c: sqlite3.Connection, t: Ticket, now: datetime) -> None:
         """Redraw every card of the ticket so its text and buttons match the new state."""
         for kind, chat_id in chats.cards_of(c, t.id):
-            if kind.startswith(("extension:", "merge:")):
+            if kind.startswith(MERGE_PROPOSAL):
+                self._rearm_merge_proposal(c, t, kind, chat_id, now)
+                continue
+            if kind.startswith("extension:"):
                 continue
             self.edit_card(c, t, kind, chat_id, self.render(c, t, kind, chat_id), now)
 
@@ -116,15 +120,38 @@ class Messages:
 
     def merge_proposal_card(self, c: sqlite3.Connection, b: Ticket, a: Ticket, unit: str | None, now: datetime,
                             decision: str | None = None, chat_id: int | None = None) -> None:
-        """Post a unit's proposal to merge ``b`` into ``a`` to the coordinators, or redraw it as decided."""
+        """Post a unit's proposal to merge ``b`` into ``a`` to the coordinators, or redraw it as decided (its last
+        word: later redraws of ``b`` leave it alone)."""
         payload = cards.merge_proposal_card(self.d.texts, self.lang, self.d.config.city, b, a, unit, decision)
-        kind = f"merge:{a.id}"
+        kind = f"{MERGE_PROPOSAL}{a.id}"
         if decision is not None and chat_id is not None:
             self.edit_card(c, b, kind, chat_id, payload, now)
+            chats.forget_card(c, b.id, kind, chat_id)
             return
         coordination = chats.chat_for(c, "coordination")
         if coordination is not None:
             self.post_card(c, b, kind, coordination, payload, now)
+
+    def to_unit_chat(self, c: sqlite3.Connection, t: Ticket, key: str, now: datetime, **params: Any) -> None:
+        """A line for the unit that has the ticket, in its group (nothing if it has no group bound)."""
+        chat = chats.chat_for(c, "unit", t.unit) if t.unit else None
+        if chat is None:
+            return
+        text = self.d.texts.get(self.lang, key, number=format_number(t.number), **params)
+        outbox.add(c, chat, "message", {"text": text, "parse_mode": "HTML"}, now, ticket_id=t.id)
+
+    def _rearm_merge_proposal(self, c: sqlite3.Connection, b: Ticket, kind: str, chat_id: int,
+                              now: datetime) -> None:
+        """An undecided proposal's buttons follow ``b``'s version (the unit may sign for it meanwhile); they go
+        once ``b`` or the ticket it would merge into is no longer open. Its text stays as the unit wrote it."""
+        a = tickets.get(c, int(kind.removeprefix(MERGE_PROPOSAL)))
+        rows: list[list[dict[str, str]]] = []
+        if b.is_open and a is not None and a.is_open:
+            rows = cards.action_buttons(self.d.texts, self.lang, Card.MERGE_PROPOSAL, b, str(a.id))
+        message_id, card_row = chats.card_message(c, b.id, kind, chat_id)
+        target = {"message_id": message_id} if message_id else {"source_row": card_row}
+        outbox.add(c, chat_id, "drop_buttons", {**target, "reply_markup": {"inline_keyboard": rows}}, now,
+                   ticket_id=b.id)
 
     def _queue_media(self, c: sqlite3.Connection, t: Ticket, chat_id: int, now: datetime) -> None:
         city = self.d.config.city

@@ -8,7 +8,7 @@ from bot.callbacks import TicketButton, TicketOp
 from bot.domain.numbers import format_number
 from sandbox.local import LocalSandbox
 from storage import tickets
-from tests.e2e.talk import first_line, number_in, plain, rate, zh
+from tests.e2e.talk import eventually, first_line, number_in, plain, rate, zh
 from tests.e2e.test_handling import YINGZHOU, chat, file, liaison, ticket_of
 
 
@@ -145,6 +145,8 @@ async def test_a_declined_proposal_and_a_closed_target_change_nothing(local: Loc
     await coordinator.expect("并单建议", chat=co_chat)
     answer = await coordinator.tap(zh("card.btn_deny_merge"), chat=co_chat)
     assert answer["text"] == zh("merge.done_denied")
+    await unit.expect(plain(zh("merge.unit_denied", number=format_number(b), into=format_number(a))),
+                      chat=unit_chat)
     tb = await ticket_of(local, b)
     assert (tb.state, tb.merged_into) == ("dispatched", None)
     assert [e.action for e in await local.db.read(lambda c: tickets.events(c, tb.id))][-1] == "merge_denied"
@@ -159,3 +161,36 @@ async def test_a_declined_proposal_and_a_closed_target_change_nothing(local: Loc
     await unit.say(format_number(a), chat=unit_chat)
     await unit.expect(zh("merge.deny_not_open", number=format_number(a)), chat=unit_chat)
     assert (await ticket_of(local, b)).version == tb.version
+
+
+async def test_a_proposal_still_acts_after_the_unit_signs_for_the_case(local: LocalSandbox, sb) -> None:
+    first, second = await sb.person("王芳"), await sb.person("李雷")
+    unit, coordinator = await liaison(local, "yingzhou_liaison"), await liaison(local, "coordination")
+    unit_chat, co_chat = chat(local, "yingzhou_liaison"), chat(local, "coordination")
+    a = await file(first, "房产物业", YINGZHOU, "单元门禁坏了，谁都能进。")
+    await unit.expect(f"工单 {format_number(a)}", chat=unit_chat)
+    b = await file(second, "城市管理", YINGZHOU, "小区单元门锁坏了好几天。")
+    await unit.expect(f"工单 {format_number(b)}", chat=unit_chat)
+    await unit.tap(zh("card.btn_propose_merge"), chat=unit_chat)
+    await unit.say(a, chat=unit_chat)
+    await unit.expect(zh("merge.done_proposed"), chat=unit_chat)
+    proposal = await coordinator.expect("并单建议", chat=co_chat)
+
+    # the unit signs for B meanwhile (by the card as it is now): B's version moves on, the proposal follows it
+    tb = await ticket_of(local, b)
+    card = next(m for m in reversed(await sb.messages(unit_chat)) if format_number(b) in (m.get("text") or ""))
+    data = TicketButton(TicketOp.ACCEPT, tb.id, tb.version).encode()
+    await sb.callback_answer(await sb.press(unit.id, unit_chat, card["message_id"], data=data, forge=True))
+    tb = await ticket_of(local, b)
+    assert tb.state == "accepted"
+
+    async def rearmed() -> bool:
+        shown = next(m for m in await sb.messages(co_chat) if m["message_id"] == proposal["message_id"])
+        versions = {TicketButton.decode(x["callback_data"]).version  # type: ignore[union-attr]
+                    for row in shown.get("reply_markup", {}).get("inline_keyboard", []) for x in row}
+        return versions == {tb.version}
+
+    await eventually(rearmed, what="the proposal's buttons at B's new version")
+    answer = await coordinator.tap(zh("card.btn_approve_merge"), chat=co_chat)
+    assert answer["text"] == zh("merge.done_approved")
+    assert (await ticket_of(local, b)).state == "merged"
