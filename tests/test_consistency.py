@@ -221,6 +221,8 @@ def _built(seeded_events: set[str]) -> dict[str, set[str]]:
         "rates.btn_{}": {s.value for s in Solved} | {s.value for s in Satisfaction},
         "rates.reason_{}": set(REASONS),
         "report.rate_{}": set(RANKING_RATES),
+        "report.solved_{}": {s.value for s in Solved},
+        "report.satisfaction_{}": {s.value for s in Satisfaction},
     }
 
 

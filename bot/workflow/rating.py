@@ -14,6 +14,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from html import escape
 
 from bot import cards
 from bot.domain.lifecycle import Action, TicketState
@@ -64,14 +65,15 @@ class Rating:
             rated = self._rateable(c, user_id, ticket_id, version)
             answers = {"rating": summary(satisfaction), "solved": solved, "satisfaction": satisfaction}
             data = {"solved": solved, "satisfaction": str(satisfaction)}
+            why = self._in_words(solved, satisfaction)
             if not reopens(solved, satisfaction):
                 t = self.transitions.apply(c, rated, Action.RATE_SATISFIED, now, by=user_id, data=data,
-                                           closed_at=now, **answers)
+                                           reason=why, closed_at=now, **answers)
                 self.messages.tell_people(c, t, now, "notify.closed")
                 self.messages.refresh_cards(c, t, now)
             else:
                 t = self.transitions.apply(c, rated, Action.RATE_DISSATISFIED, now, by=user_id, data=data,
-                                           reopen_count=rated.reopen_count + 1, **answers)
+                                           reason=why, reopen_count=rated.reopen_count + 1, **answers)
                 self.messages.refresh_cards(c, t, now)
                 if t.unit:  # a fresh card, so the unit notices the re-complaint
                     self.messages.post_unit_card(c, t, t.unit, now, with_media=False)
@@ -86,6 +88,12 @@ class Rating:
             return Rated(t, rated, ask_reason)
 
         return await self.d.write(tx)
+
+    def _in_words(self, solved: Solved | None, satisfaction: Satisfaction) -> str:
+        """Both answers as the operators' timeline shows them (the group language)."""
+        lang, g = self.messages.lang, self.d.texts.get
+        words = [g(lang, f"report.solved_{solved}")] if solved is not None else []
+        return " · ".join([*words, g(lang, f"report.satisfaction_{satisfaction}")])
 
     # -- the reason ----------------------------------------------------------------------------------------------
 
@@ -114,6 +122,8 @@ class Rating:
             tickets.set_rating_reason(c, ticket_id, rated_version, text, now)
             tickets.add_event(c, ticket_id, now, actor_kind="resident", actor_id=user_id, action="rating_reason",
                               unit=rated.unit, reason=text, public=False)
+            if rated.is_open:  # a re-complaint: the unit handling it again hears why
+                self.messages.to_unit_chat(c, rated, "rates.unit_reason", now, reason=escape(text))
             chats.answered(c, user_id, user_id)
             # the reason buttons are spent too (after the drop that put them there: a chat's rows go in order)
             self.messages.drop_rating_buttons(c, replace(rated, version=rated_version), user_id, now, step="reason")

@@ -87,6 +87,11 @@ async def test_partly_solved_and_dissatisfied_reopens_and_a_preset_reason_is_add
         return not _buttons(await _message(sb, resident.id, answer["message_id"]))
 
     await eventually(buttons_gone, what="the spent reason buttons removed")
+    # the unit handling the re-complaint hears why; the operators' timeline shows both answers
+    await unit.expect(plain(zh("rates.unit_reason", number=format_number(number), reason=zh("rates.reason_too_slow"))),
+                      chat=unit_chat)
+    reopened = next(e for e in events if e.action == "reopened")
+    assert reopened.reason == "部分解决 · 不满意"
 
 
 async def test_partly_solved_and_fairly_satisfied_closes_with_a_typed_reason(local: LocalSandbox, sb) -> None:
