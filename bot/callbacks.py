@@ -46,8 +46,16 @@ class TicketOp(StrEnum):
     # the extension card (arg: the request's id)
     APPROVE_EXTENSION = "xa"
     DENY_EXTENSION = "xn"
-    # the resident's rating
-    SATISFIED = "sat"
+    MERGE = "mrg"  # B's card: merge it into the ticket whose number the coordinator types next
+    # the unit's proposal to merge (the card in the coordination chat; arg: the id of the ticket to merge into)
+    PROPOSE_MERGE = "pm"
+    APPROVE_MERGE = "ma"
+    DENY_MERGE = "mn"
+    # the resident's rating: two questions in one message (bot.domain.rating), then an optional reason
+    SOLVED = "sv"  # arg: the first answer's letter
+    RATED = "rt"  # arg: both answers' letters, "<solved>.<satisfaction>"
+    REASON = "rsn"  # version: the rating's round; arg: index of a preset reason, or "w" (type it)
+    SATISFIED = "sat"  # one-tap ratings on answers sent before the two questions existed
     DISSATISFIED = "dis"
     # asking the reporter (询问群众): the unit's card button; the reporter's answer button (arg: the round's id)
     ASK_REPORTER = "ask"
@@ -79,9 +87,10 @@ CARD_OPS: dict[Action, TicketOp] = {
     Action.RESOLVE: TicketOp.RESOLVE, Action.ASSIGN_LEAD: TicketOp.LEAD, Action.REDISPATCH: TicketOp.REDISPATCH,
     Action.CHANGE_CLASS: TicketOp.DEADLINE_CLASS, Action.REJECT: TicketOp.REJECT,
     Action.APPROVE_EXTENSION: TicketOp.APPROVE_EXTENSION, Action.DENY_EXTENSION: TicketOp.DENY_EXTENSION,
-    Action.RATE_SATISFIED: TicketOp.SATISFIED, Action.RATE_DISSATISFIED: TicketOp.DISSATISFIED,
     Action.ASK_REPORTER: TicketOp.ASK_REPORTER, Action.ANSWER_INQUIRY: TicketOp.ANSWER_INQUIRY,
     Action.ADD_MATERIAL: TicketOp.ADD_MATERIAL, Action.WITHDRAW: TicketOp.WITHDRAW,
+    Action.MERGE: TicketOp.MERGE, Action.PROPOSE_MERGE: TicketOp.PROPOSE_MERGE,
+    Action.APPROVE_MERGE: TicketOp.APPROVE_MERGE, Action.DENY_MERGE: TicketOp.DENY_MERGE,
 }
 OPS = frozenset(op.value for op in TicketOp)
 PATTERN = re.compile(r"^t\|([a-z]{2,4})\|(\d{1,12})\|(\d{1,6})\|([A-Za-z0-9_.-]{0,32})$")

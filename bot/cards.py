@@ -20,6 +20,7 @@ from bot.config import City
 from bot.domain.html_text import split_message
 from bot.domain.lifecycle import OPEN_STATES, SIGN_CLOCK_STATES, Card, TicketState, buttons
 from bot.domain.numbers import format_number
+from bot.domain.rating import CODES, REASONS, Satisfaction, Solved, pair_code
 from bot.place_words import point_in_words
 from bot.texts import Texts
 from storage.records import Event, Ticket
@@ -38,6 +39,8 @@ class CardExtras:
     helpers: tuple[str, ...] = ()
     return_reason: tuple[str, str] | None = None  # (unit key, reason)
     note_keys: tuple[tuple[str, dict[str, Any]], ...] = field(default_factory=tuple)
+    merged_into: str | None = None  # the number of the ticket this duplicate was merged into
+    followers: int = 0  # residents following the ticket (its reporter, those of merged duplicates, ...)
 
 
 def when(at: datetime | None, city: City) -> str:
@@ -108,6 +111,10 @@ def _body(texts: Texts, lang: str, city: City, t: Ticket, extras: CardExtras) ->
     if extras.helpers:
         lines.append(g(lang, "card.helpers", units="、".join(unit_name(city, u, lang) for u in extras.helpers)))
     lines.append(g(lang, "card.state", state=g(lang, f"state.{t.state}")))
+    if extras.merged_into:
+        lines.append(g(lang, "merge.card_merged_into", number=format_number(extras.merged_into)))
+    if extras.followers > 1:
+        lines.append(g(lang, "merge.card_followers", count=extras.followers))
     if t.sensitive:
         lines.append(g(lang, "card.sensitive", rule=escape(t.sensitive)))
     if t.reopen_count:
@@ -188,9 +195,42 @@ def unit_picker(lang: str, city: City, t: Ticket, op: str, exclude: frozenset[st
     return [row[i:i + 2] for i in range(0, len(row), 2)]
 
 
+def merge_proposal_card(texts: Texts, lang: str, city: City, b: Ticket, a: Ticket, unit: str | None,
+                        decision: str | None = None) -> dict[str, Any]:
+    """A unit's proposal to merge ``b`` into ``a``, before the coordinators (decided: no buttons)."""
+    text = texts.get(lang, "merge.proposal_card", number=format_number(b.number), into=format_number(a.number),
+                     unit=escape(unit_name(city, unit, lang)),
+                     category=escape(city.category(b.category).name(lang)), description=escape(b.description[:300]),
+                     into_description=escape(a.description[:300]))
+    rows: list[list[dict[str, str]]] = []
+    if decision:
+        text += "\n" + texts.get(lang, "merge.proposal_decided", decision=decision)
+    else:
+        rows = action_buttons(texts, lang, Card.MERGE_PROPOSAL, b, str(a.id))
+    return {"text": text, "parse_mode": "HTML", "reply_markup": {"inline_keyboard": rows}}
+
+
+def _rows(row: list[dict[str, str]], per_row: int = 3) -> list[list[dict[str, str]]]:
+    return [row[i:i + per_row] for i in range(0, len(row), per_row)]
+
+
 def rating_buttons(texts: Texts, lang: str, t: Ticket) -> dict[str, Any]:
-    """The satisfied / dissatisfied buttons under the answer in the reporter's chat."""
-    return {"inline_keyboard": action_buttons(texts, lang, Card.RATING, t)}
+    """The rating's first question under the answer in a rater's chat: was the problem solved?"""
+    return {"inline_keyboard": _rows([_btn(texts, lang, f"rates.btn_{s}", "sv", t, CODES[s]) for s in Solved])}
+
+
+def satisfaction_buttons(texts: Texts, lang: str, t: Ticket, solved: Solved) -> dict[str, Any]:
+    """The second question, in place of the first: how satisfied? (each button carries both answers)"""
+    return {"inline_keyboard": _rows([_btn(texts, lang, f"rates.btn_{s}", "rt", t, pair_code(solved, s))
+                                      for s in Satisfaction])}
+
+
+def reason_buttons(texts: Texts, lang: str, rated: Ticket) -> dict[str, Any]:
+    """After the rating: preset reasons and "type my own", for the answer ``rated`` (the ticket as it was rated:
+    its version names that rating)."""
+    rows = [[_btn(texts, lang, f"rates.reason_{key}", "rsn", rated, str(i))] for i, key in enumerate(REASONS)]
+    rows.append([_btn(texts, lang, "rates.btn_write_reason", "rsn", rated, "w")])
+    return {"inline_keyboard": rows}
 
 
 def my_buttons(texts: Texts, lang: str, t: Ticket) -> list[dict[str, str]]:

@@ -44,10 +44,11 @@ def run(args: argparse.Namespace) -> int:
     if not Path(db_path).exists():
         print(f"complaint-bot report: no database at {db_path}", file=sys.stderr)
         return EXIT_USAGE
-    return asyncio.run(_report(config.city, Path(db_path), args))
+    return asyncio.run(_report(config.city, Path(db_path), args, config.reports.ranking_weights))
 
 
-async def _report(city, db_path: Path, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+async def _report(city, db_path: Path, args: argparse.Namespace,  # type: ignore[no-untyped-def]
+                  weights: tuple[tuple[str, float], ...] = ()) -> int:
     from bot.reports.chart import render_png
     from bot.reports.ledger import write_ledger
     from bot.reports.model import build_report
@@ -63,11 +64,11 @@ async def _report(city, db_path: Path, args: argparse.Namespace) -> int:  # type
                 print(f"\r{rows} rows", end="", file=sys.stderr, flush=True)
 
             stats = await write_ledger(db, city, args.start, args.end, args.out, args.lang, texts=texts,
-                                       progress=progress)
+                                       progress=progress, weights=weights)
             print(f"\r{args.out}: {stats.rows} tickets on {stats.ledger_sheets} sheet(s) in {stats.seconds} s",
                   file=sys.stderr)
             return 0
-        report = await build_report(db, city, args.start, args.end)
+        report = await build_report(db, city, args.start, args.end, weights=weights)
         if args.format == "png":
             args.out.write_bytes(render_png(report, args.lang, texts))
             print(f"{args.out}: chart of {report.total.received} tickets", file=sys.stderr)

@@ -46,6 +46,7 @@ from bot.domain.lifecycle import (
     plan,
 )
 from bot.domain.numbers import number_for_sequence
+from bot.domain.rating import Satisfaction, Solved, summary
 from storage import bulk
 from storage.bulk import BulkLoader
 from storage.db import Database
@@ -232,6 +233,7 @@ def _ticket(year: _Year, tid: int, seq: int) -> tuple[tuple[object, ...], list[t
         "unit": None, "sign_due_at": None, "due_at": None, "closed_at": None, "lead": 0, "bounces": 0,
         "reopen_count": 0, "dispatched_at": None, "first_dispatched_at": None, "accepted_at": None,
         "resolved_at": None, "answer": None, "rating": None, "signed_on_time": None, "resolved_on_time": None,
+        "solved": None, "satisfaction": None,
     }
     right_unit = year.unit_for(category, district) or year.units[0]
     handling_days = _calendar_days(DEFAULT_CLASS_DAYS[category.deadline_class])
@@ -281,6 +283,7 @@ def _ticket(year: _Year, tid: int, seq: int) -> tuple[tuple[object, ...], list[t
         district if district and year.city.unit(district).kind == "zone" else None, row["lead"], row["bounces"],
         row["reopen_count"], row["dispatched_at"], row["first_dispatched_at"], row["accepted_at"],
         row["resolved_at"], row["answer"], row["rating"], row["signed_on_time"], row["resolved_on_time"],
+        row["solved"], row["satisfaction"],
     )
     is_open = life.state in OPEN_STATES
     flags = {
@@ -337,6 +340,8 @@ def _rate(year: _Year, life: _Life, row: dict[str, object], t: datetime, unit: s
                 return
             row["rating"] = "dissatisfied"
             row["reopen_count"] = 1
+            # the rating's two answers follow from the ticket's id, not the random stream (the year stays the year)
+            row["solved"], row["satisfaction"] = ("unsolved" if life.tid % 2 else "partly"), "dissatisfied"
             at += timedelta(hours=rnd.uniform(1, 30))
             if not life.event(at, Action.ACCEPT, unit):
                 return
@@ -350,6 +355,8 @@ def _rate(year: _Year, life: _Life, row: dict[str, object], t: datetime, unit: s
         if life.event(at, Action.RATE_SATISFIED, unit):
             row["rating"] = "satisfied"
             row["closed_at"] = _iso(at)
+            row["solved"] = "partly" if life.tid % 9 == 0 else "solved"
+            row["satisfaction"] = "basic" if life.tid % 4 == 0 else "satisfied"
     else:
         at = t + timedelta(days=_RATING_DAYS)
         if life.event(at, Action.AUTO_CLOSE, unit):
@@ -434,6 +441,9 @@ class TicketSeed:
     closed_at: datetime | None = None
     step: timedelta = timedelta(minutes=30)
     description: str = "测试工单"
+    signed_on_time: bool | None = None  # recorded at sign-for (none: not recorded)
+    solved: Solved | None = None  # the rating's answers, for a route through a rating (none: a one-tap rating)
+    satisfaction: Satisfaction | None = None
 
 
 def route_to(state: TicketState) -> tuple[Action, ...]:
@@ -466,6 +476,13 @@ def seed_tickets(conn: Any, seeds: Iterable[TicketSeed]) -> int:
     return len(tickets)
 
 
+def _answers(seed: TicketSeed) -> dict[str, object]:
+    """The rating's columns a seed asks for (``rating`` is their summary, as the workflow writes it)."""
+    if seed.satisfaction is None:
+        return {}
+    return {"solved": seed.solved, "satisfaction": seed.satisfaction, "rating": summary(seed.satisfaction)}
+
+
 def _seeded(tid: int, seq: int, seed: TicketSeed) -> tuple[tuple[object, ...], list[tuple[object, ...]]]:
     life = _Life(tid, datetime.max.replace(tzinfo=UTC), seed.created_at)
     row: dict[str, object] = {}
@@ -484,9 +501,11 @@ def _seeded(tid: int, seq: int, seed: TicketSeed) -> tuple[tuple[object, ...], l
         elif effect is DeadlineEffect.STOP_HANDLING:
             row["resolved_at"] = _iso(when)
         elif action is Action.RATE_DISSATISFIED:
-            row |= {"rating": "dissatisfied", "reopen_count": 1}
+            row |= {"rating": "dissatisfied", "reopen_count": 1, **_answers(seed)}
         elif action is Action.RATE_SATISFIED:
-            row["rating"] = "satisfied"
+            row |= {"rating": "satisfied", **_answers(seed)}
+        if effect is DeadlineEffect.START_HANDLING and seed.signed_on_time is not None:
+            row["signed_on_time"] = int(seed.signed_on_time)
         if life.state in FINAL_STATES:
             row["closed_at"] = _iso(when)
     due = _iso(seed.due) if seed.due else None

@@ -17,6 +17,7 @@ from bot.workflow.cases import Cases
 from bot.workflow.coordination import Coordination
 from bot.workflow.dispatch import Dispatcher
 from bot.workflow.inquiry import Inquiries
+from bot.workflow.merging import Merging
 from bot.workflow.messages import Messages
 from bot.workflow.people import People
 from bot.workflow.rating import Rating
@@ -40,6 +41,7 @@ class Services:
     unit: UnitActions
     coordination: Coordination
     rating: Rating
+    merging: Merging
     admin: Administration
     cases: Cases
     sweeper: Sweeper
@@ -69,6 +71,7 @@ class Services:
             intake=Intake(deps, dispatcher.route_registered),
             unit=UnitActions(deps, access, transitions, messages),
             coordination=Coordination(deps, access, transitions, messages, dispatcher), rating=rating,
+            merging=Merging(deps, access, transitions, messages),
             admin=Administration(deps), cases=Cases(deps),
             sweeper=Sweeper(deps, transitions, rating), reporting=Reporting(deps),
             inquiries=Inquiries(deps, access, transitions, messages),

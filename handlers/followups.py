@@ -1,6 +1,6 @@
 """A resident's private messages that continue something about an existing ticket, before the intake sees them:
 the answer to a unit's question (a reply to the question's message, or after its 回复 button), material being
-added (补充材料), a typed withdrawal reason (撤回). Anything else is the intake's.
+added (补充材料), a typed withdrawal reason (撤回), the typed reason of a rating. Anything else is the intake's.
 
 What is pending is a row of ``pending_inputs`` for the private chat (``bot.workflow.access`` / ``storage.chats``);
 ``/new`` and ``/cancel`` end it, so a fresh draft's answers are never taken for a follow-up.
@@ -15,6 +15,7 @@ from telegram import Message, Update
 from bot.domain.numbers import format_number
 from bot.workflow import Refused
 from bot.workflow.inquiry import ANSWER_QUESTION
+from bot.workflow.rating import REASON_QUESTION
 from bot.workflow.resident_actions import MATERIAL, WITHDRAW
 from handlers import intake
 from handlers.context import BotContext, message_of, user_of
@@ -99,5 +100,14 @@ async def _withdraw_reason(update: Update, context: BotContext, pending: Pending
     await message.reply_text(context.t(update, "withdraw.done", number=format_number(t.number)))
 
 
+async def _rating_reason(update: Update, context: BotContext, pending: PendingInput, message: Message) -> None:
+    """The reason the bot asked a rater to type; anything but text is the intake's as usual."""
+    if not message.text:
+        await intake.on_private_message(update, context)
+        return
+    await context.services.rating.add_reason(user_of(update).id, pending.ticket_id, pending.version, message.text)
+    await message.reply_text(context.t(update, "rates.reason_added"))
+
+
 _FOLLOW_UPS: dict[str, FollowUp] = {ANSWER_QUESTION: _pending_answer, MATERIAL: _material,
-                                    WITHDRAW: _withdraw_reason}
+                                    WITHDRAW: _withdraw_reason, REASON_QUESTION: _rating_reason}

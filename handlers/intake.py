@@ -123,8 +123,8 @@ async def cmd_cancel(update: Update, context: BotContext) -> None:
 # -- messages -------------------------------------------------------------------------------------------------
 
 async def on_private_message(update: Update, context: BotContext) -> None:
-    """Every non-command message in a private chat: what it means depends on the draft's step; without a draft,
-    a description, a photo or a location starts one (describe-first)."""
+    """Every non-command message in a private chat (after ``handlers.followups``): what it means depends on the
+    draft's step; without a draft, a description, a photo or a location starts one (describe-first)."""
     draft = await context.services.intake.draft(user_of(update).id)
     on_message = _describe_first if draft is None else _ON_MESSAGE.get(Step(draft.step))
     if on_message is None:

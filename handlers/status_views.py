@@ -45,6 +45,10 @@ def status_text(texts: Texts, lang: str, city: City, view: StatusView) -> str:
     else:
         district = escape(city.unit(t.district).name(lang) if t.district else texts.get(lang,
                                                                                        "status.unknown_district"))
+    merged = ""
+    if view.merged_into:
+        merged = "\n" + texts.get(lang, "merge.status_merged", into=format_number(view.merged_into),
+                                   raw_into=view.merged_into)
     return texts.get(
         lang, "status.view",
         number=format_number(t.number), state=texts.get(lang, f"state.{t.state}"),
@@ -52,7 +56,7 @@ def status_text(texts: Texts, lang: str, city: City, view: StatusView) -> str:
         created=_when(t.created_at, tz), updated=_when(t.updated_at, tz), unit=escape(unit),
         due=_due(texts, lang, t, tz), photos=view.photo_count,
         timeline="\n".join(_event_line(texts, lang, city, e) for e in view.timeline),
-    )
+    ) + merged
 
 
 def my_tickets_text(texts: Texts, lang: str, city: City, mine: list[Ticket], followed: list[Ticket]) -> str:

@@ -19,6 +19,8 @@ from bot import cards
 from bot.callbacks import TicketButton, TicketOp
 from bot.cards import EXTENSION_DAYS, RETURN_REASONS, unit_name
 from bot.domain.deadlines import DeadlineClass
+from bot.domain.rating import REASONS as RATING_REASONS
+from bot.domain.rating import Satisfaction, pair_from_code, solved_from_code
 from bot.workflow import Actor, Refused
 from bot.workflow.resident_actions import WITHDRAW_REASONS
 from handlers.context import BotContext
@@ -246,11 +248,62 @@ async def _extension_decision(p: Press) -> None:
     await p.query.answer(p.context.t(p.update, "done.extension_approved" if approve else "done.extension_denied"))
 
 
-# -- the resident -----------------------------------------------------------------------------------------------
+async def _merge(p: Press) -> None:
+    t = await p.s.merging.ask_number(*p.ids)
+    await p.ask(p.text("merge.ask_number", number=cards.format_number(t.number)))
 
-async def _rate(p: Press) -> None:
-    satisfied = p.button.op == TicketOp.SATISFIED
-    await p.s.rating.rate(p.actor.user_id, p.button.ticket_id, p.button.version, satisfied=satisfied)
+
+async def _propose_merge(p: Press) -> None:
+    t = await p.s.merging.ask_proposal(*p.ids)
+    await p.ask(p.text("merge.ask_number_unit", number=cards.format_number(t.number)))
+
+
+async def _merge_decision(p: Press) -> None:
+    if not p.button.arg.isdigit():
+        raise Refused("deny.stale")
+    approve = p.button.op == TicketOp.APPROVE_MERGE
+    await p.s.merging.decide(*p.ids, int(p.button.arg), approve)
+    await p.query.answer(p.context.t(p.update, "merge.done_approved" if approve else "merge.done_denied"))
+
+
+# -- the resident -----------------------------------------------------------------------------------------------
+# The rating is one message edited in place: the answer and "was it solved?", then "how satisfied?", then what
+# was rated and the reason buttons. The texts are edited directly (the presser's own action); the buttons that
+# must not stay live are also owed through the outbox.
+
+async def _solved(p: Press) -> None:
+    solved = solved_from_code(p.button.arg)
+    if solved is None:
+        raise Refused("deny.stale")
+    t = await p.s.rating.check(p.actor.user_id, p.button.ticket_id, p.button.version)
+    lang = p.context.lang(p.update)
+    question = p.s.texts.get(lang, "rates.ask_satisfaction", solved=p.s.texts.get(lang, f"rates.btn_{solved}"))
+    await p.query.answer()
+    await _edit_rating(p.query, question, cards.satisfaction_buttons(p.s.texts, lang, t, solved))
+
+
+async def _rated(p: Press) -> None:
+    pair = pair_from_code(p.button.arg)
+    if pair is None:
+        raise Refused("deny.stale")
+    solved, satisfaction = pair
+    rated = await p.s.rating.rate(p.actor.user_id, p.button.ticket_id, p.button.version, solved, satisfaction)
+    lang = p.context.lang(p.update)
+    g = p.s.texts.get
+    line = g(lang, "rates.done", solved=g(lang, f"rates.btn_{solved}"),
+             satisfaction=g(lang, f"rates.btn_{satisfaction}"))
+    markup = None
+    if rated.ask_reason:
+        line += "\n" + g(lang, "rates.ask_reason")
+        markup = cards.reason_buttons(p.s.texts, lang, rated.rated)
+    await p.query.answer(p.context.t(p.update, "done.rated"))
+    await _edit_rating(p.query, line, markup)
+
+
+async def _rate_legacy(p: Press) -> None:
+    """A one-tap button on an answer sent before the rating asked two questions."""
+    satisfaction = Satisfaction.SATISFIED if p.button.op == TicketOp.SATISFIED else Satisfaction.DISSATISFIED
+    await p.s.rating.rate(p.actor.user_id, p.button.ticket_id, p.button.version, None, satisfaction)
     await p.query.answer(p.context.t(p.update, "done.rated"))
     await _retire(p.query, None)  # at once; the same removal is also owed through the outbox
 
@@ -289,6 +342,22 @@ async def _withdraw_reason(p: Press) -> None:
     await p.done("withdraw.done", number=cards.format_number(t.number))
 
 
+async def _reason(p: Press) -> None:
+    user, ticket_id, rated_version, arg = p.actor.user_id, p.button.ticket_id, p.button.version, p.button.arg
+    if arg == "w":
+        await p.s.rating.ask_reason_text(user, ticket_id, rated_version)
+        await p.query.answer()
+        await p.context.bot.send_message(user, p.context.t(p.update, "rates.ask_reason_text"))
+        return
+    if not arg.isdigit() or int(arg) >= len(RATING_REASONS):
+        raise Refused("deny.stale")
+    # stored in the group language: the operators read it in the timeline
+    reason = p.text(f"rates.reason_{RATING_REASONS[int(arg)]}")
+    await p.s.rating.add_reason(user, ticket_id, rated_version, reason)
+    await p.query.answer(p.context.t(p.update, "rates.reason_added"))
+    await _retire(p.query, None)
+
+
 _ACTIONS: dict[TicketOp, Callable[[Press], Awaitable[None]]] = {
     TicketOp.ACCEPT: _accept, TicketOp.RETURN: _return, TicketOp.RETURN_REASON: _return_reason,
     TicketOp.EXTEND: _extension, TicketOp.EXTENSION_DAYS: _extension_days,
@@ -297,10 +366,13 @@ _ACTIONS: dict[TicketOp, Callable[[Press], Awaitable[None]]] = {
     TicketOp.LEAD_CONFIRMED: _lead_confirmed, TicketOp.REDISPATCH: _redispatch,
     TicketOp.REDISPATCH_TO: _redispatch_to, TicketOp.DEADLINE_CLASS: _deadline_class, TicketOp.REJECT: _reject,
     TicketOp.APPROVE_EXTENSION: _extension_decision, TicketOp.DENY_EXTENSION: _extension_decision,
-    TicketOp.SATISFIED: _rate, TicketOp.DISSATISFIED: _rate,
     TicketOp.ASK_REPORTER: _ask_reporter, TicketOp.ANSWER_INQUIRY: _answer_inquiry,
     TicketOp.ADD_MATERIAL: _add_material, TicketOp.MATERIAL_DONE: _material_done, TicketOp.WITHDRAW: _withdraw,
     TicketOp.WITHDRAW_REASON: _withdraw_reason,
+    TicketOp.MERGE: _merge, TicketOp.PROPOSE_MERGE: _propose_merge, TicketOp.APPROVE_MERGE: _merge_decision,
+    TicketOp.DENY_MERGE: _merge_decision,
+    TicketOp.SOLVED: _solved, TicketOp.RATED: _rated, TicketOp.REASON: _reason,
+    TicketOp.SATISFIED: _rate_legacy, TicketOp.DISSATISFIED: _rate_legacy,
 }
 
 
@@ -350,9 +422,21 @@ async def _typed_question(context: BotContext, actor: Actor, tid: int, ver: int,
     return "done.inquiry_sent"
 
 
+async def _typed_merge(context: BotContext, actor: Actor, tid: int, ver: int, text: str, data: dict,
+                       message: Message) -> str:
+    await context.services.merging.merge(actor, tid, ver, text)
+    return "merge.done_merged"
+
+
+async def _typed_proposal(context: BotContext, actor: Actor, tid: int, ver: int, text: str, data: dict,
+                          message: Message) -> str:
+    await context.services.merging.propose(actor, tid, ver, text)
+    return "merge.done_proposed"
+
+
 _ANSWERS: dict[str, Answer] = {"return": _typed_return, "extension": _typed_extension, "resolve": _typed_answer,
                                "reject": _typed_rejection, "extension_days": _typed_extension_days,
-                               "inquiry": _typed_question}
+                               "inquiry": _typed_question, "merge": _typed_merge, "propose_merge": _typed_proposal}
 
 
 async def on_group_answer(update: Update, context: BotContext) -> None:
@@ -386,6 +470,19 @@ async def _edit(q: CallbackQuery, text: str, rows: Rows | None) -> None:
     except BadRequest as error:
         if "not modified" not in error.message:
             raise
+
+
+async def _edit_rating(q: CallbackQuery, line: str, markup: dict | None) -> None:
+    """The rating message in place: its text up to the question line, then ``line``, and ``markup``."""
+    message = q.message
+    assert isinstance(message, Message)
+    body = (message.text_html or "").rsplit("\n", 1)[0]
+    try:
+        await q.edit_message_text(body + "\n" + line, reply_markup=_markup(markup["inline_keyboard"]) if markup
+                                  else None)
+    except BadRequest as error:
+        if "not modified" not in error.message:
+            log.warning("could not edit a rating message: %s", error.message)
 
 
 async def _retire(q: CallbackQuery, text: str | None) -> None:

@@ -120,8 +120,9 @@ async def _liaison_answers(local: LocalSandbox, t, shown: str, n: _Narrator, li:
     await liaison.say(answer, chat=chat_id)
     await g.expect(t("done.resolved"))
     await n.expect(answer)
-    n.resident(f"按下 [{t('notify.btn_satisfied')}]")
-    await li.tap(t("notify.btn_satisfied"))
+    n.resident(f"按下 [{t('rates.btn_solved')}]，再按 [{t('rates.btn_satisfied')}]")
+    await li.tap(t("rates.btn_solved"))
+    await li.tap(t("rates.btn_satisfied"))
     await n.expect(t("notify.closed", number=shown))
 
 

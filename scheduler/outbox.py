@@ -19,9 +19,10 @@ when an edit is sent, older edits of that card still queued are superseded by it
 - Other 400s: permanent; the row is `dead` with Telegram's description kept for operators.
 
 Kinds: message, card, edit_card (`message_id` or `card_row`), drop_buttons (`message_id` or `source_row`: the
-message's keyboard is removed; "not modified" counts as done), location, venue, photos, photo (one stored picture,
-`photo_row`, with a caption), photo_file, document_file. A message or photo may reply to a card that is still on
-its way (`reply_card_row`: the card's outbox row); it waits for it, and goes without the reply if it never went.
+message's keyboard is removed, or replaced by the payload's `reply_markup`; "not modified" counts as done),
+location, venue, photos, photo (one stored picture, `photo_row`, with a caption), photo_file, document_file. A
+message or photo may reply to a card that is still on its way (`reply_card_row`: the card's outbox row); it waits
+for it, and goes without the reply if it never went.
 """
 
 from __future__ import annotations
@@ -243,7 +244,9 @@ class OutboxSender:
         if kind == "drop_buttons":
             source_row = params.get("source_row")
             message_id = params.get("message_id") or await self._sent_message(source_row, "message")
-            return await self.bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id), None
+            # a drop may put other buttons in place of the spent ones (the rating's reason buttons)
+            return await self.bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id,
+                                                            reply_markup=params.get("reply_markup")), None
         if kind == "location":
             return await self.bot.send_location(chat_id, **params), None
         if kind == "venue":

@@ -13,7 +13,7 @@ TICKET_COLUMNS = (
     "id", "number", "state", "version", "category", "reporter_id", "description", "location_source", "district",
     "unit", "deadline_class", "sign_due_at", "due_at", "created_at", "updated_at", "closed_at", "zone", "lead",
     "bounces", "reopen_count", "dispatched_at", "first_dispatched_at", "accepted_at", "resolved_at", "answer",
-    "rating", "signed_on_time", "resolved_on_time",
+    "rating", "signed_on_time", "resolved_on_time", "solved", "satisfaction",
 )
 EVENT_COLUMNS = ("ticket_id", "at", "actor_kind", "action", "from_state", "to_state", "unit", "reason", "public")
 

@@ -169,3 +169,8 @@ def card_sent(conn: sqlite3.Connection, outbox_id: int, message_id: int) -> None
 def cards_of(conn: sqlite3.Connection, ticket_id: int) -> list[tuple[str, int]]:
     """(kind, chat id) of every card a ticket has."""
     return [(r[0], r[1]) for r in conn.execute("SELECT kind, chat_id FROM cards WHERE ticket_id = ?", (ticket_id,))]
+
+
+def forget_card(conn: sqlite3.Connection, ticket_id: int, kind: str, chat_id: int) -> None:
+    """The card has its last word (a decided proposal): no redraw of the ticket edits it again."""
+    conn.execute("DELETE FROM cards WHERE ticket_id = ? AND kind = ? AND chat_id = ?", (ticket_id, kind, chat_id))

@@ -97,6 +97,9 @@ class Ticket:
     signed_on_time: bool | None = None
     resolved_on_time: bool | None = None
     deadline_provisional: bool = False
+    merged_into: int | None = None  # the ticket this duplicate was merged into (state merged)
+    solved: str | None = None  # the rating's answers (bot.domain.rating); None on older ratings
+    satisfaction: str | None = None
 
     @property
     def is_open(self) -> bool:

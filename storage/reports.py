@@ -10,7 +10,10 @@ Design (measured in bench/report_bench.py on a seeded year of 1.5M tickets, see 
   slower (the planner's choice: 2.5 s; GROUP BY over a created_at-first covering index: 3.9 s).
 - Medians: a second pass over the same ranges, grouping answered tickets by whole hours of handling time
   (small per-group sorts): an hour histogram per (unit, district), from which the median is read to the hour.
-- Daily volume: one range count per local day on ``tickets_created`` (exact in any time zone, ~60 ms a year).
+- Daily volume: one range count per local day on ``tickets_created`` (exact in any time zone, ~60 ms a year),
+  less the day's merged duplicates (a range count on the small partial index ``tickets_merged``).
+- A merged duplicate (state ``merged``) is no case of its own: every figure leaves it out (a filter on ``state``
+  inside each group's index range), and the ticket it was merged into counts once.
 - Long reads run on their own read-only connection (:func:`snapshot`), not on the bot's connection: a yearly
   ledger takes minutes, and the bot's one connection must keep serving residents meanwhile. A snapshot is one
   read transaction, so the ledger's ticket rows and its sheet of unit figures agree with each other.
@@ -33,7 +36,7 @@ T = TypeVar("T")
 #: Ledger columns, in sheet order (no reporter identity: the ledger is for supervisors, not a contact list).
 LEDGER_COLUMNS: tuple[str, ...] = (
     "number", "created_at", "category", "district", "unit", "state", "due_at", "signed_on_time",
-    "resolved_at", "resolved_on_time", "rating", "reopen_count", "bounces", "description",
+    "resolved_at", "resolved_on_time", "rating", "reopen_count", "bounces", "description", "solved", "satisfaction",
 )
 
 
@@ -56,12 +59,16 @@ class Counts:
     satisfied: int
     recomplained: int  # reopen_count > 0
     bounced: int  # bounces > 0
+    sign_overdue: int  # dispatched, never signed for, and past the sign-for deadline at `as_of`
+    solution_rated: int  # rated with the "was it solved?" question (ratings before it have no answer)
+    solved: int  # ... answered 解决
+    partly_solved: int  # ... answered 部分解决
     withdrawn: int  # withdrawn by the reporter before sign-for (撤回): counted apart, in no unit's rates
 
 
 _GROUP_WHERE = (
     "WHERE unit IS :unit AND district IS :district AND category = :category "
-    "AND created_at >= :start AND created_at < :end"
+    "AND created_at >= :start AND created_at < :end AND state != 'merged'"
 )
 _COUNTS_SQL = f"""
 SELECT coalesce(sum(state != 'withdrawn'), 0),
@@ -76,6 +83,10 @@ SELECT coalesce(sum(state != 'withdrawn'), 0),
        coalesce(sum(rating = 'satisfied'), 0),
        coalesce(sum(reopen_count > 0), 0),
        coalesce(sum(bounces > 0), 0),
+       coalesce(sum(state = 'dispatched' AND signed_on_time IS NULL AND sign_due_at < :as_of), 0),
+       count(solved),
+       coalesce(sum(solved = 'solved'), 0),
+       coalesce(sum(solved = 'partly'), 0),
        coalesce(sum(state = 'withdrawn'), 0)
 FROM tickets INDEXED BY tickets_report {_GROUP_WHERE}
 """
@@ -153,9 +164,13 @@ def handling_hours(conn: sqlite3.Connection, start: str, end: str) -> Histogram:
 
 
 def count_between(conn: sqlite3.Connection, bounds: list[str]) -> list[int]:
-    """Tickets created in each [bounds[i], bounds[i+1]) (local days as UTC texts): one range count each."""
+    """Tickets created in each [bounds[i], bounds[i+1]) (local days as UTC texts), merged duplicates left out:
+    two range counts each."""
     sql = "SELECT count(*) FROM tickets INDEXED BY tickets_created WHERE created_at >= ? AND created_at < ?"
-    return [int(conn.execute(sql, pair).fetchone()[0]) for pair in itertools.pairwise(bounds)]
+    merged = ("SELECT count(*) FROM tickets INDEXED BY tickets_merged WHERE state = 'merged' "
+              "AND created_at >= ? AND created_at < ?")
+    return [int(conn.execute(sql, pair).fetchone()[0]) - int(conn.execute(merged, pair).fetchone()[0])
+            for pair in itertools.pairwise(bounds)]
 
 
 def ledger_rows(conn: sqlite3.Connection, start: str, end: str, batch: int = 5000) -> Iterator[list[tuple]]:

@@ -127,6 +127,56 @@ def followers(conn: sqlite3.Connection, ticket_id: int) -> list[int]:
     return [r[0] for r in conn.execute("SELECT user_id FROM followers WHERE ticket_id = ?", (ticket_id,))]
 
 
+def follower_count(conn: sqlite3.Connection, ticket_id: int) -> int:
+    return conn.execute("SELECT count(*) FROM followers WHERE ticket_id = ?", (ticket_id,)).fetchone()[0]
+
+
+def raters(conn: sqlite3.Connection, ticket: Ticket) -> list[int]:
+    """Who may rate the ticket's answer: its reporter and the reporters of the duplicates merged into it."""
+    merged = [r[0] for r in conn.execute(
+        "SELECT user_id FROM followers WHERE ticket_id = ? AND merged_from IS NOT NULL AND user_id != ? "
+        "ORDER BY since, user_id", (ticket.id, ticket.reporter_id))]
+    return [ticket.reporter_id, *merged]
+
+
+def move_followers(conn: sqlite3.Connection, duplicate: Ticket, into_id: int, now: datetime) -> int:
+    """The duplicate's followers follow ``into_id`` from now on (whoever already did keeps how they did); its
+    raters (its reporter, and those of duplicates merged into it before) come as raters (``merged_from``).
+    Returns how many newly follow it."""
+    its_raters = raters(conn, duplicate)
+    rows = [(user_id, duplicate.id) for user_id in its_raters] + [
+        (user_id, None) for user_id in followers(conn, duplicate.id) if user_id not in its_raters]
+    cur = conn.executemany(
+        "INSERT OR IGNORE INTO followers(ticket_id, user_id, since, merged_from) VALUES (?, ?, ?, ?)",
+        [(into_id, user_id, to_db(now), merged_from) for user_id, merged_from in rows])
+    return cur.rowcount
+
+
+def add_rating(conn: sqlite3.Connection, rated: Ticket, user_id: int, now: datetime, solved: str | None,
+               satisfaction: str) -> int:
+    """Record one rating of the answer ``rated`` (the ticket as it was rated); returns its round (1 for the
+    ticket's first rating, then 2, ...)."""
+    round_ = conn.execute("SELECT coalesce(max(round), 0) + 1 FROM ticket_ratings WHERE ticket_id = ?",
+                          (rated.id,)).fetchone()[0]
+    conn.execute("INSERT INTO ticket_ratings(ticket_id, round, version, user_id, at, solved, satisfaction) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                 (rated.id, round_, rated.version, user_id, to_db(now), solved, satisfaction))
+    return int(round_)
+
+
+def rating_awaiting_reason(conn: sqlite3.Connection, ticket_id: int, version: int, user_id: int) -> bool | None:
+    """For the rating of the answer at ``version``: None if this user made no such rating; False if it has its
+    reason already; True if a reason may be added."""
+    row = conn.execute("SELECT reason FROM ticket_ratings WHERE ticket_id = ? AND version = ? AND user_id = ?",
+                       (ticket_id, version, user_id)).fetchone()
+    return None if row is None else row[0] is None
+
+
+def set_rating_reason(conn: sqlite3.Connection, ticket_id: int, version: int, reason: str, now: datetime) -> None:
+    conn.execute("UPDATE ticket_ratings SET reason = ?, reason_at = ? WHERE ticket_id = ? AND version = ?",
+                 (reason, to_db(now), ticket_id, version))
+
+
 def add_event(
     conn: sqlite3.Connection,
     ticket_id: int,
@@ -167,6 +217,7 @@ _UPDATABLE = frozenset({
     "state", "unit", "district", "zone", "route_reason", "lead", "bounces", "escalated", "reopen_count", "sensitive",
     "dispatched_at", "first_dispatched_at", "accepted_at", "resolved_at", "answer", "rating", "signed_on_time",
     "resolved_on_time", "deadline_class", "sign_due_at", "due_at", "closed_at", "deadline_provisional",
+    "merged_into", "solved", "satisfaction",
 })
 
 

@@ -141,7 +141,7 @@ def test_every_text_key_in_the_code_exists() -> None:
 
 #: Events the workflow writes itself (every other event is a lifecycle transition's ``event``).
 SYSTEM_EVENTS = frozenset({"registered", "followed", "unroutable", "escalated", "deadline_recomputed",
-                           "inquiry_undeliverable"})
+                           "inquiry_undeliverable", "merge_absorbed", "rating_reason"})
 
 
 def _calls(name: str) -> Iterator[tuple[str, ast.Call]]:
@@ -200,9 +200,11 @@ def _built(seeded_events: set[str]) -> dict[str, set[str]]:
     """Template → the values its "{}" takes, each from where the code gets it."""
     from bot.app import MENU
     from bot.cards import RETURN_REASONS
+    from bot.config.schema import RANKING_RATES
     from bot.domain.deadlines import DeadlineClass
     from bot.domain.lifecycle import SPEC, ActorKind
     from bot.domain.photos import RejectReason
+    from bot.domain.rating import REASONS, Satisfaction, Solved
     from bot.reports.ledger import FIGURE_HEADERS, LEDGER_HEADERS
     from bot.workflow.resident_actions import WITHDRAW_REASONS
 
@@ -218,6 +220,11 @@ def _built(seeded_events: set[str]) -> dict[str, set[str]]:
         "cmd.{}": set(MENU),
         "report.{}": set(LEDGER_HEADERS) | set(FIGURE_HEADERS),
         "withdraw.reason_{}": set(WITHDRAW_REASONS),
+        "rates.btn_{}": {s.value for s in Solved} | {s.value for s in Satisfaction},
+        "rates.reason_{}": set(REASONS),
+        "report.rate_{}": set(RANKING_RATES),
+        "report.solved_{}": {s.value for s in Solved},
+        "report.satisfaction_{}": {s.value for s in Satisfaction},
     }
 
 
@@ -308,12 +315,7 @@ def test_no_sql_outside_storage() -> None:
 def test_migrations_are_numbered_without_gaps_or_twins() -> None:
     names = [name for name, _ in migration_scripts()]
     numbers = [int(name.split("_", 1)[0]) for name in names]
-    # Numbers 6-9 were handed out to branches worked on in parallel (this one holds 0009): until all are merged a
-    # branch may lack the others'. Once merged, this is again the strict range(1, n + 1).
-    reserved = set(range(6, 10))
-    assert len(set(numbers)) == len(numbers) and numbers == sorted(numbers), names
-    assert [n for n in numbers if n not in reserved] == [n for n in range(1, max(numbers) + 1)
-                                                         if n not in reserved], names
+    assert numbers == list(range(1, len(numbers) + 1)) and len(set(numbers)) == len(numbers), names
 
 
 @pytest.mark.skipif(shutil.which("ruff") is None and not Path(sys.prefix, "bin", "ruff").exists(),

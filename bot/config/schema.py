@@ -133,6 +133,13 @@ class ReportsConfig:
     daily_at: str = "08:00"  # yesterday's figures: text and chart
     weekly_on: str = "monday"  # last week's figures: text, chart and the .xlsx ledger
     weekly_at: str = "08:10"
+    #: (rate, weight) pairs ordering the ranking by a weighted mean of those rates (``RANKING_RATES``); empty:
+    #: by the on-time completion rate, as always.
+    ranking_weights: tuple[tuple[str, float], ...] = ()
+
+
+#: The rates ``reports.ranking_weights`` may weigh: on-time completion and the three rates (三率).
+RANKING_RATES = ("on_time", "response", "resolution", "satisfaction")
 
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -233,6 +240,7 @@ def load_config(path: str | Path) -> Config:
         daily_at=_clock_time(reports_table, "daily_at", ReportsConfig.daily_at),
         weekly_on=reports_table.choice("weekly_on", WEEKDAYS, ReportsConfig.weekly_on),
         weekly_at=_clock_time(reports_table, "weekly_at", ReportsConfig.weekly_at),
+        ranking_weights=_ranking_weights(reports_table),
     )
 
     city_ref = Path(top.string("city"))
@@ -326,3 +334,18 @@ def _admins(top: _Table) -> tuple[int, ...]:
         seen.add(item)
     return tuple(value)
 
+
+def _ranking_weights(reports: _Table) -> tuple[tuple[str, float], ...]:
+    """``[reports.ranking_weights]``: a weight ≥ 0 per rate named (RANKING_RATES), at least one of them > 0."""
+    table = reports.table("ranking_weights")
+    table.check_keys(RANKING_RATES)
+    weights = []
+    for name in RANKING_RATES:
+        if table.has(name):
+            weight = table.number(name)
+            if weight < 0:
+                table.fail(name, f"must be a weight ≥ 0, got {weight:g}")
+            weights.append((name, weight))
+    if weights and not any(weight > 0 for _, weight in weights):
+        table.fail(None, "at least one weight must be > 0 (leave the table out to rank by on-time completion)")
+    return tuple(weights)

@@ -29,6 +29,7 @@ class TicketState(StrEnum):
     REOPENED = "reopened"  # rated dissatisfied: back with the same unit as a re-complaint
     REJECTED = "rejected"  # declined by a coordinator, with a reason the resident sees
     WITHDRAWN = "withdrawn"  # the resident took it back (撤回) before any unit signed for it
+    MERGED = "merged"  # a duplicate of another open ticket (并单): its followers follow that one now
 
 
 class Action(StrEnum):
@@ -41,8 +42,8 @@ class Action(StrEnum):
     APPROVE_EXTENSION = "approve_extension"  # a coordinator grants it: the handling deadline moves
     DENY_EXTENSION = "deny_extension"
     RESOLVE = "resolve"  # the unit answers
-    RATE_SATISFIED = "rate_satisfied"
-    RATE_DISSATISFIED = "rate_dissatisfied"
+    RATE_SATISFIED = "rate_satisfied"  # the rating accepts the answer (see bot.domain.rating.reopens)
+    RATE_DISSATISFIED = "rate_dissatisfied"  # unsolved or dissatisfied: a re-complaint
     AUTO_CLOSE = "auto_close"  # no rating within the configured days
     REJECT = "reject"  # a coordinator declines it
     CHANGE_CLASS = "change_class"  # a coordinator changes the deadline class
@@ -50,6 +51,10 @@ class Action(StrEnum):
     ANSWER_INQUIRY = "answer_inquiry"  # the reporter answers one of the unit's questions
     ADD_MATERIAL = "add_material"  # the reporter adds a note or photos to an open ticket (补充材料)
     WITHDRAW = "withdraw"  # the reporter withdraws it before sign-for (撤回)
+    MERGE = "merge"  # a coordinator marks it a duplicate of another open ticket (typed number)
+    PROPOSE_MERGE = "propose_merge"  # the unit proposes that to the coordinators
+    APPROVE_MERGE = "approve_merge"  # a coordinator approves the unit's proposal: merged
+    DENY_MERGE = "deny_merge"
 
 
 class ActorKind(StrEnum):
@@ -81,9 +86,9 @@ class Card(StrEnum):
     UNIT = "unit"  # the assignment card in the responsible unit's chat
     COORDINATION = "coordination"  # the case before the coordinators
     EXTENSION = "extension"  # an extension request before the coordinators
-    RATING = "rating"  # the answer in the reporter's private chat
     INQUIRY = "inquiry"  # a unit's question in the reporter's private chat
     MY = "my"  # a ticket of the reporter's own /my list
+    MERGE_PROPOSAL = "merge_proposal"  # a unit's proposal to merge, before the coordinators
 
 
 S = TicketState
@@ -138,6 +143,8 @@ _WITH_COORDINATORS = frozenset({S.REGISTERED, S.RETURNED})  # where the coordina
 _UNIT_HOLDS = {S.ACCEPTED, S.REOPENED}
 #: Withdrawal (撤回) only while no unit has signed for it.
 _NOT_SIGNED = {S.REGISTERED, S.DISPATCHED, S.RETURNED}
+_OPEN = set(OPEN_STATES_IN_ORDER)
+_WITH_UNIT = {S.DISPATCHED, S.ACCEPTED, S.REOPENED}
 _UNIT, _COORD, _RESIDENT, _SYSTEM = ActorKind.UNIT, ActorKind.COORDINATOR, ActorKind.RESIDENT, ActorKind.SYSTEM
 D = DeadlineEffect
 
@@ -168,27 +175,37 @@ SPEC: Mapping[Action, Transition] = MappingProxyType({t.action: t for t in (
        button=Button(Card.EXTENSION, "card.btn_approve")),
     _t(Action.DENY_EXTENSION, {S.ACCEPTED}, None, "extension_denied", _COORD, public=False,
        button=Button(Card.EXTENSION, "card.btn_deny")),
-    # 回访: the resident rates the answer, or nobody does in time.
-    _t(Action.RATE_SATISFIED, {S.RESOLVED}, S.CLOSED, "rated_satisfied", _RESIDENT,
-       button=Button(Card.RATING, "notify.btn_satisfied")),
-    _t(Action.RATE_DISSATISFIED, {S.RESOLVED}, S.REOPENED, "reopened", _RESIDENT, deadline=D.RESTART_HANDLING,
-       button=Button(Card.RATING, "notify.btn_dissatisfied")),
-    _t(Action.AUTO_CLOSE, {S.RESOLVED}, S.CLOSED, "auto_closed", _SYSTEM),
     # 询问群众: a question and its answer relayed between the unit and the reporter, neither seeing the other.
     _t(Action.ASK_REPORTER, _UNIT_HOLDS, None, "reporter_asked", _UNIT, public=False,
        button=Button(Card.UNIT, "card.btn_ask_reporter")),
     _t(Action.ANSWER_INQUIRY, _UNIT_HOLDS, None, "reporter_answered", _RESIDENT, public=False,
        button=Button(Card.INQUIRY, "inquiry.btn_answer")),
     # 补充材料 / 撤回 from the reporter's /my.
-    _t(Action.ADD_MATERIAL, set(OPEN_STATES_IN_ORDER), None, "material_added", _RESIDENT,
+    _t(Action.ADD_MATERIAL, _OPEN, None, "material_added", _RESIDENT,
        button=Button(Card.MY, "my.btn_add_material")),
     _t(Action.WITHDRAW, _NOT_SIGNED, S.WITHDRAWN, "withdrawn", _RESIDENT, deadline=D.CLEAR,
        button=Button(Card.MY, "my.btn_withdraw")),
+    # 并单: a duplicate of another open ticket is final; the unit may propose it, the coordinators decide.
+    _t(Action.MERGE, _OPEN, S.MERGED, "merged", _COORD, deadline=D.CLEAR,
+       button=Button(Card.COORDINATION, "card.btn_merge", _WITH_COORDINATORS)),
+    _t(Action.PROPOSE_MERGE, _WITH_UNIT, None, "merge_proposed", _UNIT, public=False,
+       button=Button(Card.UNIT, "card.btn_propose_merge")),
+    _t(Action.APPROVE_MERGE, _OPEN, S.MERGED, "merged", _COORD, deadline=D.CLEAR,
+       button=Button(Card.MERGE_PROPOSAL, "card.btn_approve_merge")),
+    _t(Action.DENY_MERGE, _OPEN, None, "merge_denied", _COORD, public=False,
+       button=Button(Card.MERGE_PROPOSAL, "card.btn_deny_merge")),
+    # 回访: the resident answers the rating's two questions (the pair decides which row: bot.domain.rating), or
+    # nobody does in time. The rating's buttons are a form of two questions, not one button per row.
+    _t(Action.RATE_SATISFIED, {S.RESOLVED}, S.CLOSED, "rated_satisfied", _RESIDENT),
+    _t(Action.RATE_DISSATISFIED, {S.RESOLVED}, S.REOPENED, "reopened", _RESIDENT, deadline=D.RESTART_HANDLING),
+    _t(Action.AUTO_CLOSE, {S.RESOLVED}, S.CLOSED, "auto_closed", _SYSTEM),
 )})
 
-del S, D
+del S, D, _OPEN, _WITH_UNIT
 
-FINAL_STATES: frozenset[TicketState] = frozenset({TicketState.CLOSED, TicketState.REJECTED, TicketState.WITHDRAWN})
+FINAL_STATES: frozenset[TicketState] = frozenset({
+    TicketState.CLOSED, TicketState.REJECTED, TicketState.WITHDRAWN, TicketState.MERGED,
+})
 
 OPEN_STATES: frozenset[TicketState] = frozenset(OPEN_STATES_IN_ORDER)
 #: States in which each clock runs (derived from the deadline effects above; the sweep reads these).
@@ -204,7 +221,8 @@ TRANSITIONS: Mapping[tuple[TicketState, Action], TicketState] = MappingProxyType
 class TransitionRefused(Exception):
     """An action that the ticket's state does not allow; ``reason_key`` names why, for the text catalogue.
 
-    reason keys: ``not_allowed_in_state``, ``ticket_final`` (closed, rejected or withdrawn), ``lead_cannot_return``.
+    reason keys: ``not_allowed_in_state``, ``ticket_final`` (closed, rejected, withdrawn or merged),
+    ``lead_cannot_return``.
     """
 
     def __init__(self, reason_key: str, state: TicketState, action: Action) -> None:

@@ -38,13 +38,14 @@ SHEET_MAX_ROWS = 1_048_576  # Excel's limit, the header row included
 LEDGER_HEADERS = (
     "col_number", "col_created", "col_category", "col_district", "col_unit", "col_state", "col_due",
     "col_signed_on_time", "col_resolved", "col_resolved_on_time", "col_rating", "col_reopen_count",
-    "col_bounces", "col_description",
+    "col_bounces", "col_description", "col_solved_answer", "col_satisfaction_answer",
 )
 FIGURE_HEADERS = (
     "col_rank", "col_name", "col_received", "col_signed", "col_signed_on_time_count", "col_signed_rate",
     "col_resolved_count", "col_resolved_on_time_count", "col_due_count", "col_on_time_rate", "col_open",
     "col_overdue_open", "col_median_hours", "col_rated", "col_satisfied", "col_satisfaction", "col_recomplained",
-    "col_recomplaint_rate", "col_bounced", "col_bounce_rate", "col_withdrawn",
+    "col_recomplaint_rate", "col_bounced", "col_bounce_rate", "col_sign_overdue", "col_response_rate",
+    "col_solution_rated", "col_solved", "col_partly_solved", "col_resolution_rate", "col_withdrawn",
 )
 
 
@@ -66,7 +67,8 @@ def figure_row(u: UnitFigures, lang: str) -> list[object]:
         u.rank, u.name(lang), u.received, u.signed, u.signed_on_time, _rate(u.signed_on_time_rate), u.resolved,
         u.resolved_on_time, u.due, _rate(u.on_time_rate), u.open, u.overdue_open, u.median_hours, u.rated,
         u.satisfied, _rate(u.satisfaction_rate), u.recomplained, _rate(u.recomplaint_rate), u.bounced,
-        _rate(u.bounce_rate), u.withdrawn,
+        _rate(u.bounce_rate), u.sign_overdue, _rate(u.response_rate), u.solution_rated, u.solved, u.partly_solved,
+        _rate(u.resolution_rate), u.withdrawn,
     ]
 
 
@@ -86,6 +88,12 @@ class _RowFormatter:
             "dissatisfied": texts.get(lang, "report.rating_dissatisfied"),
             None: None,
         }
+        self.solved = {"solved": texts.get(lang, "report.solved_solved"),
+                       "partly": texts.get(lang, "report.solved_partly"),
+                       "unsolved": texts.get(lang, "report.solved_unsolved"), None: None}
+        self.satisfaction = {"satisfied": texts.get(lang, "report.satisfaction_satisfied"),
+                             "basic": texts.get(lang, "report.satisfaction_basic"),
+                             "dissatisfied": texts.get(lang, "report.satisfaction_dissatisfied"), None: None}
 
     def time(self, text: str | None) -> str | None:
         if not text:
@@ -102,12 +110,13 @@ class _RowFormatter:
 
     def __call__(self, row: tuple) -> list[object]:
         (number, created, category, district, unit, state, due, signed_on_time, resolved, resolved_on_time,
-         rating, reopen_count, bounces, description) = row
+         rating, reopen_count, bounces, description, solved, satisfaction) = row
         return [
             number, self.time(created), self.categories.get(category, category),
             self.units.get(district, district), self.units.get(unit, unit), self.state(state), self.time(due),
             self.flag.get(signed_on_time), self.time(resolved), self.flag.get(resolved_on_time),
             self.rating.get(rating, rating), reopen_count, bounces, description,
+            self.solved.get(solved, solved), self.satisfaction.get(satisfaction, satisfaction),
         ]
 
 
@@ -123,11 +132,11 @@ def _header(sheet: WriteOnlyWorksheet, titles: list[str]) -> None:
 
 def _write(conn: sqlite3.Connection, city: City, period: model.Period, as_of: datetime, out: Path | BinaryIO,
            lang: str, texts: Texts, batch: int, sheet_rows: int,
-           progress: Callable[[int], None] | None) -> LedgerStats:
+           progress: Callable[[int], None] | None, weights: model.Weights = ()) -> LedgerStats:
     started = time.perf_counter()
     start, end = period.utc_bounds(city.timezone)
     as_of_text = as_of.astimezone(UTC).isoformat(timespec="microseconds")
-    report = model.assemble(city, period, as_of, model.query(conn, period, city.timezone, as_of_text))
+    report = model.assemble(city, period, as_of, model.query(conn, period, city.timezone, as_of_text), weights)
     wb = Workbook(write_only=True)
     headers = [texts.get(lang, f"report.{h}") for h in LEDGER_HEADERS]
     name = texts.get(lang, "report.sheet_ledger")
@@ -166,7 +175,7 @@ def _write(conn: sqlite3.Connection, city: City, period: model.Period, as_of: da
 async def write_ledger(db: Database, city: City, start: date, end: date, out: Path | BinaryIO, lang: str,
                        *, texts: Texts | None = None, as_of: datetime | None = None, batch: int = 5000,
                        sheet_rows: int = SHEET_MAX_ROWS,
-                       progress: Callable[[int], None] | None = None) -> LedgerStats:
+                       progress: Callable[[int], None] | None = None, weights: model.Weights = ()) -> LedgerStats:
     """Write the ledger of tickets created from ``start`` to ``end`` (local dates, inclusive) to ``out``.
 
     ``progress(rows_so_far)`` is called from the worker thread after each batch (for a progress message).
@@ -179,7 +188,7 @@ async def write_ledger(db: Database, city: City, start: date, end: date, out: Pa
     as_of = as_of or datetime.now(UTC)
 
     def run(conn: sqlite3.Connection) -> LedgerStats:
-        return _write(conn, city, period, as_of, out, lang, texts, batch, sheet_rows, progress)
+        return _write(conn, city, period, as_of, out, lang, texts, batch, sheet_rows, progress, weights)
 
     if str(db.path) == ":memory:":
         return await db.read(run)

@@ -21,7 +21,20 @@ Definitions (the choices the issue left open are marked *):
 - withdrawn* (撤回): withdrawn by the reporter before any unit signed for it. Counted on a line of its own, and
   not in received nor in any rate: a resident changing their mind is no unit's doing (the daily volume, which
   counts what was filed, still has them).
-- ranking order: on-time completion, then volume (received), then key; units with nothing due come last.
+- merged duplicates (state ``merged``) count nowhere: the ticket they were merged into is the one case.
+- The three rates of 12345 practice (三率), beside the figures above:
+  - response rate (响应率)*: signed for on time / tickets that were due to be signed for: signed for, plus
+    dispatched, never signed for and past the sign-for deadline at ``as_of`` (one still inside it counts
+    neither way, as for on-time completion).
+  - resolution rate (解决率)*: answered 解决 / ratings that asked "was it solved?" (the last rating). 部分解决
+    is not solved: it counts in the denominator only and is shown beside the rate; ratings made before the
+    question existed count neither way.
+  - satisfaction rate (满意率): (满意 + 基本满意) / rated: the ``satisfaction`` figure above, since ``rating`` is
+    ``satisfied`` for both (bot.domain.rating), and older one-tap ratings count as they always did.
+- ranking order: on-time completion, then volume (received), then key; units with nothing due come last. With
+  ``reports.ranking_weights`` configured, by the weighted mean of the configured rates instead (each rate in
+  [0, 1]; a rate a unit has no figure for is left out of its mean and its weight with it), then volume, then key;
+  units with none of the weighted rates come last, unranked.
 """
 
 from __future__ import annotations
@@ -90,6 +103,10 @@ class UnitFigures:
     recomplained: int = 0
     bounced: int = 0
     withdrawn: int = 0  # withdrawn by the reporter before sign-for: shown apart, in none of the rates
+    sign_overdue: int = 0
+    solution_rated: int = 0
+    solved: int = 0
+    partly_solved: int = 0
     median_hours: int | None = None
     rank: int | None = None
 
@@ -111,6 +128,16 @@ class UnitFigures:
     @property
     def satisfaction_rate(self) -> float | None:
         return _ratio(self.satisfied, self.rated)
+
+    @property
+    def response_rate(self) -> float | None:
+        """响应率: signed for on time / due to be signed for (signed, or unsigned past the deadline)."""
+        return _ratio(self.signed_on_time, self.signed + self.sign_overdue)
+
+    @property
+    def resolution_rate(self) -> float | None:
+        """解决率: 解决 / ratings that asked whether it was solved (部分解决 is not solved)."""
+        return _ratio(self.solved, self.solution_rated)
 
     @property
     def recomplaint_rate(self) -> float | None:
@@ -151,6 +178,7 @@ class Report:
     districts: tuple[UnitFigures, ...]  # ranked: by where it happened
     categories: tuple[CategoryShare, ...]  # top five, then "others" if any
     daily: tuple[tuple[date, int], ...] = field(default=())  # every day of the period, zeros included
+    weights: tuple[tuple[str, float], ...] = ()  # the ranking's weighting (empty: by on-time completion)
 
     def city(self, lang: str) -> str:
         return self.city_en if lang.lower().startswith("en") else self.city_zh
@@ -171,15 +199,37 @@ def median_from_histogram(buckets: Iterable[tuple[int, int]]) -> int | None:
     return items[-1][0]  # unreachable
 
 
-def rank(figures: Iterable[UnitFigures]) -> tuple[UnitFigures, ...]:
-    """Sorted for the ranking, with ``rank`` set (1-based) on those that had anything due."""
+#: The rates a ranking weighting may name (``reports.ranking_weights``) → the figure each reads.
+RANKED_RATES: dict[str, str] = {"on_time": "on_time_rate", "response": "response_rate",
+                                "resolution": "resolution_rate", "satisfaction": "satisfaction_rate"}
+Weights = tuple[tuple[str, float], ...]
+
+
+def score(u: UnitFigures, weights: Weights) -> float | None:
+    """The weighted mean of the unit's rates named in ``weights`` (rates it has no figure for are left out, with
+    their weights); None if it has none of them."""
+    total = weight_sum = 0.0
+    for name, weight in weights:
+        rate = getattr(u, RANKED_RATES[name])
+        if rate is not None and weight > 0:
+            total += weight * rate
+            weight_sum += weight
+    return total / weight_sum if weight_sum else None
+
+
+def rank(figures: Iterable[UnitFigures], weights: Weights = ()) -> tuple[UnitFigures, ...]:
+    """Sorted for the ranking, with ``rank`` set (1-based) on those that have a score: the on-time completion
+    rate (anything due), or with ``weights`` the weighted mean of those rates."""
+    def value(u: UnitFigures) -> float | None:
+        return score(u, weights) if weights else u.on_time_rate
+
     def order(u: UnitFigures) -> tuple:
-        rate = u.on_time_rate
+        rate = value(u)
         return (rate is None, -(rate or 0.0), -u.received, u.key or "")
 
     ranked = sorted(figures, key=order)
     for i, u in enumerate(ranked, 1):
-        u.rank = i if u.on_time_rate is not None else None
+        u.rank = i if value(u) is not None else None
     return tuple(ranked)
 
 
@@ -197,8 +247,8 @@ def query(conn: sqlite3.Connection, period: Period, tz: ZoneInfo, as_of: str) ->
                 sql.count_between(conn, period.day_bounds(tz)))
 
 
-def assemble(city: City, period: Period, as_of: datetime, raw: RawFigures) -> Report:
-    """The report from the raw groups (pure: no database)."""
+def assemble(city: City, period: Period, as_of: datetime, raw: RawFigures, weights: Weights = ()) -> Report:
+    """The report from the raw groups (pure: no database); ``weights`` order the ranking (default: on time)."""
     unit_figs: dict[str, UnitFigures] = {u.key: UnitFigures(u.key, u.name_zh, u.name_en) for u in city.units}
     district_figs: dict[str, UnitFigures] = {
         u.key: UnitFigures(u.key, u.name_zh, u.name_en) for u in city.units if u.kind in ("district", "zone")
@@ -234,10 +284,11 @@ def assemble(city: City, period: Period, as_of: datetime, raw: RawFigures) -> Re
         period=period,
         as_of=as_of,
         total=total,
-        units=rank(unit_figs.values()),
-        districts=rank(district_figs.values()),
+        units=rank(unit_figs.values(), weights),
+        districts=rank(district_figs.values(), weights),
         categories=_top_categories(city, per_category, total.received),
         daily=tuple((period.start + timedelta(days=i), n) for i, n in enumerate(raw.daily)),
+        weights=weights,
     )
 
 
@@ -254,7 +305,8 @@ def _top_categories(city: City, per_category: dict[str, int], total: int) -> tup
     return tuple(top)
 
 
-async def build_report(db: Database, city: City, start: date, end: date, *, as_of: datetime | None = None) -> Report:
+async def build_report(db: Database, city: City, start: date, end: date, *, as_of: datetime | None = None,
+                       weights: Weights = ()) -> Report:
     """The report for tickets created from ``start`` to ``end`` (local dates, inclusive).
 
     ``as_of`` (default: now) decides which open tickets are overdue. The queries run on their own read-only
@@ -273,4 +325,4 @@ async def build_report(db: Database, city: City, start: date, end: date, *, as_o
         raw = await db.read(run)
     else:
         raw = await asyncio.to_thread(sql.snapshot, db.path, run)
-    return assemble(city, period, as_of, raw)
+    return assemble(city, period, as_of, raw, weights)

@@ -25,8 +25,31 @@ def category_name(share: CategoryShare, texts: Texts, lang: str) -> str:
     return texts.get(lang, "report.others") if share.key is None else share.name(lang)
 
 
+def _rates(u: UnitFigures, lang: str, texts: Texts, key: str) -> str:
+    """The three rates (响应率, 解决率, 满意率) of a unit or of the city."""
+    return texts.get(lang, key, response=percent(u.response_rate, texts, lang),
+                     resolution=percent(u.resolution_rate, texts, lang), partly=u.partly_solved,
+                     satisfaction=percent(u.satisfaction_rate, texts, lang))
+
+
+def _heading(report: Report, lang: str, texts: Texts, plain_key: str, weighted_key: str) -> str:
+    """The ranking's heading: by on-time completion, or the configured weighting in words."""
+    if not report.weights:
+        return texts.get(lang, plain_key)
+    weights = "，".join(texts.get(lang, "report.weight", rate=texts.get(lang, f"report.rate_{name}"),
+                                  weight=f"{weight:g}") for name, weight in report.weights)
+    return texts.get(lang, weighted_key, weights=html.escape(weights))
+
+
 def _unit_line(u: UnitFigures, lang: str, texts: Texts) -> str:
-    line = texts.get(
+    line = _unit_figures(u, lang, texts) + _rates(u, lang, texts, "report.rates_unit")
+    if u.withdrawn:
+        line += texts.get(lang, "report.unit_withdrawn", withdrawn=u.withdrawn)
+    return line
+
+
+def _unit_figures(u: UnitFigures, lang: str, texts: Texts) -> str:
+    return texts.get(
         lang, "report.unit_line",
         rank=u.rank if u.rank is not None else texts.get(lang, "report.na"),
         name=html.escape(u.name(lang)),
@@ -41,9 +64,6 @@ def _unit_line(u: UnitFigures, lang: str, texts: Texts) -> str:
         recomplaint=percent(u.recomplaint_rate, texts, lang),
         bounce=percent(u.bounce_rate, texts, lang),
     )
-    if u.withdrawn:
-        line += texts.get(lang, "report.unit_withdrawn", withdrawn=u.withdrawn)
-    return line
 
 
 def _day(d: date) -> str:
@@ -67,13 +87,14 @@ def render_lines(report: Report, lang: str, texts: Texts) -> list[str]:
         median=hours(t.median_hours, texts, lang), satisfaction=percent(t.satisfaction_rate, texts, lang),
         recomplaint=percent(t.recomplaint_rate, texts, lang), bounce=percent(t.bounce_rate, texts, lang),
     ))
+    lines.append(_rates(t, lang, texts, "report.rates_total"))
     if t.withdrawn:
         lines.append(texts.get(lang, "report.withdrawn", withdrawn=t.withdrawn))
     lines.append("")
-    lines.append(texts.get(lang, "report.units_heading"))
+    lines.append(_heading(report, lang, texts, "report.units_heading", "report.units_heading_weighted"))
     lines.extend(_unit_line(u, lang, texts) for u in report.units if u.received or u.withdrawn)
     lines.append("")
-    lines.append(texts.get(lang, "report.districts_heading"))
+    lines.append(_heading(report, lang, texts, "report.districts_heading", "report.districts_heading_weighted"))
     lines.extend(_unit_line(u, lang, texts) for u in report.districts if u.received or u.withdrawn)
     lines.append("")
     lines.append(texts.get(lang, "report.categories_heading"))

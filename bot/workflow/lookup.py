@@ -18,6 +18,7 @@ class StatusView:
     ticket: Ticket
     timeline: list[Event]
     photo_count: int
+    merged_into: str | None = None  # the number of the ticket a merged duplicate now follows
 
 
 class Lookup:
@@ -32,8 +33,9 @@ class Lookup:
             ticket = tickets.by_number(c, number)
             if ticket is None:
                 raise Refused("status.not_found", number=number)
+            into = tickets.get(c, ticket.merged_into) if ticket.merged_into else None
             return StatusView(ticket, tickets.events(c, ticket.id, public_only=True),
-                              tickets.photo_count(c, ticket.id))
+                              tickets.photo_count(c, ticket.id), into.number if into else None)
 
         return await self.d.db.read(q)
 

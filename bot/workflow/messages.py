@@ -13,13 +13,14 @@ from typing import Any
 
 from bot import cards
 from bot.cards import CardExtras, unit_name, when
-from bot.domain.lifecycle import TicketState
+from bot.domain.lifecycle import Card, TicketState
 from bot.domain.numbers import format_number
 from bot.workflow.common import WorkflowDeps
 from storage import chats, inquiries, outbox, tickets, users
 from storage.records import Ticket
 
 Notes = tuple[tuple[str, dict[str, Any]], ...]
+MERGE_PROPOSAL = "merge:"  # card kind of a unit's proposal to merge, before the coordinators: merge:<into id>
 
 
 class Messages:
@@ -39,8 +40,10 @@ class Messages:
         asked, answered = inquiries.tally(c, t.id)
         if asked:
             notes = (*notes, ("card.inquiries", {"asked": asked, "answered": answered}))
+        into = tickets.get(c, t.merged_into) if t.merged_into else None
         return CardExtras(photo_count=tickets.photo_count(c, t.id), helpers=tuple(tickets.helpers(c, t.id)),
-                          return_reason=return_reason, note_keys=notes)
+                          return_reason=return_reason, note_keys=notes, merged_into=into.number if into else None,
+                          followers=tickets.follower_count(c, t.id))
 
     def render(self, c: sqlite3.Connection, t: Ticket, kind: str, chat_id: int | None = None) -> dict[str, Any]:
         extras = self.extras(c, t)
@@ -89,6 +92,9 @@ class Messages:
     def refresh_cards(self, c: sqlite3.Connection, t: Ticket, now: datetime) -> None:
         """Redraw every card of the ticket so its text and buttons match the new state."""
         for kind, chat_id in chats.cards_of(c, t.id):
+            if kind.startswith(MERGE_PROPOSAL):
+                self._rearm_merge_proposal(c, t, kind, chat_id, now)
+                continue
             if kind.startswith("extension:"):
                 continue
             self.edit_card(c, t, kind, chat_id, self.render(c, t, kind, chat_id), now)
@@ -114,6 +120,41 @@ class Messages:
         coordination = chats.chat_for(c, "coordination")
         if coordination is not None:
             self.post_card(c, t, kind, coordination, payload, now)
+
+    def merge_proposal_card(self, c: sqlite3.Connection, b: Ticket, a: Ticket, unit: str | None, now: datetime,
+                            decision: str | None = None, chat_id: int | None = None) -> None:
+        """Post a unit's proposal to merge ``b`` into ``a`` to the coordinators, or redraw it as decided (its last
+        word: later redraws of ``b`` leave it alone)."""
+        payload = cards.merge_proposal_card(self.d.texts, self.lang, self.d.config.city, b, a, unit, decision)
+        kind = f"{MERGE_PROPOSAL}{a.id}"
+        if decision is not None and chat_id is not None:
+            self.edit_card(c, b, kind, chat_id, payload, now)
+            chats.forget_card(c, b.id, kind, chat_id)
+            return
+        coordination = chats.chat_for(c, "coordination")
+        if coordination is not None:
+            self.post_card(c, b, kind, coordination, payload, now)
+
+    def to_unit_chat(self, c: sqlite3.Connection, t: Ticket, key: str, now: datetime, **params: Any) -> None:
+        """A line for the unit that has the ticket, in its group (nothing if it has no group bound)."""
+        chat = chats.chat_for(c, "unit", t.unit) if t.unit else None
+        if chat is None:
+            return
+        text = self.d.texts.get(self.lang, key, number=format_number(t.number), **params)
+        outbox.add(c, chat, "message", {"text": text, "parse_mode": "HTML"}, now, ticket_id=t.id)
+
+    def _rearm_merge_proposal(self, c: sqlite3.Connection, b: Ticket, kind: str, chat_id: int,
+                              now: datetime) -> None:
+        """An undecided proposal's buttons follow ``b``'s version (the unit may sign for it meanwhile); they go
+        once ``b`` or the ticket it would merge into is no longer open. Its text stays as the unit wrote it."""
+        a = tickets.get(c, int(kind.removeprefix(MERGE_PROPOSAL)))
+        rows: list[list[dict[str, str]]] = []
+        if b.is_open and a is not None and a.is_open:
+            rows = cards.action_buttons(self.d.texts, self.lang, Card.MERGE_PROPOSAL, b, str(a.id))
+        message_id, card_row = chats.card_message(c, b.id, kind, chat_id)
+        target = {"message_id": message_id} if message_id else {"source_row": card_row}
+        outbox.add(c, chat_id, "drop_buttons", {**target, "reply_markup": {"inline_keyboard": rows}}, now,
+                   ticket_id=b.id)
 
     def _queue_media(self, c: sqlite3.Connection, t: Ticket, chat_id: int, now: datetime) -> None:
         city = self.d.config.city
@@ -175,14 +216,16 @@ class Messages:
         """The answer (and its photo) to the reporter with the rating buttons; followers hear it without them."""
         city = self.d.config.city
         answer_photos = [row_id for row_id, _ in tickets.photos_of(c, t.id, "answer")][-1:]
+        raters = set(tickets.raters(c, t))
         for user_id, lang in self._reachable_followers(c, t):
             if answer_photos:
                 outbox.add(c, user_id, "photos", {"photo_rows": answer_photos}, now, ticket_id=t.id)
             text = self.d.texts.get(lang, "notify.resolved", number=format_number(t.number),
                                     unit=escape(unit_name(city, t.unit, lang)), answer=escape(t.answer or ""))
             payload: dict[str, Any] = {"text": text}
-            if user_id == t.reporter_id:
-                payload["reply_markup"] = cards.rating_buttons(self.d.texts, lang, t)
+            if user_id in raters:
+                text += "\n\n" + self.d.texts.get(lang, "rates.ask")
+                payload = {"text": text, "reply_markup": cards.rating_buttons(self.d.texts, lang, t)}
             outbox.add(c, user_id, "message", payload, now, ticket_id=t.id,
                        dedupe_key=self.resolved_key(t, user_id))
 
@@ -191,13 +234,26 @@ class Messages:
         """The dedupe key of the answer message (with the rating buttons) for one version of the ticket."""
         return f"t{t.id}:v{t.version}:resolved:{user_id}"
 
-    def drop_rating_buttons(self, c: sqlite3.Connection, rated: Ticket, user_id: int, now: datetime) -> None:
+    def drop_rating_buttons(self, c: sqlite3.Connection, rated: Ticket, user_id: int, now: datetime,
+                            keyboard: dict[str, Any] | None = None, step: str = "rated") -> None:
         """The answer's rating buttons are spent: their removal is owed like any other message (a lost direct
-        edit, a crash, or a press that came late must not leave them live)."""
+        edit, a crash, or a press that came late must not leave them live). ``keyboard`` replaces them instead
+        (the rater's reason buttons); ``step`` tells removals of the same message apart."""
         row = outbox.row_id_by_dedupe_key(c, self.resolved_key(rated, user_id))
         if row is not None:
-            outbox.add(c, user_id, "drop_buttons", {"source_row": row}, now, ticket_id=rated.id,
-                       dedupe_key=f"t{rated.id}:v{rated.version}:rated:{user_id}")
+            payload: dict[str, Any] = {"source_row": row}
+            if keyboard is not None:
+                payload["reply_markup"] = keyboard
+            outbox.add(c, user_id, "drop_buttons", payload, now, ticket_id=rated.id,
+                       dedupe_key=f"t{rated.id}:v{rated.version}:{step}:{user_id}")
+
+    def drop_all_rating_buttons(self, c: sqlite3.Connection, rated: Ticket, now: datetime,
+                                keep: tuple[int, dict[str, Any]] | None = None) -> None:
+        """Every rater's buttons on this answer are spent (the first rating decides); ``keep`` is the rater who
+        rated and the keyboard their message shows next (the reason buttons)."""
+        for user_id in tickets.raters(c, rated):
+            keyboard = keep[1] if keep is not None and keep[0] == user_id else None
+            self.drop_rating_buttons(c, rated, user_id, now, keyboard)
 
     def _reachable_followers(self, c: sqlite3.Connection, t: Ticket) -> list[tuple[int, str]]:
         found = []

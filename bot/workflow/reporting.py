@@ -59,7 +59,8 @@ class Reporting:
         city, texts = self.d.config.city, self.d.texts
         lang = lang or self.d.group_lang
         now = self.d.clock.now()
-        report = await build_report(self.d.db, city, start, end, as_of=now)
+        weights = self.d.config.reports.ranking_weights
+        report = await build_report(self.d.db, city, start, end, as_of=now, weights=weights)
         self.folder.mkdir(parents=True, exist_ok=True)
         stem = f"{key or 'report'}-{start.isoformat()}-{end.isoformat()}-{int(now.timestamp())}"
         rows: list[tuple[str, dict]] = []
@@ -74,7 +75,8 @@ class Reporting:
         ledger_rows = None
         if "xlsx" in formats:
             path = self.folder / f"{stem}.xlsx"
-            stats = await write_ledger(self.d.db, city, start, end, path, lang, texts=texts, as_of=now)
+            stats = await write_ledger(self.d.db, city, start, end, path, lang, texts=texts, as_of=now,
+                                       weights=weights)
             ledger_rows = stats.rows
             name = texts.get(lang, "report.sheet_ledger")
             rows.append(("document_file", {"path": str(path), "filename": f"{name}-{start}-{end}.xlsx",

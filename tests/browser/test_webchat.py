@@ -136,7 +136,8 @@ async def test_resident_liaison_and_rating_through_the_page(local: LocalSandbox)
         # ---- the resident rates the answer and checks the status --------------------------------------------
         await _open_chat(page, RESIDENT)
         await _bot_says(page, answer)
-        await _tap(page, zh("notify.btn_satisfied"))
+        await _tap(page, zh("rates.btn_solved"))  # the rating's two questions, one tap each
+        await _tap(page, zh("rates.btn_satisfied"))
         await _bot_says(page, zh("notify.closed", number=number))
         await _type(page, f"/status {number.replace(' ', '')}")
         status = await _bot_says(page, f"工单 {number}")

@@ -32,6 +32,12 @@ def en(key: str, **params: object) -> str:
     return say("en", key, **params)
 
 
+async def rate(person, solved: str = "solved", satisfaction: str = "satisfied", lang: str = "zh"):
+    """Answer the rating's two questions (bot.domain.rating values), one tap each; returns the second answer."""
+    await person.tap(say(lang, f"rates.btn_{solved}"))
+    return await person.tap(say(lang, f"rates.btn_{satisfaction}"))
+
+
 NUMBER = re.compile(r"\b(\d{3} \d{3} \d{3})\b")
 
 

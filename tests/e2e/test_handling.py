@@ -9,7 +9,7 @@ from sandbox.client import Person
 from sandbox.local import LocalSandbox
 from storage import chats, tickets
 from tests.e2e.conftest import ADMIN_ID
-from tests.e2e.talk import PAGES, first_line, number_in, zh
+from tests.e2e.talk import PAGES, first_line, number_in, rate, zh
 from tests.images import jpeg
 
 HEFEI_AVENUE = (32.8220, 115.8620)  # inside 阜合园区, which was carved out of 颍州区
@@ -55,7 +55,7 @@ async def test_the_street_light_goes_straight_to_the_park_and_the_card_says_why(
 
     card = await park.expect(f"工单 {format_number(number)}", chat=chat(local, "fuhe_park_liaison"))
     assert "阜合园区" in card["text"] and "位置在阜合园区" in card["text"], card["text"]
-    assert [b["text"] for row in card["reply_markup"]["inline_keyboard"] for b in row] == ["签收", "退回"]
+    assert [b["text"] for row in card["reply_markup"]["inline_keyboard"] for b in row] == ["签收", "退回", "建议并单"]
     # the map pin went before the card
     pins = [m for m in await sb.messages(chat(local, "fuhe_park_liaison")) if "location" in m]
     assert pins and abs(pins[0]["location"]["latitude"] - HEFEI_AVENUE[0]) < 1e-4
@@ -115,7 +115,7 @@ async def test_a_case_nobody_owns_is_settled_by_a_lead_unit(local: LocalSandbox,
     assert answer["text"] == zh("done.lead_assigned", unit="阜合园区")
     card = await lead.expect(f"工单 {shown}", chat=c_chat)
     assert zh("card.lead", unit="阜合园区") in card["text"] and "市城市管理局" in card["text"], card
-    assert [x["text"] for row in card["reply_markup"]["inline_keyboard"] for x in row] == ["签收"]
+    assert [x["text"] for row in card["reply_markup"]["inline_keyboard"] for x in row] == ["签收", "建议并单"]
     helper_card = await b.expect(f"协办：工单 {shown}", chat=b_chat)
     assert not helper_card.get("reply_markup", {}).get("inline_keyboard")
 
@@ -138,7 +138,7 @@ async def test_a_case_nobody_owns_is_settled_by_a_lead_unit(local: LocalSandbox,
     assert "已回填路面" in resolved["text"]
     photos = [m for m in await resident.transcript() if "photo" in m and m.get("outgoing")]
     assert photos, "the unit's photo reached the resident"
-    await resident.tap(zh("notify.btn_dissatisfied"))
+    await rate(resident, "solved", "dissatisfied")
     await resident.expect(zh("notify.reopened", number=shown, unit="阜合园区"))
     # the old card is redrawn without buttons (the redraw with buttons queued just before is superseded), then
     # a fresh card is posted
@@ -147,7 +147,7 @@ async def test_a_case_nobody_owns_is_settled_by_a_lead_unit(local: LocalSandbox,
     reopened_card = await lead.expect(zh("card.recomplaint", count=1), chat=c_chat)
     assert reopened_card["message_id"] != retired_card["message_id"]
     assert [x["text"] for row in reopened_card["reply_markup"]["inline_keyboard"] for x in row] == [
-        "签收", "办结", "询问群众"]
+        "签收", "办结", "询问群众", "建议并单"]
     await supervisor.expect(f"工单 {shown}", chat=sup_chat)
 
     # C resolves again; the resident is satisfied; it is closed
@@ -156,7 +156,7 @@ async def test_a_case_nobody_owns_is_settled_by_a_lead_unit(local: LocalSandbox,
     await lead.say("路面已重新铺设沥青，验收合格。", chat=c_chat)
     await lead.expect(zh("done.resolved"), chat=c_chat)
     await resident.expect("路面已重新铺设沥青")
-    await resident.tap(zh("notify.btn_satisfied"))
+    await rate(resident)
     await resident.expect(zh("notify.closed", number=shown))
 
     t = await ticket_of(local, number)
@@ -308,7 +308,7 @@ async def test_more_time_is_asked_for_and_approved_and_the_deadline_moves(local:
     await a.tap("签收", chat=a_chat)
     accepted = await a.expect(zh("card.due", due=""), chat=a_chat)  # the card now shows the handling deadline
     assert [x["text"] for row in accepted["reply_markup"]["inline_keyboard"] for x in row] == [
-        "办结", "申请延期", "退回", "询问群众"]
+        "办结", "申请延期", "退回", "询问群众", "建议并单"]
     due_before = (await ticket_of(local, number)).due_at
     await a.tap("申请延期", chat=a_chat)
     await a.tap("5", chat=a_chat)

@@ -161,7 +161,7 @@ async def test_a_photo_added_from_my_reaches_the_card(local: LocalSandbox, sb) -
     assert "photo" in relayed and plain(Texts().get("zh", "material.to_card", number=shown, note="井盖的位置")) in \
         relayed["caption"]
     assert relayed["reply_to_message"]["message_id"] == card["message_id"]
-    assert [b["text"] for row in card["reply_markup"]["inline_keyboard"] for b in row] == ["签收", "退回"]
+    assert [b["text"] for row in card["reply_markup"]["inline_keyboard"] for b in row] == ["签收", "退回", "建议并单"]
     await resident.say("晚上路过的人很多，请尽快。")
     await unit.expect("晚上路过的人很多", chat=group)
     await resident.tap(zh("material.btn_done"))

@@ -8,7 +8,7 @@ import itertools
 from bot.domain.numbers import format_number
 from sandbox.local import LocalSandbox
 from storage import tickets
-from tests.e2e.talk import eventually, zh
+from tests.e2e.talk import eventually, rate, zh
 from tests.e2e.test_handling import YINGZHOU, chat, file, liaison, ticket_of
 
 
@@ -31,7 +31,7 @@ async def test_signing_for_a_reopened_ticket_records_from_reopened(local: LocalS
     await unit.tap("签收", chat=unit_chat)
     await resident.expect(zh("notify.accepted", number=shown, unit="颍州区"))
     await _answered(local, sb, resident, unit, unit_chat, "已联系物业更换灯泡。")
-    await resident.tap(zh("notify.btn_dissatisfied"))
+    await rate(resident, "unsolved", "dissatisfied")
     await resident.expect(zh("notify.reopened", number=shown, unit="颍州区"))
     await unit.expect(zh("card.recomplaint", count=1), chat=unit_chat)
 
@@ -61,7 +61,7 @@ async def test_a_long_case_reaches_the_operators_in_valid_parts(local: LocalSand
     await unit.tap("签收", chat=unit_chat)
     for round_ in range(6):  # many rounds of answers and re-complaints, each with a long answer full of entities
         await _answered(local, sb, resident, unit, unit_chat, f"第{round_}次答复：<已处理> & \"已劝离\"。" * 25)
-        await resident.tap(zh("notify.btn_dissatisfied"))
+        await rate(resident, "unsolved", "dissatisfied")
         await resident.expect(zh("notify.reopened", number=shown, unit="颍州区"))
         await unit.expect(zh("card.recomplaint", count=round_ + 1), chat=unit_chat)  # the fresh card is there
     before = len(await sb.messages(co_chat))
@@ -89,11 +89,18 @@ async def test_rating_buttons_go_even_when_the_direct_edit_is_lost(local: LocalS
     await unit.tap("签收", chat=unit_chat)
     await _answered(local, sb, resident, unit, unit_chat, "已督促物业维修电梯。")
     answer = next(m for m in reversed(await resident.transcript()) if "已督促物业维修电梯" in (m.get("text") or ""))
-    satisfied = next(b["callback_data"] for row in answer["reply_markup"]["inline_keyboard"] for b in row
-                     if b["text"] == zh("notify.btn_satisfied"))
+    await resident.tap(zh("rates.btn_solved"))  # the message now asks the second question
+
+    async def second_question() -> str | None:
+        shown = next(m for m in await sb.messages(resident.id) if m["message_id"] == answer["message_id"])
+        return next((b["callback_data"] for row in shown.get("reply_markup", {}).get("inline_keyboard", [])
+                     for b in row if b["text"] == zh("rates.btn_satisfied")), None)
+
+    satisfied = await eventually(second_question, what="the satisfaction buttons")
     # the handler's own edit fails, and so does the outbox's first try
-    await sb.fault("500", method="editMessageReplyMarkup", chat_id=resident.id, count=2)
-    await resident.tap(zh("notify.btn_satisfied"))
+    await sb.fault("500", method="editMessageText", chat_id=resident.id, count=1)
+    await sb.fault("500", method="editMessageReplyMarkup", chat_id=resident.id, count=1)
+    await resident.tap(zh("rates.btn_satisfied"))
     await resident.expect(zh("notify.closed", number=format_number(number)))
 
     async def buttons_gone() -> bool:

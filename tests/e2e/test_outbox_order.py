@@ -14,7 +14,7 @@ from bot.clock import FakeClock
 from bot.domain.numbers import format_number
 from sandbox.local import LocalSandbox
 from storage import chats, outbox
-from tests.e2e.talk import eventually, plain, zh
+from tests.e2e.talk import eventually, plain, rate, zh
 from tests.e2e.test_handling import HEFEI_AVENUE, chat, file, liaison, ticket_of
 
 
@@ -54,7 +54,8 @@ async def test_a_card_ends_showing_the_final_state_when_an_earlier_edit_was_refu
     await park.tap("签收", chat=park_chat)
     refused = (await eventually(lambda: _edits_with_error(local, park_chat), what="the refused edit"))[0]
     assert refused["status"] == "pending"
-    assert buttons(await message(sb, park_chat, card["message_id"])) == [["签收", "退回"]]  # not redrawn yet
+    # not redrawn yet
+    assert buttons(await message(sb, park_chat, card["message_id"])) == [["签收", "退回"], ["建议并单"]]
 
     # The liaison resolves it (pressing what the redrawn card would offer) and the resident is satisfied: two
     # more edits of the same card queue up behind the refused one.
@@ -65,7 +66,7 @@ async def test_a_card_ends_showing_the_final_state_when_an_earlier_edit_was_refu
     await park.say("路灯控制器已更换，今晚恢复正常。", chat=park_chat)
     await park.expect(zh("done.resolved"), chat=park_chat)
     await resident.expect("已办结您的工单")
-    await resident.tap(zh("notify.btn_satisfied"))
+    await rate(resident)
     await resident.expect(zh("notify.closed", number=format_number(number)))
     assert (await ticket_of(local, number)).state == "closed"
     edits = [r for r in await rows(local, park_chat) if r["kind"] == "edit_card"]

@@ -103,10 +103,10 @@ def _drawn(card: Card, t: Ticket) -> list[str]:
     payload = {Card.UNIT: lambda: cards.unit_card(texts, lang, city, t, CardExtras()),
                Card.COORDINATION: lambda: cards.coordination_card(texts, lang, city, t, CardExtras()),
                Card.EXTENSION: lambda: cards.extension_card(texts, lang, city, t, 1, "yingzhou", 2, "人手不足"),
-               Card.RATING: lambda: {"reply_markup": cards.rating_buttons(texts, lang, t)},
                Card.INQUIRY: lambda: {"reply_markup": {
                    "inline_keyboard": cards.action_buttons(texts, lang, Card.INQUIRY, t, "1")}},
-               Card.MY: lambda: {"reply_markup": {"inline_keyboard": [cards.my_buttons(texts, lang, t)]}}}[card]()
+               Card.MY: lambda: {"reply_markup": {"inline_keyboard": [cards.my_buttons(texts, lang, t)]}},
+               Card.MERGE_PROPOSAL: lambda: cards.merge_proposal_card(texts, lang, city, t, t, "yingzhou")}[card]()
     rows = payload["reply_markup"]["inline_keyboard"]
     assert all(len(row) <= 2 for row in rows)
     return [TicketButton.decode(b["callback_data"]).op for row in rows for b in row]  # type: ignore[union-attr]
@@ -142,5 +142,6 @@ async def test_group_chats_read_the_configured_group_language(deps: WorkflowDeps
     card = await deps.db.write(lambda c: Messages(en_deps).render(c, _ticket_in(c, S.DISPATCHED, deps.clock.now()),
                                                                   "unit"))
     labels = [b["text"] for row in card["reply_markup"]["inline_keyboard"] for b in row]
-    assert labels == [Texts().get("en", "card.btn_accept"), Texts().get("en", "card.btn_return")]
+    assert labels == [Texts().get("en", "card.btn_accept"), Texts().get("en", "card.btn_return"),
+                      Texts().get("en", "card.btn_propose_merge")]
     assert Texts().get("en", "card.title", number="350 823 614") in card["text"]

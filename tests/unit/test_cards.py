@@ -38,15 +38,16 @@ def labels(payload: dict) -> list[str]:
 
 
 @pytest.mark.parametrize(("state", "lead", "expected"), [
-    ("dispatched", False, ["签收", "退回"]),
-    ("dispatched", True, ["签收"]),
-    ("accepted", False, ["办结", "申请延期", "退回", "询问群众"]),
-    ("accepted", True, ["办结", "申请延期", "询问群众"]),
-    ("reopened", False, ["签收", "办结", "询问群众"]),
+    ("dispatched", False, ["签收", "退回", "建议并单"]),
+    ("dispatched", True, ["签收", "建议并单"]),
+    ("accepted", False, ["办结", "申请延期", "退回", "询问群众", "建议并单"]),
+    ("accepted", True, ["办结", "申请延期", "询问群众", "建议并单"]),
+    ("reopened", False, ["签收", "办结", "询问群众", "建议并单"]),
     ("resolved", False, []),
     ("closed", False, []),
     ("returned", False, []),
     ("withdrawn", False, []),
+    ("merged", False, []),
 ])
 def test_unit_card_buttons_follow_the_state(state: str, lead: bool, expected: list[str]) -> None:
     assert labels(cards.unit_card(TEXTS, "zh", CITY, ticket(state=state, lead=lead), CardExtras())) == expected
@@ -72,7 +73,7 @@ def test_the_card_says_why_and_escapes_what_people_typed() -> None:
 def test_coordination_card_offers_decisions_only_while_undecided() -> None:
     returned = ticket(state="returned", unit=None, bounces=2, escalated=True)
     payload = cards.coordination_card(TEXTS, "zh", CITY, returned, CardExtras(return_reason=("yingzhou", "不归我们")))
-    assert labels(payload) == ["指定主办单位", "重新派单", "调整期限类别", "不予受理"]
+    assert labels(payload) == ["指定主办单位", "重新派单", "调整期限类别", "不予受理", "并单"]
     assert "已退回/转办 2 次" in payload["text"] and "不归我们" in payload["text"]
     assert labels(cards.coordination_card(TEXTS, "zh", CITY, ticket(), CardExtras())) == []
 

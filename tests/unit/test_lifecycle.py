@@ -57,6 +57,12 @@ EXPECTED: dict[tuple[TicketState, Action], TicketState] = {
     **{(state, A.ADD_MATERIAL): state
        for state in (S.REGISTERED, S.DISPATCHED, S.ACCEPTED, S.RETURNED, S.REOPENED)},
     **{(state, A.WITHDRAW): S.WITHDRAWN for state in (S.REGISTERED, S.DISPATCHED, S.RETURNED)},
+    # 并单: any open ticket may be merged into another (by a coordinator, or on a unit's proposal, approved); the
+    # unit proposes while it has the case; a declined proposal changes nothing.
+    **{(state, action): S.MERGED for state in (S.REGISTERED, S.DISPATCHED, S.ACCEPTED, S.RETURNED, S.REOPENED)
+       for action in (A.MERGE, A.APPROVE_MERGE)},
+    **{(state, A.DENY_MERGE): state for state in (S.REGISTERED, S.DISPATCHED, S.ACCEPTED, S.RETURNED, S.REOPENED)},
+    **{(state, A.PROPOSE_MERGE): state for state in (S.DISPATCHED, S.ACCEPTED, S.REOPENED)},
 }
 
 ALL_PAIRS = list(itertools.product(TicketState, Action))
@@ -66,7 +72,7 @@ REFUSED_PAIRS = [pair for pair in ALL_PAIRS if pair not in EXPECTED]
 def test_state_and_action_values_are_the_stored_strings() -> None:
     assert [s.value for s in TicketState] == [
         "registered", "dispatched", "accepted", "returned", "resolved", "closed", "reopened", "rejected",
-        "withdrawn",
+        "withdrawn", "merged",
     ]  # fmt: skip
     assert Action.RETURN == "return"
 
@@ -86,7 +92,7 @@ def test_everything_else_is_refused(pair: tuple[TicketState, Action]) -> None:
     state, action = pair
     with pytest.raises(TransitionRefused) as exc:
         next_state(state, action)
-    expected_reason = "ticket_final" if state in (S.CLOSED, S.REJECTED, S.WITHDRAWN) else "not_allowed_in_state"
+    expected_reason = "ticket_final" if state in FINAL_STATES else "not_allowed_in_state"
     assert exc.value.reason_key == expected_reason
     assert (exc.value.state, exc.value.action) == (state, action)
 
@@ -147,7 +153,7 @@ def test_unknown_strings_are_a_programming_error(state: str, action: str) -> Non
 def test_open_and_final_states() -> None:
     assert {S.REGISTERED, S.DISPATCHED, S.ACCEPTED, S.RETURNED, S.REOPENED} == OPEN_STATES
     assert list(OPEN_STATES_IN_ORDER) == [s for s in TicketState if s in OPEN_STATES], "in the indexes' order"
-    assert {S.CLOSED, S.REJECTED, S.WITHDRAWN} == FINAL_STATES
+    assert {S.CLOSED, S.REJECTED, S.WITHDRAWN, S.MERGED} == FINAL_STATES
     # Resolved waits for the resident, not for a unit: neither open nor final.
     assert S.RESOLVED not in OPEN_STATES | FINAL_STATES
     assert not OPEN_STATES & FINAL_STATES
@@ -189,7 +195,7 @@ def test_allowed_actions_match_the_table() -> None:
     assert A.RETURN in allowed_actions(S.DISPATCHED)
     assert A.RETURN not in allowed_actions(S.DISPATCHED, is_lead=True)
     assert allowed_actions("reopened") == {A.ACCEPT, A.RESOLVE, A.CHANGE_CLASS, A.ASK_REPORTER, A.ANSWER_INQUIRY,
-                                           A.ADD_MATERIAL}
+                                           A.ADD_MATERIAL, A.MERGE, A.PROPOSE_MERGE, A.APPROVE_MERGE, A.DENY_MERGE}
     for state in TicketState:
         for action in Action:
             ok = action in allowed_actions(state, is_lead=True)

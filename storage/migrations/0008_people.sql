@@ -1,4 +1,4 @@
--- 0009: what people chose and what they were called. A resident's language chosen with /lang wins over the one
+-- 0008: what people chose and what they were called. A resident's language chosen with /lang wins over the one
 -- Telegram reports (NULL: follow Telegram's language_code). Staff's display names as Telegram gave them, one row
 -- each time a name changes, so /ticket names who acted with the name valid at the time.
 ALTER TABLE users ADD COLUMN chosen_language TEXT;
