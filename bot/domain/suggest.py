@@ -3,10 +3,13 @@
 Pure scoring over each category's configured suggestion words (``suggest`` in the city file, apart from the
 sensitivity ``keywords``) and its name, with the description segmented into words by ``jieba``:
 
-- a suggestion word found in the text scores ``WORD`` (scaled by its length: "井盖" says more than "水");
+- a suggestion word found in the text scores ``WORD`` (scaled by its length: "井盖" says more than "水"),
+  also where a 了 or 的 splits it ("停了电");
 - a segmented word of the text that is part of suggestion words ("灯" of "路灯", "电" of "停电") scores
   ``PART``, shared among the categories in proportion to how many of their words hold it, so a description
   that never uses the configured words still leans the right way;
+- a pair of neighbouring characters outside the words found whole that is also a pair in suggestion words
+  scores ``BIGRAM`` (shared the same way): a weak signal that does not depend on how jieba cut the text;
 - a whole word listed by several categories is divided among them (a word in two categories says less about
   each), and a category whose zone hints name the place's zone gets ``ZONE`` on top of a positive score.
 
@@ -34,6 +37,9 @@ WORD = 1.0
 PART = 0.4
 #: A character of a segmented word that is no part of any suggestion word, when the character is one.
 CHAR = 0.2
+#: A pair of neighbouring characters of the text, outside the words found whole, that also stands side by side
+#: in suggestion words ("光钎入户" shares "入户" with none, "翻新机" shares "翻新"…), per pair, shared like a part.
+BIGRAM = 0.3
 #: The place's zone is one the category hints at.
 ZONE = 0.6
 _WORD_LENGTH_CAP = 4
@@ -49,6 +55,10 @@ _STOP = frozenset((
     "was", "be", "in", "on", "at", "for", "with", "it", "this", "that", "my", "our", "we", "i", "you", "please",
 ))
 _TOKEN = re.compile(r"\w+")
+#: A particle between a verb and its object that hides a suggestion word ("停了电" is "停电", "漏的水" is
+#: "漏水"); not where it starts a word of its own ("了解", "的士", "的确").
+_PARTICLE = re.compile(r"(?<=[\u4e00-\u9fff])(?:了(?!解)|的(?![士哥确]))(?=[\u4e00-\u9fff])")
+_CJK_PAIR = re.compile(r"(?=([\u4e00-\u9fff]{2}))")
 
 Segmenter = Callable[[str], list[str]]
 
@@ -98,6 +108,8 @@ class Suggester:
         #: mostly power supply: 停电, 电费, 电表…)
         self._parts = {p: {k: n / sum(counts.values()) for k, n in counts.items()}
                        for p, counts in parts.items() if p not in _STOP}
+        #: every pair of neighbouring characters of a suggestion word → each category's share, like a part
+        self._bigrams = {p: shares for p, shares in self._parts.items() if len(p) == 2 and not p.isascii()}
         # Long words first, so "电动车" is credited once, not again as "电动"; Latin words match whole words only.
         self._cjk_words = sorted((w for w in self._words if not w.isascii()), key=len, reverse=True)
         self._latin_words = {w: re.compile(rf"(?<!\w){re.escape(w)}(?!\w)") for w in self._words if w.isascii()}
@@ -138,14 +150,38 @@ class Suggester:
         return result[:limit] if limit is not None else result
 
     def _score_words(self, text: str, scores: dict[str, float]) -> None:
-        remaining = text
-        for word in self._cjk_words:
-            if word in remaining:
-                self._credit(word, self._words[word], WORD, scores)
-                remaining = remaining.replace(word, "\0")
+        remaining = self._take_words(text, set(), scores)
         for word, pattern in self._latin_words.items():
             if pattern.search(text):
                 self._credit(word, self._words[word], WORD, scores)
+        self._score_bigrams(remaining, scores)
+
+    def _take_words(self, text: str, found: set[str], scores: dict[str, float]) -> str:
+        """Credit each suggestion word in `text` once (long words first); the text with the words blanked.
+        A second pass over the text without its particles finds words a 了 or 的 split ("停了电")."""
+        remaining = text
+        for word in self._cjk_words:
+            if word in remaining:
+                found.add(word)
+                self._credit(word, self._words[word], WORD, scores)
+                remaining = remaining.replace(word, "\0")
+        bridged = _PARTICLE.sub("", remaining)
+        if bridged != remaining:
+            for word in self._cjk_words:
+                if word in bridged:
+                    if word not in found:
+                        found.add(word)
+                        self._credit(word, self._words[word], WORD, scores)
+                    bridged = bridged.replace(word, "\0")
+            remaining = bridged
+        return remaining
+
+    def _score_bigrams(self, remaining: str, scores: dict[str, float]) -> None:
+        for pair in set(_CJK_PAIR.findall(remaining)):
+            shares = self._bigrams.get(pair)
+            if shares:
+                for key, share in shares.items():
+                    scores[key] += BIGRAM * share
 
     def _score_parts(self, text: str, scores: dict[str, float]) -> None:
         self.load()

@@ -6,7 +6,7 @@ import pickle
 
 import pytest
 
-from bot.domain.suggest import PART, WORD, ZONE, CategoryWords, Suggester
+from bot.domain.suggest import BIGRAM, PART, WORD, ZONE, CategoryWords, Suggester
 
 CATEGORIES = [
     CategoryWords("municipal", ("市政设施", "路灯", "井盖", "street light")),
@@ -76,6 +76,37 @@ def test_parts_of_suggestion_words_lean_the_right_way(suggester: Suggester) -> N
     # Neither "路灯" nor "井盖" is written, but "灯" and "盖" are parts of them.
     ranked = suggester.rank("门口的灯坏了，盖子也没了")
     assert ranked[0].key == "municipal" and ranked[0].score == pytest.approx(PART * 2)
+
+
+def no_segmenter(categories: list[CategoryWords]) -> Suggester:
+    return Suggester(categories, segmenter=lambda text: [])
+
+
+def test_a_particle_between_verb_and_object_does_not_hide_the_word() -> None:
+    suggester = no_segmenter([CategoryWords("utilities", ("停电", "漏水")), CategoryWords("taxi", ("的士",))])
+    assert suggester.rank("昨天停了电")[0].score == WORD * 2
+    assert suggester.rank("楼上漏的水")[0].score == WORD * 2
+    assert [s.key for s in suggester.rank("打了的士")] == ["taxi"]  # 的 that starts a word stays
+    assert suggester.rank("了解一下停") == []  # 了 of 了解 joins nothing
+    assert suggester.rank("停了。电") == []  # only between two characters
+
+
+def test_a_word_found_both_plainly_and_across_a_particle_counts_once() -> None:
+    suggester = no_segmenter([CategoryWords("utilities", ("停电",))])
+    assert suggester.rank("停电了，又停了电")[0].score == WORD * 2
+
+
+def test_a_pair_of_characters_shared_with_a_suggestion_word_is_a_weak_signal() -> None:
+    suggester = no_segmenter([CategoryWords("parking", ("电动车",)), CategoryWords("noise", ("噪音",))])
+    ranked = suggester.rank("电动自行车乱放")
+    assert [s.key for s in ranked] == ["parking"]
+    assert ranked[0].score == pytest.approx(BIGRAM)  # "电动" only ("动车" is not in the text)
+    assert BIGRAM < PART * 2 < WORD * 2  # weaker than a segmented piece of the same length
+
+
+def test_pairs_inside_a_word_found_whole_are_not_counted_again() -> None:
+    suggester = no_segmenter([CategoryWords("parking", ("电动车",))])
+    assert suggester.rank("电动车")[0].score == WORD * 3
 
 
 def test_stop_words_are_never_parts() -> None:
