@@ -6,7 +6,7 @@ import pickle
 
 import pytest
 
-from bot.domain.suggest import BIGRAM, PART, WORD, ZONE, CategoryWords, Suggester
+from bot.domain.suggest import BIGRAM, PART, WORD, ZONE, CategoryWords, Suggester, jieba_rarity, rarity_weight
 
 CATEGORIES = [
     CategoryWords("municipal", ("市政设施", "路灯", "井盖", "street light")),
@@ -109,6 +109,25 @@ def test_pairs_inside_a_word_found_whole_are_not_counted_again() -> None:
     assert suggester.rank("电动车")[0].score == WORD * 3
 
 
+def test_rarity_weights_stay_within_their_range_and_grow_with_rarity() -> None:
+    assert rarity_weight(0.0) == 0.3 and rarity_weight(1000.0) == 2.0
+    assert rarity_weight(6.0) == 1.0
+    assert rarity_weight(4.0) < rarity_weight(9.0)
+
+
+def test_a_rare_piece_outweighs_a_common_one_of_the_same_length() -> None:
+    categories = [CategoryWords("utilities", ("电费",)), CategoryWords("banking", ("钱款",))]
+    suggester = Suggester(categories, segmenter=chars, rarity={"电": 1.5, "钱": 0.5})
+    ranked = suggester.rank("钱电")
+    assert [s.key for s in ranked] == ["utilities", "banking"]
+    assert ranked[0].score == pytest.approx(PART * 1.5) and ranked[1].score == pytest.approx(PART * 0.5)
+
+
+def test_jiebas_table_finds_common_words_common_and_unlisted_pieces_rare() -> None:
+    weights = jieba_rarity(["钱", "电梯", "梯坏"])
+    assert weights["钱"] < 1.0 < weights["电梯"] <= weights["梯坏"]
+
+
 def test_stop_words_are_never_parts() -> None:
     suggester = Suggester([CategoryWords("a", ("我们的路",))], segmenter=chars)
     assert suggester.rank("我的") == []
@@ -141,4 +160,5 @@ def test_a_pickled_suggester_ranks_the_same_and_loads_its_segmenter_again(sugges
     copy = pickle.loads(pickle.dumps(suggester))
     assert not copy.loaded
     copy.load()
-    assert copy.rank("路灯坏了") == suggester.rank("路灯坏了")
+    fresh = Suggester(CATEGORIES)  # what the copy rebuilds: jieba and its rarity table, not the stand-in
+    assert copy.rank("路灯坏了") == fresh.rank("路灯坏了") and copy.rank("路灯坏了")[0].key == "municipal"
