@@ -6,7 +6,9 @@
 The sets (``category_key<TAB>description``, ``#`` comments) were written for this benchmark. Within each
 category the rows of ``suggest_labelled.tsv`` alternate between two halves: the suggestion words were tuned
 looking at half A only, so half B is held out. ``suggest_fresh.tsv`` (half C) was written after the tuning and
-never tuned on. Two baselines run on the same rows: "frequency order" always
+never tuned on. ``suggest_independent.tsv`` ("indep") was written by someone else from the category names
+and domain knowledge alone, before reading the suggestion words or the other sets; it is the honest measure,
+and the scorer's words and weights must not be tuned on it. Two baselines run on the same rows: "frequency order" always
 offers the city file's first three categories, and "words only" is the scorer without segmentation (suggestion
 words found verbatim). A row whose category scores nothing counts as a miss. Zone hints are not exercised (the
 rows carry no location). Nothing here asserts anything; `tests/unit/test_suggest_accuracy.py` holds the line.
@@ -30,6 +32,7 @@ from bot.domain.suggest import CategoryWords, Suggester
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "tests" / "data" / "suggest_labelled.tsv"
 FRESH = REPO / "tests" / "data" / "suggest_fresh.tsv"
+INDEPENDENT = REPO / "tests" / "data" / "suggest_independent.tsv"
 
 Ranker = Callable[[str], Sequence[str]]
 
@@ -38,7 +41,7 @@ Ranker = Callable[[str], Sequence[str]]
 class Row:
     key: str
     text: str
-    half: str  # "A" (looked at while writing the words) or "B" (held out)
+    half: str  # "A" (looked at while writing the words), "B" (held out), "C" (fresh), "indep" (independent)
 
 
 def load_labelled(path: Path = DATA, half: str | None = None) -> list[Row]:
@@ -96,12 +99,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DATA, help="rows split into halves A and B")
     parser.add_argument("--fresh", type=Path, default=FRESH, help="rows never tuned on (half C); '' for none")
+    parser.add_argument("--independent", type=Path, default=INDEPENDENT,
+                        help="rows written independently of the words ('indep'); '' for none")
     parser.add_argument("--config", type=Path, default=REPO / "config.example.toml")
     parser.add_argument("--output", type=Path, default=REPO / "bench" / "results" / "suggest.json")
     parser.add_argument("--misses", action="store_true", help="print the rows missed at top 3")
     args = parser.parse_args(argv)
 
-    rows = load_labelled(args.data) + (load_labelled(args.fresh, "C") if str(args.fresh) not in ("", ".") else [])
+    rows = load_labelled(args.data)
+    for path, half in ((args.fresh, "C"), (args.independent, "indep")):
+        if str(path) not in ("", "."):
+            rows += load_labelled(path, half)
     city = load_config(args.config).city
     started = time.perf_counter()
     suggester = city.suggester()
@@ -126,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{key:<20} {fig['n']:>3} {fig['top1']:>7.0%} {fig['top3']:>7.0%}")
     print()
     lines = [("ours, overall", ours["overall"])]
-    label = {"A": " (words tuned on it)", "B": " (held out)", "C": " (written later, never tuned on)"}
+    label = {"A": " (words tuned on it)", "B": " (held out)", "C": " (written later, never tuned on)",
+             "indep": " (independent author)"}
     lines += [(f"ours, half {h}{label.get(h, '')}", f) for h, f in ours["halves"].items()]
     lines += [(f"baseline: {name}", b["overall"]) for name, b in baselines.items()]
     for name, fig in lines:
@@ -137,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  [{miss['half']}] {miss['key']:<18} → {','.join(miss['ranked']) or '-'}   {miss['text']}")
 
     write_json(args.output, {
-        "benchmark": "suggest", "data": [str(args.data), str(args.fresh)],
+        "benchmark": "suggest", "data": [str(args.data), str(args.fresh), str(args.independent)],
         "rows": len(rows), "segmenter_load_s": round(load_s, 3), "ms_per_ranking": round(rank_ms, 3),
         "ours": ours, "baselines": {k: {"overall": v["overall"], "halves": v["halves"]} for k, v in baselines.items()},
         "machine": machine_info(),

@@ -3,10 +3,14 @@
 Pure scoring over each category's configured suggestion words (``suggest`` in the city file, apart from the
 sensitivity ``keywords``) and its name, with the description segmented into words by ``jieba``:
 
-- a suggestion word found in the text scores ``WORD`` (scaled by its length: "井盖" says more than "水");
+- a suggestion word found in the text scores ``WORD`` (scaled by its length: "井盖" says more than "水"),
+  also where a 了 or 的 splits it ("停了电");
 - a segmented word of the text that is part of suggestion words ("灯" of "路灯", "电" of "停电") scores
   ``PART``, shared among the categories in proportion to how many of their words hold it, so a description
-  that never uses the configured words still leans the right way;
+  that never uses the configured words still leans the right way; weighed by how rare the piece is in ordinary
+  text (jieba's IDF table), so "电梯" says more than "钱";
+- a pair of neighbouring characters outside the words found whole that is also a pair in suggestion words
+  scores ``BIGRAM`` (shared the same way): a weak signal that does not depend on how jieba cut the text;
 - a whole word listed by several categories is divided among them (a word in two categories says less about
   each), and a category whose zone hints name the place's zone gets ``ZONE`` on top of a positive score.
 
@@ -25,7 +29,7 @@ import re
 import threading
 import unicodedata
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 #: A full suggestion word in the text (per character of the word, up to `_WORD_LENGTH_CAP` characters).
@@ -34,9 +38,19 @@ WORD = 1.0
 PART = 0.4
 #: A character of a segmented word that is no part of any suggestion word, when the character is one.
 CHAR = 0.2
+#: A pair of neighbouring characters of the text, outside the words found whole, that also stands side by side
+#: in suggestion words ("光钎入户" shares "入户" with none, "翻新机" shares "翻新"…), per pair, shared like a part.
+BIGRAM = 0.3
 #: The place's zone is one the category hints at.
 ZONE = 0.6
 _WORD_LENGTH_CAP = 4
+#: A piece of a suggestion word as rare in ordinary text as this (jieba's inverse document frequency) weighs
+#: PART as it is; rarer pieces more ("电梯" 8.9), commoner ones less ("钱" 5.3, "问题" 4.0), by the square root
+#: of the ratio and within `_RARITY_RANGE`.
+_RARITY_REFERENCE = 6.0
+_RARITY_RANGE = (0.3, 2.0)
+#: The median IDF of jieba's table: what a piece it does not list counts as.
+_IDF_MEDIAN = 11.95
 
 #: Function words that say nothing about what is wrong ("的", "了", "我们"…); never scored as parts.
 _STOP = frozenset((
@@ -49,6 +63,10 @@ _STOP = frozenset((
     "was", "be", "in", "on", "at", "for", "with", "it", "this", "that", "my", "our", "we", "i", "you", "please",
 ))
 _TOKEN = re.compile(r"\w+")
+#: A particle between a verb and its object that hides a suggestion word ("停了电" is "停电", "漏的水" is
+#: "漏水"); not where it starts a word of its own ("了解", "的士", "的确").
+_PARTICLE = re.compile(r"(?<=[\u4e00-\u9fff])(?:了(?!解)|的(?![士哥确]))(?=[\u4e00-\u9fff])")
+_CJK_PAIR = re.compile(r"(?=([\u4e00-\u9fff]{2}))")
 
 Segmenter = Callable[[str], list[str]]
 
@@ -77,7 +95,8 @@ def normalise(text: str) -> str:
 class Suggester:
     """Ranks categories for a text. Build once per city; `load` (slow, once) before `rank` on a hot path."""
 
-    def __init__(self, categories: Sequence[CategoryWords], segmenter: Segmenter | None = None) -> None:
+    def __init__(self, categories: Sequence[CategoryWords], segmenter: Segmenter | None = None,
+                 rarity: Mapping[str, float] | None = None) -> None:
         self._categories = tuple(categories)
         self._order = {c.key: i for i, c in enumerate(categories)}
         self._zones = {c.key: frozenset(c.zones) for c in categories}
@@ -98,10 +117,15 @@ class Suggester:
         #: mostly power supply: 停电, 电费, 电表…)
         self._parts = {p: {k: n / sum(counts.values()) for k, n in counts.items()}
                        for p, counts in parts.items() if p not in _STOP}
+        #: every pair of neighbouring characters of a suggestion word → each category's share, like a part
+        self._bigrams = {p: shares for p, shares in self._parts.items() if len(p) == 2 and not p.isascii()}
         # Long words first, so "电动车" is credited once, not again as "电动"; Latin words match whole words only.
         self._cjk_words = sorted((w for w in self._words if not w.isascii()), key=len, reverse=True)
         self._latin_words = {w: re.compile(rf"(?<!\w){re.escape(w)}(?!\w)") for w in self._words if w.isascii()}
         self._segmenter = segmenter
+        #: piece → how much more (or less) than usual it says, from how rare it is in ordinary text; a given
+        #: segmenter without a table weighs every piece alike
+        self._rarity: Mapping[str, float] = rarity if rarity is not None else {}
         self._lock = threading.Lock()
 
     def __reduce__(self) -> tuple[type[Suggester], tuple[tuple[CategoryWords, ...]]]:
@@ -117,6 +141,8 @@ class Suggester:
         with self._lock:
             if self._segmenter is None:
                 self._segmenter = jieba_segmenter(self._words)
+                if not self._rarity:
+                    self._rarity = jieba_rarity(self._parts)
 
     @property
     def loaded(self) -> bool:
@@ -138,14 +164,38 @@ class Suggester:
         return result[:limit] if limit is not None else result
 
     def _score_words(self, text: str, scores: dict[str, float]) -> None:
-        remaining = text
-        for word in self._cjk_words:
-            if word in remaining:
-                self._credit(word, self._words[word], WORD, scores)
-                remaining = remaining.replace(word, "\0")
+        remaining = self._take_words(text, set(), scores)
         for word, pattern in self._latin_words.items():
             if pattern.search(text):
                 self._credit(word, self._words[word], WORD, scores)
+        self._score_bigrams(remaining, scores)
+
+    def _take_words(self, text: str, found: set[str], scores: dict[str, float]) -> str:
+        """Credit each suggestion word in `text` once (long words first); the text with the words blanked.
+        A second pass over the text without its particles finds words a 了 or 的 split ("停了电")."""
+        remaining = text
+        for word in self._cjk_words:
+            if word in remaining:
+                found.add(word)
+                self._credit(word, self._words[word], WORD, scores)
+                remaining = remaining.replace(word, "\0")
+        bridged = _PARTICLE.sub("", remaining)
+        if bridged != remaining:
+            for word in self._cjk_words:
+                if word in bridged:
+                    if word not in found:
+                        found.add(word)
+                        self._credit(word, self._words[word], WORD, scores)
+                    bridged = bridged.replace(word, "\0")
+            remaining = bridged
+        return remaining
+
+    def _score_bigrams(self, remaining: str, scores: dict[str, float]) -> None:
+        for pair in set(_CJK_PAIR.findall(remaining)):
+            shares = self._bigrams.get(pair)
+            if shares:
+                for key, share in shares.items():
+                    scores[key] += BIGRAM * share
 
     def _score_parts(self, text: str, scores: dict[str, float]) -> None:
         self.load()
@@ -155,12 +205,12 @@ class Suggester:
                 continue
             shares = self._parts.get(token)
             if shares:
-                self._credit_part(token, shares, PART, scores)
+                self._credit_part(token, shares, PART * self._rarity.get(token, 1.0), scores)
             elif len(token) > 1 and not token.isascii():
                 # A word no category knows ("电镀厂"): its characters, for less ("厂" of "工厂").
                 for ch in set(token):
                     if ch not in _STOP and ch in self._parts:
-                        self._credit_part(ch, self._parts[ch], CHAR, scores)
+                        self._credit_part(ch, self._parts[ch], CHAR * self._rarity.get(ch, 1.0), scores)
 
     @staticmethod
     def _credit_part(part: str, shares: dict[str, float], weight: float, scores: dict[str, float]) -> None:
@@ -185,6 +235,30 @@ def _parts(word: str) -> set[str]:
     if word.isascii():
         return set(_TOKEN.findall(word))
     return {word[i:j] for i in range(len(word)) for j in range(i + 1, len(word) + 1)}
+
+
+def rarity_weight(idf: float) -> float:
+    """How much a piece with this inverse document frequency weighs relative to an ordinary one."""
+    low, high = _RARITY_RANGE
+    return min(high, max(low, (idf / _RARITY_REFERENCE) ** 0.5))
+
+
+def jieba_rarity(pieces: Iterable[str]) -> dict[str, float]:
+    """The weights of `pieces` from jieba's IDF table (shipped for its keyword extraction). A piece the table
+    lacks is rarer than any it holds, so weighs as the table's median word (most words are rare)."""
+    from pathlib import Path
+
+    import jieba
+
+    wanted = set(pieces)
+    idf: dict[str, float] = {}
+    path = Path(jieba.__file__).parent / "analyse" / "idf.txt"
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            word, _, value = line.rstrip("\n").partition(" ")
+            if word in wanted:
+                idf[word] = float(value)
+    return {piece: rarity_weight(idf.get(piece, _IDF_MEDIAN)) for piece in wanted}
 
 
 def jieba_segmenter(words: Iterable[str]) -> Segmenter:

@@ -6,7 +6,7 @@ import pickle
 
 import pytest
 
-from bot.domain.suggest import PART, WORD, ZONE, CategoryWords, Suggester
+from bot.domain.suggest import BIGRAM, PART, WORD, ZONE, CategoryWords, Suggester, jieba_rarity, rarity_weight
 
 CATEGORIES = [
     CategoryWords("municipal", ("市政设施", "路灯", "井盖", "street light")),
@@ -78,6 +78,56 @@ def test_parts_of_suggestion_words_lean_the_right_way(suggester: Suggester) -> N
     assert ranked[0].key == "municipal" and ranked[0].score == pytest.approx(PART * 2)
 
 
+def no_segmenter(categories: list[CategoryWords]) -> Suggester:
+    return Suggester(categories, segmenter=lambda text: [])
+
+
+def test_a_particle_between_verb_and_object_does_not_hide_the_word() -> None:
+    suggester = no_segmenter([CategoryWords("utilities", ("停电", "漏水")), CategoryWords("taxi", ("的士",))])
+    assert suggester.rank("昨天停了电")[0].score == WORD * 2
+    assert suggester.rank("楼上漏的水")[0].score == WORD * 2
+    assert [s.key for s in suggester.rank("打了的士")] == ["taxi"]  # 的 that starts a word stays
+    assert suggester.rank("了解一下停") == []  # 了 of 了解 joins nothing
+    assert suggester.rank("停了。电") == []  # only between two characters
+
+
+def test_a_word_found_both_plainly_and_across_a_particle_counts_once() -> None:
+    suggester = no_segmenter([CategoryWords("utilities", ("停电",))])
+    assert suggester.rank("停电了，又停了电")[0].score == WORD * 2
+
+
+def test_a_pair_of_characters_shared_with_a_suggestion_word_is_a_weak_signal() -> None:
+    suggester = no_segmenter([CategoryWords("parking", ("电动车",)), CategoryWords("noise", ("噪音",))])
+    ranked = suggester.rank("电动自行车乱放")
+    assert [s.key for s in ranked] == ["parking"]
+    assert ranked[0].score == pytest.approx(BIGRAM)  # "电动" only ("动车" is not in the text)
+    assert BIGRAM < PART * 2 < WORD * 2  # weaker than a segmented piece of the same length
+
+
+def test_pairs_inside_a_word_found_whole_are_not_counted_again() -> None:
+    suggester = no_segmenter([CategoryWords("parking", ("电动车",))])
+    assert suggester.rank("电动车")[0].score == WORD * 3
+
+
+def test_rarity_weights_stay_within_their_range_and_grow_with_rarity() -> None:
+    assert rarity_weight(0.0) == 0.3 and rarity_weight(1000.0) == 2.0
+    assert rarity_weight(6.0) == 1.0
+    assert rarity_weight(4.0) < rarity_weight(9.0)
+
+
+def test_a_rare_piece_outweighs_a_common_one_of_the_same_length() -> None:
+    categories = [CategoryWords("utilities", ("电费",)), CategoryWords("banking", ("钱款",))]
+    suggester = Suggester(categories, segmenter=chars, rarity={"电": 1.5, "钱": 0.5})
+    ranked = suggester.rank("钱电")
+    assert [s.key for s in ranked] == ["utilities", "banking"]
+    assert ranked[0].score == pytest.approx(PART * 1.5) and ranked[1].score == pytest.approx(PART * 0.5)
+
+
+def test_jiebas_table_finds_common_words_common_and_unlisted_pieces_rare() -> None:
+    weights = jieba_rarity(["钱", "电梯", "梯坏"])
+    assert weights["钱"] < 1.0 < weights["电梯"] <= weights["梯坏"]
+
+
 def test_stop_words_are_never_parts() -> None:
     suggester = Suggester([CategoryWords("a", ("我们的路",))], segmenter=chars)
     assert suggester.rank("我的") == []
@@ -110,4 +160,5 @@ def test_a_pickled_suggester_ranks_the_same_and_loads_its_segmenter_again(sugges
     copy = pickle.loads(pickle.dumps(suggester))
     assert not copy.loaded
     copy.load()
-    assert copy.rank("路灯坏了") == suggester.rank("路灯坏了")
+    fresh = Suggester(CATEGORIES)  # what the copy rebuilds: jieba and its rarity table, not the stand-in
+    assert copy.rank("路灯坏了") == fresh.rank("路灯坏了") and copy.rank("路灯坏了")[0].key == "municipal"
