@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot import cli_calendar, cli_report, cli_seed, cli_suggest, cli_zones
+from bot import cli_backup, cli_calendar, cli_report, cli_seed, cli_suggest, cli_zones
 from bot.clock import SystemClock
 from bot.config import Config, ConfigError, load_config
 
@@ -65,6 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_report.register(sub)
     cli_seed.register(sub)
     cli_suggest.register(sub)
+    cli_backup.register(sub)
     return p
 
 
@@ -82,6 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cli_seed.run(args)
         if args.command == "suggest":
             return cli_suggest.run(args)
+        if args.command in cli_backup.COMMANDS:
+            return cli_backup.run(args)
         config = load_config(args.config)
         if args.command == "run":
             token = config.token()
