@@ -27,6 +27,7 @@ from bot.callbacks import PATTERN as TICKET_BUTTON
 from bot.callbacks import IntakeButton
 from bot.clock import Clock
 from bot.config import Config
+from bot.logs import hold_back_libraries
 from bot.services import Services
 from bot.texts import LANGUAGES, Texts
 from bot.updates import PerChatUpdateProcessor
@@ -44,6 +45,7 @@ MENU = ("new", "status", "my", "cancel", "lang", "help")
 
 
 def build_application(config: Config, db: Database, clock: Clock, token: str) -> BotApp:
+    hold_back_libraries(token)  # however the bot is run: no request URLs (which hold the token) in the log
     tg = config.telegram
     builder = (
         ApplicationBuilder()

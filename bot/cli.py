@@ -16,6 +16,7 @@ from pathlib import Path
 from bot import cli_backup, cli_calendar, cli_purge, cli_report, cli_seed, cli_suggest, cli_zones
 from bot.clock import SystemClock
 from bot.config import Config, ConfigError, load_config
+from bot.logs import hold_back_libraries
 
 log = logging.getLogger("complaint-bot")
 
@@ -29,10 +30,7 @@ def _setup_logging(verbose: bool) -> None:
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    # httpx logs every request URL at INFO, and the URL holds the token: keep it at WARNING.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    hold_back_libraries()  # httpx logs every request URL at INFO, and the URL holds the token (bot/logs.py)
 
 
 def _parser() -> argparse.ArgumentParser:
