@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
         if target.exists():
             return _refuse("backup", f"{target} already exists; choose a new file")
         try:
-            inspect(database)
+            inspect(database, integrity=False)  # ours? (the copy is checked in full)
             seconds = copy(database, target)
             got = inspect(target)
         except NotOurDatabase as error:
@@ -53,13 +53,13 @@ def run(args: argparse.Namespace) -> int:
         return 0
     source: Path = args.source
     try:
-        inspect(source)
+        inspect(source, integrity=False)  # refuse a stranger at once; the copy is checked in full before use
     except NotOurDatabase as error:
         return _refuse("restore", f"refused: {error}")
     try:
         with RunningLock(database):  # held while restoring, so no bot can start on a half-restored file
             kept = replace_with(database, source)
-            got = inspect(database)
+            got = inspect(database, integrity=False)  # the checked copy, renamed
     except DatabaseInUse as error:
         return _refuse("restore", f"refused: {error}; stop it first")
     except NotOurDatabase as error:

@@ -3,8 +3,10 @@
 The copy uses SQLite's online backup API (`sqlite3.Connection.backup`) in ONE step. One step is one read
 transaction: in WAL mode it sees a consistent snapshot and never blocks the bot's writers (they append to the WAL
 meanwhile). A multi-step backup would restart whenever another connection writes between steps, so under steady
-write load it might never finish. `VACUUM INTO` gives the same snapshot but re-inserts every row and rebuilds
-every index (minutes on a year of 1.5 M tickets with the report's covering index); the backup API copies pages.
+write load it might never finish. `VACUUM INTO` also copies a snapshot, but re-inserts every row and rebuilds
+every index where the backup API copies pages: on a seeded 200,000-ticket database (339 MB) the copy took 1.0 s,
+VACUUM INTO 1.3 s, and the integrity check of the copy 4.0 s. The same call also restores (a copy into the
+target), so one mechanism serves both ways.
 """
 
 from __future__ import annotations
@@ -40,8 +42,9 @@ def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
     return conn
 
 
-def inspect(path: Path) -> Contents:
-    """Check `path` is one of our databases, intact, with no migration this version does not know; its counts.
+def inspect(path: Path, *, integrity: bool = True) -> Contents:
+    """Check `path` is one of our databases, intact (``PRAGMA integrity_check``, which reads every page: skipped
+    with ``integrity=False`` for a quick look), with no migration this version does not know; its counts.
 
     Raises NotOurDatabase saying why not."""
     path = Path(path)
@@ -60,7 +63,7 @@ def inspect(path: Path) -> Contents:
             missing = OUR_TABLES - tables
             if missing:
                 raise NotOurDatabase(f"{path}: not a complaint-bot database (no table {', '.join(sorted(missing))})")
-            check = [row[0] for row in conn.execute("PRAGMA integrity_check")]
+            check = [row[0] for row in conn.execute("PRAGMA integrity_check")] if integrity else ["ok"]
             if check != ["ok"]:
                 raise NotOurDatabase(f"{path}: integrity check failed: {'; '.join(check[:3])}")
             applied = {row[0] for row in conn.execute("SELECT name FROM schema_migrations")}

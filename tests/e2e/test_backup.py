@@ -127,3 +127,20 @@ def test_backup_refuses_to_overwrite_a_file(tmp_path: Path, capsys) -> None:
     assert main(["backup", "--config", str(config), "--to", str(tmp_path / "copy.sqlite3")]) == 2
     assert "already exists" in capsys.readouterr().err
     assert (tmp_path / "copy.sqlite3").read_text(encoding="utf-8") == "keep me"
+
+
+def test_restore_refuses_a_damaged_backup_and_keeps_the_database(tmp_path: Path, capsys) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(config_text(tmp_path), encoding="utf-8")
+    assert main(["migrate", "--config", str(config)]) == 0
+    copy = tmp_path / "copy.sqlite3"
+    assert main(["backup", "--config", str(config), "--to", str(copy)]) == 0
+    data = bytearray(copy.read_bytes())
+    page = 4096
+    data[3 * page:5 * page] = b"\xff" * (2 * page)  # two pages of the schema's tables overwritten
+    copy.write_bytes(bytes(data))
+    before = (tmp_path / "bot.sqlite3").read_bytes()
+    assert main(["restore", "--config", str(config), "--from", str(copy)]) == 2
+    assert "refused" in capsys.readouterr().err
+    assert (tmp_path / "bot.sqlite3").read_bytes() == before
+    assert not list(tmp_path.glob("*.restoring*")) and not list(tmp_path.glob("*.partial"))
