@@ -29,6 +29,7 @@ from storage.records import to_db
 #: Events whose reason is text written to the reporter by staff (besides every resident's own event).
 TEXT_TO_REPORTER = (SPEC[Action.ASK_REPORTER].event, SPEC[Action.RESOLVE].event)
 BATCH = 500
+RETRIES = 3
 
 
 async def purge_personal_data(db: Database, now: datetime, older_than_days: int, *, dry_run: bool = False,
@@ -42,14 +43,21 @@ async def purge_personal_data(db: Database, now: datetime, older_than_days: int,
     total = repo.PurgeCounts()
     after = 0
     while True:
-        def step(c: sqlite3.Connection, after: int = after) -> tuple[int, repo.PurgeCounts]:
-            ids = repo.candidates(c, FINAL_STATES, cutoff, after, batch)
-            return (ids[-1] if ids else after), repo.purge(c, ids, TEXT_TO_REPORTER, stamp, keep)
-
-        after, counts = await db.write(step)
-        if counts.tickets == 0:
+        ids = await db.read(lambda c, after=after: repo.candidates(c, FINAL_STATES, cutoff, after, batch))
+        if not ids:
             return total
+        for attempt in range(RETRIES):
+            # The scan of follows and ratings is a read: the bot's writers never wait for it (storage/purge.py).
+            elsewhere = await db.read(lambda c, ids=ids: repo.tied_elsewhere(c, ids))
+            try:
+                counts = await db.write(lambda c, ids=ids, elsewhere=elsewhere: repo.purge(
+                    c, ids, TEXT_TO_REPORTER, stamp, keep, elsewhere))
+                break
+            except sqlite3.IntegrityError:  # someone followed a ticket in between: the batch rolled back
+                if attempt == RETRIES - 1:
+                    raise
         total.add(counts)
+        after = ids[-1]
         if progress:
             progress(total)
 

@@ -49,29 +49,37 @@ async def test_backup_under_write_load_restores_into_a_working_bot(
     await sb.fault("429", method="sendMessage", chat_id=chat(local, UNIT_GROUP), retry_after=3600)
     residents = [await sb.person(f"居民{i}") for i in range(3)]
     confirmed: list[str] = []
+    copied = asyncio.Event()
 
     async def writer(person) -> None:
-        for n in range(3):
+        """Files tickets until the copy is done (and at least two each)."""
+        n = 0
+        while n < 2 or not copied.is_set():
             confirmed.append(await file(person, "房产物业", YINGZHOU, f"楼道的灯坏了第{n}次，晚上看不见路，请尽快修。"))
+            n += 1
 
     load = [asyncio.create_task(writer(p)) for p in residents]
     await eventually(lambda: asyncio.sleep(0, len(confirmed) >= 2), timeout=30, what="two tickets filed")
     seen_before = list(confirmed)
     code, out, err = await cli("backup", "--config", str(config), "--to", str(tmp_path / "copy.sqlite3"))
-    still_writing = not all(task.done() for task in load)
+    during = len(confirmed) - len(seen_before)
+    still_writing = not any(task.done() for task in load)
+    copied.set()
     await asyncio.gather(*load)
     assert code == 0, err
     assert "integrity check ok" in out
+    assert still_writing  # the residents filed tickets all the while the copy was made
     backup = snapshot(tmp_path / "copy.sqlite3")
     numbers = {row[1] for row in backup["tickets"]}
-    assert set(seen_before) <= numbers  # every ticket a resident saw confirmed before the backup began
+    assert set(seen_before) <= numbers, during  # every ticket a resident saw confirmed before the backup began
+    assert numbers <= set(confirmed)
     assert backup["pending"], "the unit's cards were still owed when the copy was taken"
-    assert len(confirmed) == 9 and still_writing  # the residents went on filing while the copy was made
+    filed = len(confirmed)
 
     # A running bot's database is never overwritten.
     code, _, err = await cli("restore", "--config", str(config), "--from", str(tmp_path / "copy.sqlite3"))
     assert code == 2 and "in use by a running bot" in err
-    assert len(snapshot(database)["tickets"]) == 9
+    assert len(snapshot(database)["tickets"]) == filed
 
     await local.stop_bot()
     assert main(["restore", "--config", str(config), "--from", str(tmp_path / "copy.sqlite3")]) == 0

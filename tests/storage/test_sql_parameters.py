@@ -45,6 +45,8 @@ FRAGMENTS = {
     ("purge.py", "_marks(ids)"): "placeholders for an IN list",
     ("purge.py", "_marks(events)"): "placeholders for an IN list",
     ("purge.py", "gm"): "placeholders for an IN list",
+    ("purge.py", "pm"): "placeholders for an IN list",
+    ("purge.py", "tm"): "placeholders for an IN list",
     ("purge.py", "people_marks"): "placeholders for an IN list (or NULL)",
     ("purge.py", "table"): "a table name from the constant _TIES",
     ("purge.py", "column"): "a column name from the constant _TIES",
