@@ -27,6 +27,7 @@ from bot.callbacks import PATTERN as TICKET_BUTTON
 from bot.callbacks import IntakeButton
 from bot.clock import Clock
 from bot.config import Config
+from bot.logs import hold_back_libraries
 from bot.services import Services
 from bot.texts import LANGUAGES, Texts
 from bot.updates import PerChatUpdateProcessor
@@ -35,6 +36,7 @@ from handlers.context import BotApp, BotContext
 from scheduler import schedule
 from scheduler.outbox import OutboxSender
 from storage.db import Database
+from storage.running import RunningLock
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +45,7 @@ MENU = ("new", "status", "my", "cancel", "lang", "help")
 
 
 def build_application(config: Config, db: Database, clock: Clock, token: str) -> BotApp:
+    hold_back_libraries(token)  # however the bot is run: no request URLs (which hold the token) in the log
     tg = config.telegram
     builder = (
         ApplicationBuilder()
@@ -128,6 +131,7 @@ class BotRunner:
     app: BotApp
     poll_timeout_s: float = 30
     _started: bool = field(default=False, init=False)
+    _lock: RunningLock | None = field(default=None, init=False)
 
     @property
     def services(self) -> Services:
@@ -138,6 +142,8 @@ class BotRunner:
         return self.app.bot_data["outbox"]
 
     async def start(self) -> None:
+        # One bot per database, and `restore` can tell one runs (storage/running.py): raises DatabaseInUse.
+        self._lock = RunningLock(self.services.db.path).acquire()
         await self.app.initialize()
         await set_command_menu(self.app)
         await self.app.start()
@@ -157,14 +163,20 @@ class BotRunner:
 
     async def stop(self) -> None:
         if not self._started:
+            if self._lock:
+                self._lock.release()
             return
         self._started = False
-        if self.app.updater and self.app.updater.running:
-            await self.app.updater.stop()
-        await self.outbox.stop()
-        if self.app.running:
-            await self.app.stop()
-        await self.app.shutdown()
+        try:
+            if self.app.updater and self.app.updater.running:
+                await self.app.updater.stop()
+            await self.outbox.stop()
+            if self.app.running:
+                await self.app.stop()
+            await self.app.shutdown()
+        finally:
+            if self._lock:
+                self._lock.release()
 
     async def run_forever(self) -> None:
         await self.start()

@@ -13,9 +13,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot import cli_calendar, cli_report, cli_seed, cli_suggest, cli_zones
+from bot import cli_backup, cli_calendar, cli_purge, cli_report, cli_seed, cli_suggest, cli_zones
 from bot.clock import SystemClock
 from bot.config import Config, ConfigError, load_config
+from bot.logs import hold_back_libraries
 
 log = logging.getLogger("complaint-bot")
 
@@ -29,10 +30,7 @@ def _setup_logging(verbose: bool) -> None:
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    # httpx logs every request URL at INFO, and the URL holds the token: keep it at WARNING.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    hold_back_libraries()  # httpx logs every request URL at INFO, and the URL holds the token (bot/logs.py)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -65,6 +63,8 @@ def _parser() -> argparse.ArgumentParser:
     cli_report.register(sub)
     cli_seed.register(sub)
     cli_suggest.register(sub)
+    cli_backup.register(sub)
+    cli_purge.register(sub)
     return p
 
 
@@ -82,6 +82,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cli_seed.run(args)
         if args.command == "suggest":
             return cli_suggest.run(args)
+        if args.command in cli_backup.COMMANDS:
+            return cli_backup.run(args)
+        if args.command == "purge-personal-data":
+            return cli_purge.run(args)
         config = load_config(args.config)
         if args.command == "run":
             token = config.token()

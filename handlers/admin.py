@@ -113,11 +113,12 @@ async def cmd_bindings(update: Update, context: BotContext) -> None:
     s = context.services
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None
-    if user.id not in s.config.admins:
-        await message.reply_text(context.t(update, "admin.not_admin"))
+    try:
+        found = await s.admin.bindings(user.id)
+    except Refused as refusal:
+        await message.reply_text(context.t(update, refusal.key))
         return
     lang = context.lang(update)
-    found = await s.admin.bindings()
     if not found:
         await message.reply_text(context.t(update, "admin.bindings_empty"))
         return

@@ -54,7 +54,8 @@ class Administration:
 
         return await self.d.write(tx)
 
-    async def bindings(self) -> list[chats.Binding]:
+    async def bindings(self, admin: int) -> list[chats.Binding]:
+        self._admin_only(admin)
         return await self.d.db.read(chats.all_bindings)
 
     async def unbind(self, admin: int, chat_id: int) -> bool:

@@ -44,7 +44,16 @@ class PictureChecks:
         name = (file_name or "").lower()
         if (mime_type or "") not in IMAGE_MIME_TYPES and not name.endswith(IMAGE_SUFFIXES):
             raise Refused("photo.document_not_image")
-        if file_size and file_size > self.d.config.intake.max_image_bytes:
+        if file_size is not None and file_size > self.d.config.intake.max_image_bytes:
+            raise self.too_big()
+
+    def check_stored_size(self, file_size: int | None) -> None:
+        """After getFile, before reading a byte: the size of the stored file must be known and fitting. (The
+        message's own file_size is optional; a local Bot API server serves files up to 2 GB, and the download
+        reads the whole file into memory.)"""
+        if file_size is None:
+            raise Refused("photo.size_unknown")
+        if file_size > self.d.config.intake.max_image_bytes:
             raise self.too_big()
 
     def too_big(self) -> Refused:
