@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from storage.states import OPEN_IN as _OPEN_IN
 
@@ -136,8 +137,11 @@ def groups(conn: sqlite3.Connection) -> list[Group]:
     return out
 
 
-def counts(conn: sqlite3.Connection, start: str, end: str, as_of: str) -> list[Counts]:
-    """Counts per (unit, district, category) of tickets created in [start, end) (UTC ISO texts).
+def counts_from_index(conn: sqlite3.Connection, start: str, end: str, as_of: str) -> list[Counts]:
+    """Counts per (unit, district, category) of tickets created in [start, end), from the tickets table.
+
+    The covering-index plan the report used before the day summary (0009): the bench's baseline, and the
+    recount the summary is checked against.
 
     One aggregate per group over its own index range: no sort, and only the period's rows are read.
     """
@@ -148,6 +152,102 @@ def counts(conn: sqlite3.Connection, start: str, end: str, as_of: str) -> list[C
         row = conn.execute(_COUNTS_SQL, params).fetchone()
         if row[0] or row[-1]:
             out.append(Counts(unit, district, category, *tuple(row)))
+    return out
+
+
+_SUMMARY_FIELDS = (
+    "received", "signed", "signed_on_time", "resolved", "resolved_on_time", "open", "rated", "satisfied",
+    "recomplained", "bounced", "solution_rated", "solved", "partly_solved", "withdrawn",
+)
+_SUMMARY_SQL = {
+    table: f"""
+SELECT unit, district, category, {", ".join(f"sum({f})" for f in _SUMMARY_FIELDS)}
+FROM {table} WHERE {column} >= :first AND {column} < :after
+GROUP BY unit, district, category
+"""
+    for table, column in (("ticket_day_summary", "day"), ("ticket_month_summary", "month"))
+}
+# The same figures for a part of a UTC day (a period's ends, when its days are not UTC days), from the tickets.
+_EDGE_SQL = f"""
+SELECT coalesce(unit, ''), coalesce(district, ''), category,
+       sum(state != 'withdrawn'), count(signed_on_time), coalesce(sum(signed_on_time), 0), count(resolved_on_time),
+       coalesce(sum(resolved_on_time), 0), sum(state IN {_OPEN_IN}), count(rating), sum(rating = 'satisfied'),
+       sum(reopen_count > 0), sum(bounces > 0), count(solved), sum(solved = 'solved'), sum(solved = 'partly'),
+       sum(state = 'withdrawn')
+FROM tickets INDEXED BY tickets_created
+WHERE created_at >= :start AND created_at < :end AND state != 'merged'
+GROUP BY 1, 2, 3
+"""
+# What depends on `as_of`, from the period's open tickets only (the partial index of migration 0009).
+_OVERDUE_SQL = f"""
+SELECT coalesce(unit, ''), coalesce(district, ''), category,
+       sum(due_at < :as_of), sum(due_at < :as_of AND resolved_on_time IS NULL),
+       sum(state = 'dispatched' AND signed_on_time IS NULL AND sign_due_at < :as_of)
+FROM tickets INDEXED BY tickets_open_report
+WHERE created_at >= :start AND created_at < :end AND state IN {_OPEN_IN}
+GROUP BY 1, 2, 3
+"""
+
+
+def _month_after(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+def _pieces(start: str, end: str) -> list[tuple[str, str, str]]:
+    """[start, end) cut into (source, lo, hi): whole UTC months from the month summary, the remaining whole UTC
+    days from the day summary, the remaining hours (a local midnight is not a UTC one) from the tickets."""
+    begin, stop = datetime.fromisoformat(start).astimezone(UTC), datetime.fromisoformat(end).astimezone(UTC)
+    first = begin.date() if begin.time() == time() else begin.date() + timedelta(days=1)
+    after = stop.date()
+    if after <= first:  # no whole UTC day inside
+        return [("tickets", start, end)]
+    out = [("tickets", start, _midnight(first)), ("tickets", _midnight(after), end)]
+    month_first = first if first.day == 1 else _month_after(first)
+    month_after = after.replace(day=1)
+    if month_first < month_after:
+        out.append(("month", month_first.isoformat()[:7], month_after.isoformat()[:7]))
+        out.append(("day", first.isoformat(), month_first.isoformat()))
+        out.append(("day", month_after.isoformat(), after.isoformat()))
+    else:
+        out.append(("day", first.isoformat(), after.isoformat()))
+    return [piece for piece in out if piece[1] < piece[2]]
+
+
+def _midnight(day: date) -> str:
+    return datetime.combine(day, time(), UTC).isoformat(timespec="microseconds")
+
+
+def counts(conn: sqlite3.Connection, start: str, end: str, as_of: str) -> list[Counts]:
+    """Counts per (unit, district, category) of tickets created in [start, end) (UTC ISO texts).
+
+    Whole UTC months come from ``ticket_month_summary``, the other whole UTC days from
+    ``ticket_day_summary`` (both kept by triggers in each write's transaction, migration 0009); a period's ends
+    that are parts of a UTC day (a local midnight east or west of UTC) are counted from the tickets of those
+    hours; the overdue figures, which depend on ``as_of``, from the period's open tickets. Exact: equal to
+    :func:`counts_from_index` (tests/storage/test_day_summary.py).
+    """
+    sums: dict[tuple[str, str, str], list[int]] = {}
+
+    def add(rows: Iterable[Sequence[Any]], offset: int) -> None:
+        for row in rows:
+            acc = sums.setdefault((row[0], row[1], row[2]), [0] * (len(_SUMMARY_FIELDS) + 3))
+            for i, value in enumerate(row[3:]):
+                acc[offset + i] += value or 0
+
+    for source, lo, hi in _pieces(start, end):
+        if source == "tickets":
+            add(conn.execute(_EDGE_SQL, {"start": lo, "end": hi}), 0)
+        else:
+            table = "ticket_month_summary" if source == "month" else "ticket_day_summary"
+            add(conn.execute(_SUMMARY_SQL[table], {"first": lo, "after": hi}), 0)
+    add(conn.execute(_OVERDUE_SQL, {"start": start, "end": end, "as_of": as_of}), len(_SUMMARY_FIELDS))
+    out = []
+    n = len(_SUMMARY_FIELDS)
+    for (unit, district, category), acc in sorted(sums.items()):
+        figures = dict(zip(_SUMMARY_FIELDS, acc[:n], strict=True))
+        if figures["received"] or figures["withdrawn"]:
+            out.append(Counts(unit or None, district or None, category, overdue_open=acc[n],
+                              overdue_unanswered=acc[n + 1], sign_overdue=acc[n + 2], **figures))
     return out
 
 
