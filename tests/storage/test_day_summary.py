@@ -130,18 +130,25 @@ def test_the_summaries_equal_a_recount_after_any_walk(steps: list[tuple[str, int
         assert ours == sorted(reports.counts_from_index(c, *bounds, as_of), key=_key)
 
 
-def test_a_period_of_local_days_is_cut_into_months_days_and_hours() -> None:
-    pieces = reports._pieces("2025-12-31T16:00:00.000000+00:00", "2026-12-31T16:00:00.000000+00:00")
-    assert sorted(pieces) == [
-        ("day", "2026-12-01", "2026-12-31"),
-        ("month", "2026-01", "2026-12"),
-        ("tickets", "2025-12-31T16:00:00.000000+00:00", "2026-01-01T00:00:00.000000+00:00"),
-        ("tickets", "2026-12-31T00:00:00.000000+00:00", "2026-12-31T16:00:00.000000+00:00"),
+def test_a_period_is_whole_months_give_or_take_hours_of_tickets() -> None:
+    year = reports._pieces("2025-12-31T16:00:00.000000+00:00", "2026-12-31T16:00:00.000000+00:00")  # Fuyang's 2026
+    assert sorted(year) == [
+        (-1, "tickets", "2026-12-31T16:00:00.000000+00:00", "2027-01-01T00:00:00.000000+00:00"),
+        (1, "month", "2026-01", "2027-01"),
+        (1, "tickets", "2025-12-31T16:00:00.000000+00:00", "2026-01-01T00:00:00.000000+00:00"),
     ]
-    assert reports._pieces("2026-03-05T16:00:00.000000+00:00", "2026-03-06T10:00:00.000000+00:00") == [
-        ("tickets", "2026-03-05T16:00:00.000000+00:00", "2026-03-06T10:00:00.000000+00:00")]
+    # 5-28 March (local): the month, less 1-4 and 29-31 March, plus and less 8 hours of tickets
+    assert sorted(reports._pieces("2026-03-04T16:00:00.000000+00:00", "2026-03-28T16:00:00.000000+00:00")) == [
+        (-1, "day", "2026-03-01", "2026-03-05"),
+        (-1, "day", "2026-03-29", "2026-04-01"),
+        (-1, "tickets", "2026-03-28T16:00:00.000000+00:00", "2026-03-29T00:00:00.000000+00:00"),
+        (1, "month", "2026-03", "2026-04"),
+        (1, "tickets", "2026-03-04T16:00:00.000000+00:00", "2026-03-05T00:00:00.000000+00:00"),
+    ]
     assert reports._pieces("2026-03-01T00:00:00.000000+00:00", "2026-04-01T00:00:00.000000+00:00") == [
-        ("month", "2026-03", "2026-04")]
+        (1, "month", "2026-03", "2026-04")]
+    short = ("2026-03-05T16:00:00.000000+00:00", "2026-03-06T16:00:00.000000+00:00")
+    assert reports._pieces(*short) == [(1, "tickets", *short)]
 
 
 def test_the_migration_backfills_existing_tickets() -> None:
