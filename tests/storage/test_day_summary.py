@@ -172,3 +172,25 @@ def test_the_migration_backfills_existing_tickets() -> None:
     assert recount, "the walk filed tickets"
     assert c.execute("SELECT sum(received) FROM ticket_month_summary").fetchone()[0] == c.execute(
         "SELECT count(*) FROM tickets WHERE state NOT IN ('merged', 'withdrawn')").fetchone()[0]
+
+
+def test_the_bulk_seed_keeps_the_summaries_equal_to_a_recount(tmp_path: Path) -> None:
+    """The seed pauses the per-row trigger and adds each transaction's rows in one GROUP BY before its commit;
+    a second seed into the same file adds to what is there."""
+    from datetime import date
+
+    from bot.seed import seed_demo
+
+    path = tmp_path / "year.sqlite3"
+    seed_demo(path, _CONFIG.city, 1500, date(2026, 6, 30), seed=3)
+    seed_demo(path, _CONFIG.city, 700, date(2026, 6, 30), seed=4)
+    c = sqlite3.connect(path)
+    try:
+        for table, column, width in (("ticket_day_summary", "day", 10), ("ticket_month_summary", "month", 7)):
+            recount = c.execute(_RECOUNT, {"n": width}).fetchall()
+            assert _table(c, table, column) == {tuple(r[:4]): tuple(r[4:]) for r in recount}
+        assert c.execute("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'ticket_summary_%'"
+                         ).fetchone()[0] == 3, "the paused trigger is back"
+        assert c.execute("SELECT sum(received) FROM ticket_month_summary").fetchone()[0] > 2000
+    finally:
+        c.close()
