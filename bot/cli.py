@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot import cli_backup, cli_calendar, cli_purge, cli_report, cli_seed, cli_suggest, cli_zones
+from bot import cli_backup, cli_bench, cli_calendar, cli_purge, cli_report, cli_seed, cli_suggest, cli_zones
 from bot.clock import SystemClock
 from bot.config import Config, ConfigError, load_config
 from bot.logs import hold_back_libraries
@@ -65,6 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_suggest.register(sub)
     cli_backup.register(sub)
     cli_purge.register(sub)
+    cli_bench.register(sub)
     return p
 
 
@@ -73,6 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     _setup_logging(args.verbose)
     if args.command == "zones":  # needs no config
         return cli_zones.run(args)
+    if args.command == "bench":  # needs no config either
+        return cli_bench.run(args)
     try:
         if args.command == "calendar":
             return cli_calendar.run(args)
