@@ -35,6 +35,8 @@ FRAGMENTS = {
     ("reports.py", "_OPEN_IN"): "state set from the lifecycle",
     ("reports.py", "c"): "a column of the report index's prefix (constants in groups())",
     ("reports.py", "column"): "a column of the report index (constants in groups())",
+    ("reports.py", "', '.join((f'sum({f})' for f in _SUMMARY_FIELDS))"): "sums of the summary's columns, a constant",
+    ("reports.py", "table"): "one of the two summary tables, from a constant tuple",
     ("reports.py", "where"): "`c IS :c AND` for those columns, named parameters",
     ("states.py", "OPEN_IN"): "state set from the lifecycle",
     ("states.py", "', '.join(values)"): "the lifecycle's state names, quoted (enum values, not input)",
