@@ -31,7 +31,7 @@ from bench.invariants import InvariantReport, check_all, collect_delivered
 from bot.clock import FakeClock
 from bot.config import Config
 from bot.domain.numbers import format_number
-from sandbox.client import Person
+from sandbox.client import Person, SandboxError
 from sandbox.local import LocalSandbox
 from storage import tickets
 from storage.records import from_db, to_db
@@ -186,7 +186,11 @@ async def _flow(local: LocalSandbox, person: Person, i: int, plan: FaultRunPlan,
         if not await _wait(lambda: services.unit.pending_question(chat_id, liaison["id"]), plan.step_timeout_s):
             stages["stopped: no question pending"] += 1
             return
-        await local.client.send(liaison["id"], chat_id=chat_id, text=answer)
+        try:
+            await local.client.send(liaison["id"], chat_id=chat_id, text=answer)
+        except SandboxError:  # the group moved to a supergroup between the question and the answer
+            stages["stopped: group migrated mid-answer"] += 1
+            return
         if not await _wait(lambda: _in_state(local, ticket.id, "resolved"), plan.step_timeout_s):
             stages["stopped: answer not recorded"] += 1
             return
@@ -194,16 +198,29 @@ async def _flow(local: LocalSandbox, person: Person, i: int, plan: FaultRunPlan,
     if not await _wait(lambda: _saw(local, person.id, answer), plan.step_timeout_s):
         stages["stopped: answer not seen by the resident"] += 1
         return
-    try:
-        await person.tap(zh("rates.btn_solved"), timeout=plan.step_timeout_s)
-        await person.tap(zh("rates.btn_satisfied"), timeout=plan.step_timeout_s)
-    except AssertionError:
+    if not await _rate(person, plan):
         stages["stopped: rating buttons missing"] += 1
         return
     if await _wait(lambda: _in_state(local, ticket.id, "closed"), plan.step_timeout_s):
         stages["rated and closed"] += 1
     else:
         stages["stopped: rating not recorded"] += 1
+
+
+async def _rate(person: Person, plan: FaultRunPlan, tries: int = 3) -> bool:
+    """The rating's two taps. The second question is the bot's direct answer to the first tap: when a fault
+    loses it, the first question is still there, and the resident taps it again (as a person would)."""
+    for _ in range(tries):
+        try:
+            await person.tap(zh("rates.btn_solved"), timeout=plan.step_timeout_s)
+        except AssertionError:
+            return False
+        try:
+            await person.tap(zh("rates.btn_satisfied"), timeout=plan.step_timeout_s / 4)
+            return True
+        except AssertionError:
+            continue
+    return False
 
 
 async def _to_summary(person: Person, category: str, point: tuple[float, float], page2: bool,

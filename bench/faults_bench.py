@@ -20,11 +20,11 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the project importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.fault_run import DEFAULT_RATES, FaultRunPlan, fault_config, run_faults  # noqa: E402
-from bench.measure import machine_info, write_json  # noqa: E402
-from bot.clock import FakeClock  # noqa: E402
-from sandbox.local import LocalSandbox  # noqa: E402
-from tests.e2e.conftest import e2e_config  # noqa: E402
+from bench.fault_run import DEFAULT_RATES, FaultRunPlan, fault_config, run_faults
+from bench.measure import machine_info, write_json
+from bot.clock import FakeClock
+from sandbox.local import LocalSandbox
+from tests.e2e.conftest import e2e_config
 
 RESULTS = Path(__file__).resolve().parent / "results" / "faults.json"
 

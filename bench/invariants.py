@@ -67,6 +67,7 @@ class InvariantReport:
 def dead_reason(row: Mapping[str, Any], max_attempts: int) -> str | None:
     """Why a dead row was given up, as a class for the report; None if the reason does not explain it."""
     error = row["last_error"] or ""
+    lowered = error.lower()
     if not error:
         return None
     if error.startswith("403 "):
@@ -75,9 +76,9 @@ def dead_reason(row: Mapping[str, Any], max_attempts: int) -> str | None:
         return "its message never went"
     if row["attempts"] >= max_attempts:
         return "max attempts"
-    if error.startswith("400 ") and "message to edit not found" in error:
+    if error.startswith("400 ") and "message to edit not found" in lowered:
         return "edit of a message left behind in a migrated group"
-    if error.startswith("400 ") and "chat not found" in error:
+    if error.startswith("400 ") and "chat not found" in lowered:
         return "chat not found"
     return None
 
