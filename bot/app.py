@@ -84,6 +84,8 @@ def _register(app: BotApp) -> None:
         CommandHandler("help", common.cmd_help),
         CommandHandler("new", followups.cmd_new, private),
         CommandHandler("new", common.in_group_only_private, groups),
+        # a resident's other private commands, typed in a group: told where to write (found by the fuzzer)
+        CommandHandler(["start", "cancel", "my", "lang"], common.in_group_only_private, groups),
         CommandHandler("cancel", followups.cmd_cancel, private),
         CommandHandler("status", status.cmd_status),
         CommandHandler("my", status.cmd_my, private),
