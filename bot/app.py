@@ -102,6 +102,7 @@ def _register(app: BotApp) -> None:
         CommandHandler("open", ops.cmd_open, groups),
         CommandHandler("report", reports.cmd_report, groups),
         MessageHandler(filters.StatusUpdate.MIGRATE, admin.on_migrated),
+        MessageHandler(private & filters.COMMAND, common.command_not_here),  # after every CommandHandler
         # buttons
         CallbackQueryHandler(intake.on_intake_button, pattern=IntakeButton.PATTERN),
         CallbackQueryHandler(tickets.on_ticket_button, pattern=TICKET_BUTTON),

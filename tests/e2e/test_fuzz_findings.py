@@ -16,3 +16,10 @@ async def test_a_residents_command_in_a_group_is_told_to_write_privately(local, 
     person = Person(sb, liaison, None, await sb.seq())
     await person.say(command, chat=group)
     await person.expect(zh("common.group_ignored"), chat=group)
+
+
+@pytest.mark.parametrize("command", ["/nonsense", "/ticket 123456789", "/open", "/bind ABC", "/report"])
+async def test_an_unknown_or_group_only_command_in_private_is_answered(sb, command: str) -> None:
+    resident = await sb.person("王芳")
+    await resident.say(command)
+    await resident.expect(zh("commands.not_here"))
