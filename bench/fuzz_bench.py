@@ -47,7 +47,7 @@ def main(examples: int, chosen_seed: int | None) -> int:
         try:
             prop()
         except AssertionError as error:
-            failure = str(error)[:4000]
+            failure = "\n".join([str(error), *getattr(error, "__notes__", [])])[:6000]
         stats = harness.stats
     wall = time.monotonic() - started
     print(f"fuzz: {stats.examples} examples, {stats.updates} updates in {wall:.0f} s; {stats.answered} answered; "
