@@ -302,11 +302,20 @@ class FuzzHarness:
         return problems
 
     def _materialise(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
-        """A callback query needs a real query id and message for the bot to answer and edit."""
-        if kind != "callback_query":
-            return payload
+        """What Telegram would hold for the update: a message is in its chat (the bot replies to it, so its
+        message_id is the emulator's); a callback query has a real query id and message to answer and edit."""
         assert self.local is not None
         state = self.local.sandbox.state
+        if kind in ("message", "edited_message"):
+            chat = state.chats.get(payload["chat"]["id"])
+            if chat is None:
+                return payload
+            body = {k: v for k, v in payload.items() if k not in ("message_id", "date", "chat", "from")}
+            owner = self.bot.id if chat.type == "private" else 0
+            msg = state.add_message(chat, payload.get("from") or {}, owner, False, body)
+            return {**payload, "message_id": msg.message_id}
+        if kind != "callback_query":
+            return payload
         chat = state.chats[payload["message"]["chat"]["id"]]
         msg = state.add_message(chat, self.bot.user_dict(), self.bot.id, True, {"text": "·"})
         query = state.new_callback(self.bot, payload["from"]["id"], msg, payload["data"])
