@@ -17,8 +17,9 @@ Properties checked after every update:
 3. every resident's message gets an answer, unless it is *deliberately ignored*. Deliberately ignored are:
    edited messages and channel posts (the bot acts on what is sent, not on corrections: a changed description
    must go through /my); anything from a bot; service messages (members joining or leaving, pins); in group
-   chats everything but commands and answers to a question the bot asked there (group talk is not for the
-   bot); and a message the per-user rate limit swallowed after its one polite notice. An answer is any message
+   chats everything but the commands in ``GROUP_ANSWERED`` and answers to a question the bot asked there (group
+   talk is not for the bot; the administrators' commands are private, and an unknown one may be another
+   bot's); and a message the per-user rate limit swallowed after its one polite notice. An answer is any message
    or edit by the bot in that chat within ``ANSWER_WAIT_S`` (real seconds; albums are answered after they
    settle).
 """
@@ -48,6 +49,10 @@ CHANNEL_ID = -1009999999999
 ANON_ADMIN = {"id": 1087968824, "is_bot": True, "first_name": "Group", "username": "GroupAnonymousBot"}
 COMMANDS = ("/start", "/help", "/new", "/cancel", "/status", "/my", "/lang", "/code", "/bindings", "/unbind",
             "/liaison", "/supervisor", "/reload", "/bind", "/ticket", "/open", "/report", "/nonsense")
+#: Commands the bot answers in a group: its group commands and a resident's private ones (told to write
+#: privately). The administrators' private commands and unknown ones (perhaps another bot's) are ignored there.
+GROUP_ANSWERED = frozenset({"help", "new", "start", "cancel", "my", "lang", "status", "bind", "ticket", "open",
+                            "report"})
 _TEXTS = Texts()
 #: Words a resident may type that the bot's keyboards use (reply keyboards send them as text).
 BUTTON_WORDS = tuple(sorted({_TEXTS.get(lang, key) for lang in ("zh", "en") for key in (
@@ -357,8 +362,13 @@ def deliberately_ignored(kind: str, payload: dict[str, Any]) -> str | None:
         return "from a bot"
     if any(k in payload for k in ("new_chat_members", "left_chat_member", "pinned_message")):
         return "service message"
-    if payload["chat"]["type"] != "private" and not (payload.get("text") or "").startswith("/"):
-        return "group talk"
+    if payload["chat"]["type"] != "private":
+        text = payload.get("text") or ""
+        if not text.startswith("/"):
+            return "group talk"
+        name = text[1:].split(" ", 1)[0].split("@", 1)[0]
+        if name not in GROUP_ANSWERED:
+            return "group command not for groups"
     return None
 
 
