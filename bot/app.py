@@ -87,6 +87,8 @@ def _register(app: BotApp) -> None:
         CommandHandler("help", common.cmd_help),
         CommandHandler("new", followups.cmd_new, private),
         CommandHandler("new", common.in_group_only_private, groups),
+        # a resident's other private commands, typed in a group: told where to write (found by the fuzzer)
+        CommandHandler(["start", "cancel", "my", "lang"], common.in_group_only_private, groups),
         CommandHandler("cancel", followups.cmd_cancel, private),
         CommandHandler("status", status.cmd_status),
         CommandHandler("my", status.cmd_my, private),
@@ -103,6 +105,7 @@ def _register(app: BotApp) -> None:
         CommandHandler("open", ops.cmd_open, groups),
         CommandHandler("report", reports.cmd_report, groups),
         MessageHandler(filters.StatusUpdate.MIGRATE, admin.on_migrated),
+        MessageHandler(private & filters.COMMAND, common.command_not_here),  # after every CommandHandler
         # buttons
         CallbackQueryHandler(intake.on_intake_button, pattern=IntakeButton.PATTERN),
         CallbackQueryHandler(tickets.on_ticket_button, pattern=TICKET_BUTTON),

@@ -79,6 +79,11 @@ async def in_group_only_private(update: Update, context: BotContext) -> None:
     await message_of(update).reply_text(context.t(update, "common.group_ignored"))
 
 
+async def command_not_here(update: Update, context: BotContext) -> None:
+    """A command nothing handles in a private chat (unknown, or one for group chats): say so, never silence."""
+    await message_of(update).reply_text(context.t(update, "commands.not_here"))
+
+
 async def expired_button(update: Update, context: BotContext) -> None:
     """Last resort for callback data we do not recognise (an old or forged button)."""
     await query_of(update).answer(context.t(update, "common.button_expired"), show_alert=True)

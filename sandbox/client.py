@@ -135,6 +135,17 @@ class SandboxClient:
         return await self._call("POST", "faults", {"kind": kind, "method": method, "chat_id": chat_id,
                                                    "retry_after": retry_after, "delay_s": delay_s, "count": count})
 
+    async def fault_rates(self, rates: dict[str, dict[str, float]], seed: int = 0,
+                          chat_ids: Sequence[int] | None = None, retry_after: int = 1, delay_s: float = 1.0) -> JSON:
+        """Faults drawn at rates per method (see sandbox.limits.FaultRates); ``{}`` stops them."""
+        return await self._call("POST", "fault_rates", {
+            "rates": rates, "seed": seed, "chat_ids": None if chat_ids is None else list(chat_ids),
+            "retry_after": retry_after, "delay_s": delay_s})
+
+    async def fault_chats(self, chat_ids: Sequence[int]) -> JSON:
+        """Widen the chats the fault rates apply to."""
+        return await self._call("POST", "fault_rates", {"add_chat_ids": list(chat_ids)})
+
     async def clear_faults(self) -> JSON:
         return await self._call("DELETE", "faults")
 

@@ -21,7 +21,7 @@ from sandbox import content
 from sandbox.entities import command_entities
 from sandbox.errors import ApiError, bad_request
 from sandbox.keyboards import inline_buttons
-from sandbox.limits import FAULT_KINDS, Fault, FaultQueue, FloodConfig, FloodLimiter, Stats
+from sandbox.limits import FAULT_KINDS, Fault, FaultQueue, FaultRates, FloodConfig, FloodLimiter, Stats
 from sandbox.state import JSON, Bot, Chat, State
 
 TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
@@ -49,7 +49,8 @@ class ControlApi:
             ("GET", "callback_answer", self.callback_answer), ("GET", "messages", self.messages),
             ("GET", "events", self.events), ("GET", "seq", self.seq), ("POST", "block", self.block),
             ("POST", "migrate", self.migrate), ("POST", "flood", self.set_flood), ("POST", "faults", self.add_fault),
-            ("DELETE", "faults", self.clear_faults), ("GET", "stats", self.get_stats),
+            ("DELETE", "faults", self.clear_faults), ("POST", "fault_rates", self.set_fault_rates),
+            ("GET", "stats", self.get_stats),
             ("GET", "commands", self.commands), ("POST", "reset", self.reset),
         ]
         for method, name, handler in routes:
@@ -287,6 +288,26 @@ class ControlApi:
                       remaining=int(body.get("count", 1)))
         self.faults.add(fault)
         return {"queued": len(self.faults.faults)}
+
+    async def set_fault_rates(self, body: JSON) -> JSON:
+        """Faults at rates: {rates: {method: {kind: p}}, seed, chat_ids, retry_after, delay_s}; or
+        {add_chat_ids: [...]} to widen the chats of the rates already set (the draws go on); {rates: {}} stops."""
+        if "add_chat_ids" in body:
+            if self.faults.rates is None or self.faults.rates.chat_ids is None:
+                raise bad_request("no fault rates limited to chats are set")
+            self.faults.rates.chat_ids.update(str(c) for c in body["add_chat_ids"])
+            return {"chat_ids": len(self.faults.rates.chat_ids)}
+        rates = {str(m).lower(): {str(k): float(r) for k, r in kinds.items()}
+                 for m, kinds in (body.get("rates") or {}).items()}
+        if not rates:
+            self.faults.rates = None
+            return {"methods": 0}
+        chat_ids = body.get("chat_ids")
+        self.faults.rates = FaultRates(rates, seed=int(body.get("seed", 0)),
+                                       chat_ids=None if chat_ids is None else {str(c) for c in chat_ids},
+                                       retry_after=int(body.get("retry_after", 1)),
+                                       delay_s=float(body.get("delay_s", 1.0)))
+        return {"methods": len(rates)}
 
     async def clear_faults(self, body: JSON) -> JSON:
         self.faults.clear()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
@@ -14,6 +15,10 @@ COUNTED_METHODS = frozenset({
     "editmessagetext", "editmessagecaption", "editmessagereplymarkup",
 })
 FAULT_KINDS = ("429", "500", "502", "timeout", "disconnect")
+#: Kinds only drawn at a rate: "403" (the user blocks the bot: private chats only, and it stays blocked until the
+#: user writes again) and "migrate" (a basic group really becomes a supergroup, once).
+RATE_ONLY_KINDS = ("403", "migrate")
+RATE_KINDS = FAULT_KINDS + RATE_ONLY_KINDS
 
 
 @dataclass
@@ -78,17 +83,54 @@ class Fault:
             self.chat_id is None or self.chat_id == str(chat_id))
 
 
+@dataclass
+class FaultRates:
+    """Faults drawn at set rates: ``rates[method][kind]`` is the probability of ``kind`` on one call of ``method``
+    (lower-case; ``"*"`` for any method not listed). Draws come from one ``random.Random(seed)``: the same calls in
+    the same order draw the same faults. ``chat_ids`` None: every chat; otherwise only calls naming one of them
+    (chats can be added while a run goes on, without restarting the draws)."""
+
+    rates: dict[str, dict[str, float]]
+    seed: int = 0
+    chat_ids: set[str] | None = None
+    retry_after: int = 1
+    delay_s: float = 1.0
+    rng: random.Random = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+        for method, kinds in self.rates.items():
+            unknown = set(kinds) - set(RATE_KINDS)
+            if unknown:
+                raise ValueError(f"unknown fault kind(s) {sorted(unknown)} for {method}")
+            if sum(kinds.values()) > 1 or any(r < 0 for r in kinds.values()):
+                raise ValueError(f"the rates for {method} must be >= 0 and add up to at most 1")
+
+    def draw(self, method: str, chat_id: Any) -> Fault | None:
+        kinds = self.rates.get(method, self.rates.get("*"))
+        if not kinds or (self.chat_ids is not None and str(chat_id) not in self.chat_ids):
+            return None
+        roll, edge = self.rng.random(), 0.0
+        for kind, rate in kinds.items():
+            edge += rate
+            if roll < edge:
+                return Fault(kind=kind, method=method, retry_after=self.retry_after, delay_s=self.delay_s)
+        return None
+
+
 class FaultQueue:
-    """One-shot faults; the first matching one is consumed per request."""
+    """One-shot faults (the first matching one is consumed per request), then faults drawn at rates."""
 
     def __init__(self) -> None:
         self.faults: list[Fault] = []
+        self.rates: FaultRates | None = None
 
     def add(self, fault: Fault) -> None:
         self.faults.append(fault)
 
     def clear(self) -> None:
         self.faults.clear()
+        self.rates = None
 
     def take(self, method: str, chat_id: Any) -> Fault | None:
         for fault in self.faults:
@@ -97,7 +139,7 @@ class FaultQueue:
                 if fault.remaining <= 0:
                     self.faults.remove(fault)
                 return fault
-        return None
+        return self.rates.draw(method, chat_id) if self.rates is not None else None
 
 
 @dataclass

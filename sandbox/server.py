@@ -11,8 +11,8 @@ from aiohttp import web
 
 from sandbox.botapi import BotApi
 from sandbox.control import TOKEN_RE, ControlApi
-from sandbox.errors import ApiError
-from sandbox.limits import COUNTED_METHODS, FaultQueue, FloodConfig, FloodLimiter, Stats
+from sandbox.errors import ApiError, bad_request, forbidden
+from sandbox.limits import COUNTED_METHODS, RATE_ONLY_KINDS, Fault, FaultQueue, FloodConfig, FloodLimiter, Stats
 from sandbox.params import Params, read_params
 from sandbox.state import State
 from sandbox.webchat import WebChat
@@ -102,6 +102,8 @@ class Sandbox:
             values, files = await read_params(request)
             params = Params(values, files)
             fault = self.faults.take(method, values.get("chat_id"))
+            if fault is not None and fault.kind in RATE_ONLY_KINDS:
+                fault = await self._chat_fault(bot, fault, values.get("chat_id"))
             if fault is not None:
                 self.stats.faults[fault.kind] += 1
                 early = self._fault_answer(fault, request)
@@ -120,6 +122,26 @@ class Sandbox:
         except ApiError as exc:
             self.stats.errors[str(exc.code)] += 1
             return _error(exc)
+
+    async def _chat_fault(self, bot: Any, fault: Fault, raw_chat_id: Any) -> Fault | None:
+        """A 403 or a migration drawn at a rate happens to the chat for real, or not at all where it cannot
+        (a group cannot block the bot; only a basic group migrates, once). The error is raised here."""
+        try:
+            chat = self.state.chats.get(int(raw_chat_id))
+        except (TypeError, ValueError):
+            chat = None
+        if chat is None or chat.migrated_to is not None:
+            return None
+        if fault.kind == "403" and chat.type == "private" and chat.id in bot.started:
+            self.stats.faults["403"] += 1
+            bot.blocked_by.add(chat.id)
+            raise forbidden("bot was blocked by the user")
+        if fault.kind == "migrate" and chat.type == "group":
+            self.stats.faults["migrate"] += 1
+            moved = await self.control.migrate({"chat_id": chat.id})
+            raise bad_request("group chat was upgraded to a supergroup chat",
+                              {"migrate_to_chat_id": moved["new_chat_id"]})
+        return None
 
     def _fault_answer(self, fault: Any, request: web.Request) -> web.StreamResponse | None:
         if fault.kind == "429":
