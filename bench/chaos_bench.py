@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 import tempfile
 from pathlib import Path
@@ -44,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=9)
     p.add_argument("--patience", type=float, default=3.0, help="seconds a person waits before repeating")
     args = p.parse_args(argv)
+    # a killed bot drops its connections mid-request: the emulator's server would log each as an error
+    logging.getLogger("aiohttp.server").setLevel(logging.CRITICAL)
     plan = ChaosPlan(residents=args.residents, kills=args.kills, seed=args.seed, patience_s=args.patience,
                      kill_after_s=(1.0, 5.0), finish_within_s=300.0)
     with tempfile.TemporaryDirectory(prefix="chaos-") as work:

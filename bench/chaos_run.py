@@ -147,10 +147,16 @@ class World:
     async def settle(self, person: Person, chat: int, seen: int, patience_s: float | None = None) -> bool:
         """Wait up to `patience_s` for a bot message or edit in `chat` after event `seen`, then until the chat
         is quiet for a moment (a step's messages arrive together); False when nothing came."""
-        events = await self.client.events(chat, seen, patience_s or self.patience_s)
-        if not [e for e in events if e["kind"] in ("message", "edit")]:
-            self.repeats += 1
-            return False
+        deadline = time.monotonic() + (patience_s or self.patience_s)
+        while True:  # the person's own messages and the answers to presses are events too: pass over them
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self.repeats += 1
+                return False
+            events = await self.client.events(chat, seen, remaining)
+            if [e for e in events if e["kind"] in ("message", "edit")]:
+                break
+            seen = max((e["seq"] for e in events), default=seen)
         while events:
             seen = max(e["seq"] for e in events)
             events = await self.client.events(chat, seen, 0.3)
