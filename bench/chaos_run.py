@@ -185,6 +185,7 @@ async def resident(world: World, person: Person, index: int, confirmed: set[str]
     rng = random.Random(index)
     point = (STATION[0] + rng.uniform(-0.002, 0.002), STATION[1] + rng.uniform(-0.002, 0.002))
     description = f"阜阳站北广场第 {index} 号路灯白天一直亮着，晚上却不亮，已经一个星期了。"
+    waiting_since = 0.0  # when the person pressed 提交 (0: not waiting for a confirmation)
     registered, closed = first("notice.registered", number="", raw_number="", category="", dispatched=""), None
     while True:
         seen = await client.seq()
@@ -207,6 +208,11 @@ async def resident(world: World, person: Person, index: int, confirmed: set[str]
                     break
             await world.settle(person, chat, seen)
             continue
+        confirm_shown = any(zh("intake.btn_confirm") in _buttons(m) for m in messages[-3:])
+        if waiting_since and not confirm_shown and time.monotonic() - waiting_since < 10 * world.patience_s:
+            await world.settle(person, chat, seen)  # pressed 提交: a person waits for the number, not /new
+            continue
+        waiting_since = time.monotonic() if confirm_shown else 0.0
         try:
             await _step(person, messages, text, buttons, point, description)
         except (SandboxError, aiohttp.ClientError) as error:  # the emulator refused (a stale button): look again
@@ -217,6 +223,9 @@ async def resident(world: World, person: Person, index: int, confirmed: set[str]
 async def _step(person: Person, messages: list[dict[str, Any]], text: str, buttons: list[str],
                 point: tuple[float, float], description: str) -> None:
     """What the bot's latest message asks for."""
+    recent = messages[-3:]  # the summary may be followed by the open cases nearby, with their own buttons
+    if zh("intake.submitted") in text:
+        return  # confirmed: the confirmation is on its way through the outbox
     if "城市管理" in buttons:
         await _press(person, messages, "城市管理")
     elif first("intake.ask_location") in text:
@@ -225,8 +234,8 @@ async def _step(person: Person, messages: list[dict[str, Any]], text: str, butto
         await person.say(zh("intake.btn_no_photos"))
     elif first("intake.ask_description", min=0, max=0).split("（")[0] in text:
         await person.say(description)
-    elif zh("intake.btn_confirm") in buttons:
-        await _press(person, messages, zh("intake.btn_confirm"))
+    elif any(zh("intake.btn_confirm") in _buttons(m) for m in recent):
+        await _press(person, recent, zh("intake.btn_confirm"))
     else:  # anything else (a lost reply, a stale button, nothing yet): ask again, as a person would
         await person.say("/new")
 
