@@ -185,6 +185,7 @@ async def resident(world: World, person: Person, index: int, confirmed: set[str]
     rng = random.Random(index)
     point = (STATION[0] + rng.uniform(-0.002, 0.002), STATION[1] + rng.uniform(-0.002, 0.002))
     description = f"阜阳站北广场第 {index} 号路灯白天一直亮着，晚上却不亮，已经一个星期了。"
+    unanswered = 0  # steps in a row that got no answer
     waiting_since = 0.0  # when the person pressed 提交 (0: not waiting for a confirmation)
     registered, closed = first("notice.registered", number="", raw_number="", category="", dispatched=""), None
     while True:
@@ -214,10 +215,13 @@ async def resident(world: World, person: Person, index: int, confirmed: set[str]
             continue
         waiting_since = time.monotonic() if confirm_shown else 0.0
         try:
-            await _step(person, messages, text, buttons, point, description)
+            if unanswered >= 2:  # the same step twice without an answer (a stale button's alert): start again
+                await person.say("/new")  # ... which resumes the draft at its step
+            else:
+                await _step(person, messages, text, buttons, point, description)
         except (SandboxError, aiohttp.ClientError) as error:  # the emulator refused (a stale button): look again
             world.refused.append(repr(error))
-        await world.settle(person, chat, seen)
+        unanswered = 0 if await world.settle(person, chat, seen) or unanswered >= 2 else unanswered + 1
 
 
 async def _step(person: Person, messages: list[dict[str, Any]], text: str, buttons: list[str],
