@@ -16,7 +16,7 @@ from telegram.constants import ChatMemberStatus
 from telegram.error import BadRequest, TelegramError
 
 from bot import cards
-from bot.callbacks import TicketButton, TicketOp
+from bot.callbacks import CARD_OPS, TicketButton, TicketOp
 from bot.cards import EXTENSION_DAYS, RETURN_REASONS, unit_name
 from bot.domain.deadlines import DeadlineClass
 from bot.domain.rating import REASONS as RATING_REASONS
@@ -70,6 +70,9 @@ async def on_ticket_button(update: Update, context: BotContext) -> None:
         await _ACTIONS[TicketOp(button.op)](Press(update, context, query, actor, button))
     except Refused as refusal:
         await query.answer(context.t(update, refusal.key, **refusal.params), show_alert=True)
+    finally:
+        if button.op in _CARD_OPS:  # a card's button: was it pressed on a stray copy of the card?
+            await context.services.unit.retire_copy(button.ticket_id, chat_id, query.message.message_id)
 
 
 class Press:
@@ -357,6 +360,8 @@ async def _reason(p: Press) -> None:
     await p.query.answer(p.context.t(p.update, "rates.reason_added"))
     await _retire(p.query, None)
 
+
+_CARD_OPS = frozenset(op.value for op in CARD_OPS.values())
 
 _ACTIONS: dict[TicketOp, Callable[[Press], Awaitable[None]]] = {
     TicketOp.ACCEPT: _accept, TicketOp.RETURN: _return, TicketOp.RETURN_REASON: _return_reason,

@@ -157,6 +157,12 @@ def card_message(conn: sqlite3.Connection, ticket_id: int, kind: str, chat_id: i
     return (row[0], row[1]) if row else (None, None)
 
 
+def card_messages_in(conn: sqlite3.Connection, ticket_id: int, chat_id: int) -> list[int | None]:
+    """The message ids of every card a ticket has in a chat (None for a card still in the outbox)."""
+    return [r[0] for r in conn.execute("SELECT message_id FROM cards WHERE ticket_id = ? AND chat_id = ?",
+                                       (ticket_id, chat_id))]
+
+
 def card_queued(conn: sqlite3.Connection, ticket_id: int, kind: str, chat_id: int, outbox_id: int) -> None:
     conn.execute("INSERT OR REPLACE INTO cards(ticket_id, kind, chat_id, message_id, outbox_id) "
                  "VALUES (?, ?, ?, NULL, ?)", (ticket_id, kind, chat_id, outbox_id))

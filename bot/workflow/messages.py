@@ -23,6 +23,12 @@ Notes = tuple[tuple[str, dict[str, Any]], ...]
 MERGE_PROPOSAL = "merge:"  # card kind of a unit's proposal to merge, before the coordinators: merge:<into id>
 
 
+def is_stray_copy(tracked: list[int | None], message_id: int) -> bool:
+    """Whether a pressed message is no card of the ticket in its chat, given the message ids of the cards it has
+    there (None: still in the outbox, so the pressed message may yet be recorded as it)."""
+    return bool(tracked) and None not in tracked and message_id not in tracked
+
+
 class Messages:
     def __init__(self, deps: WorkflowDeps) -> None:
         self.d = deps
@@ -88,6 +94,16 @@ class Messages:
                 return
             payload = {**payload, "message_id": message_id} if message_id else {**payload, "card_row": card_row}
         outbox.add(c, chat_id, "edit_card", payload, now, ticket_id=t.id)
+
+    def retire_copy(self, c: sqlite3.Connection, ticket_id: int, chat_id: int, message_id: int,
+                    now: datetime) -> bool:
+        """A card button was pressed on `message_id`: if that message is none of the ticket's cards in the chat
+        (an untracked copy: a card delivered just before a crash and sent again after it), its buttons go, so
+        only the tracked card, the one every redraw edits, acts. False when it is a card we track."""
+        if not is_stray_copy(chats.card_messages_in(c, ticket_id, chat_id), message_id):
+            return False
+        outbox.add(c, chat_id, "drop_buttons", {"message_id": message_id}, now, ticket_id=ticket_id)
+        return True
 
     def refresh_cards(self, c: sqlite3.Connection, t: Ticket, now: datetime) -> None:
         """Redraw every card of the ticket so its text and buttons match the new state."""

@@ -14,7 +14,7 @@ from bot.domain.day_count import DaysProblem, DaysRejected, parse_days
 from bot.domain.lifecycle import Action
 from bot.workflow.access import Access, allowing
 from bot.workflow.common import Actor, Refused, WorkflowDeps
-from bot.workflow.messages import Messages
+from bot.workflow.messages import Messages, is_stray_copy
 from bot.workflow.transitions import Transitions
 from storage import chats, extensions, tickets
 from storage.records import Photo, Ticket
@@ -35,6 +35,15 @@ class UnitActions:
     async def pending_question(self, chat_id: int, user_id: int) -> chats.PendingInput | None:
         now = self.d.clock.now()
         return await self.d.db.read(lambda c: chats.pending(c, chat_id, user_id, now))
+
+    async def retire_copy(self, ticket_id: int, chat_id: int, message_id: int) -> bool:
+        """After a card button's press: retire the pressed message's buttons if it is an untracked copy of a card
+        (see ``Messages.retire_copy``). A read first: almost every press is on the tracked card."""
+        tracked = await self.d.db.read(lambda c: chats.card_messages_in(c, ticket_id, chat_id))
+        if not is_stray_copy(tracked, message_id):
+            return False
+        return await self.d.write(lambda c: self.messages.retire_copy(c, ticket_id, chat_id, message_id,
+                                                                      self.d.clock.now()))
 
     async def accept(self, actor: Actor, ticket_id: int, version: int) -> Ticket:
         def tx(c: sqlite3.Connection) -> Ticket:
