@@ -35,7 +35,7 @@ from sandbox.client import Person, SandboxError
 from sandbox.local import LocalSandbox
 from storage import tickets
 from storage.records import from_db, to_db
-from tests.e2e.talk import PAGES, first_line, zh
+from tests.e2e.talk import to_summary, zh
 
 #: The methods the outbox (and the bot's direct replies) send or edit with.
 SENDING_METHODS = ("sendmessage", "sendlocation", "sendvenue", "sendphoto", "sendmediagroup", "senddocument",
@@ -156,7 +156,7 @@ async def _flow(local: LocalSandbox, person: Person, i: int, plan: FaultRunPlan,
     assert local.client is not None
     category, point, page2, group = ROUTES[i % len(ROUTES)]
     description = f"第{i}号：小区门口的路灯坏了，晚上一片漆黑，老人出门很不方便。"
-    await _to_summary(person, category, point, page2, description)
+    await to_summary(person, category, point, description, page2)
     await local.client.fault_chats([person.id])  # from here on, what the resident reads is the outbox's
     with contextlib.suppress(AssertionError):
         await person.tap(zh("intake.btn_confirm"))
@@ -221,22 +221,6 @@ async def _rate(person: Person, plan: FaultRunPlan, tries: int = 3) -> bool:
         except AssertionError:
             continue
     return False
-
-
-async def _to_summary(person: Person, category: str, point: tuple[float, float], page2: bool,
-                      description: str) -> None:
-    await person.say("/new")
-    await person.expect(first_line("zh", "intake.ask_category", page=1, pages=PAGES))
-    if page2:
-        await person.tap(zh("intake.btn_next"))
-        await person.expect(first_line("zh", "intake.ask_category", page=2, pages=PAGES))
-    await person.tap(category)
-    await person.expect(first_line("zh", "intake.ask_location"))
-    await person.share_location(*point)
-    await person.expect(zh("intake.location_received"))
-    await person.say(zh("intake.btn_no_photos"))
-    await person.say(description)
-    await person.expect(first_line("zh", "intake.summary"))
 
 
 def _current_chat(local: LocalSandbox, chat_id: int) -> int:

@@ -74,3 +74,21 @@ def _category_pages() -> int:
 
 #: How many pages the example city's category buttons take (the prompt says "page x/PAGES").
 PAGES = _category_pages()
+
+
+async def to_summary(person, category: str, point: tuple[float, float], description: str,
+                     page2: bool = False) -> None:
+    """A scripted resident's /new up to the summary: a category (on page 2 if asked), a shared point, no photos,
+    the description."""
+    await person.say("/new")
+    await person.expect(first_line("zh", "intake.ask_category", page=1, pages=PAGES))
+    if page2:
+        await person.tap(zh("intake.btn_next"))
+        await person.expect(first_line("zh", "intake.ask_category", page=2, pages=PAGES))
+    await person.tap(category)
+    await person.expect(first_line("zh", "intake.ask_location"))
+    await person.share_location(*point)
+    await person.expect(zh("intake.location_received"))
+    await person.say(zh("intake.btn_no_photos"))
+    await person.say(description)
+    await person.expect(first_line("zh", "intake.summary"))

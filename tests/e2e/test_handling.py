@@ -9,7 +9,7 @@ from sandbox.client import Person
 from sandbox.local import LocalSandbox
 from storage import chats, tickets
 from tests.e2e.conftest import ADMIN_ID
-from tests.e2e.talk import PAGES, first_line, number_in, rate, zh
+from tests.e2e.talk import first_line, number_in, rate, to_summary, zh
 from tests.images import jpeg
 
 HEFEI_AVENUE = (32.8220, 115.8620)  # inside 阜合园区, which was carved out of 颍州区
@@ -28,18 +28,7 @@ def chat(local: LocalSandbox, group: str) -> int:
 
 async def file(person: Person, category: str, point: tuple[float, float], description: str,
                page2: bool = False) -> str:
-    await person.say("/new")
-    await person.expect(first_line("zh", "intake.ask_category", page=1, pages=PAGES))
-    if page2:
-        await person.tap(zh("intake.btn_next"))
-        await person.expect(first_line("zh", "intake.ask_category", page=2, pages=PAGES))
-    await person.tap(category)
-    await person.expect(first_line("zh", "intake.ask_location"))
-    await person.share_location(*point)
-    await person.expect(zh("intake.location_received"))
-    await person.say(zh("intake.btn_no_photos"))
-    await person.say(description)
-    await person.expect(first_line("zh", "intake.summary"))
+    await to_summary(person, category, point, description, page2)
     await person.tap(zh("intake.btn_confirm"))
     return number_in((await person.expect("工单编号"))["text"])
 
