@@ -337,6 +337,10 @@ async def on_intake_button(update: Update, context: BotContext) -> None:
         await _button_handler(button, draft)(update, context, query, button, draft)
     except Refused as refusal:
         await query.answer(context.t(update, refusal.key, **refusal.params), show_alert=True)
+        if refusal.key == "intake.stale_button" and draft.step != button.step:
+            # The draft moved on but its prompt may never have arrived (a crash between saving the step and
+            # replying): the latest message would be this old one, so the current step is asked again.
+            await show_step(update, context, draft)
 
 
 def _button_handler(button: IntakeButton, draft: Draft) -> OnButton:

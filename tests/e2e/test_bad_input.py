@@ -139,6 +139,8 @@ async def test_a_button_from_an_earlier_step_changes_nothing(local: LocalSandbox
     answer = await sb.callback_answer(await sb.press(li.id, li.private, prompt["message_id"], data=data, forge=True))
     assert answer["text"] == en("intake.stale_button")
     assert (await local.db.read(lambda c: drafts.get(c, li.id))).step == "location"
+    # and the step the draft is at is asked again (its prompt may have been lost with a crash)
+    await li.expect(first_line("en", "intake.ask_location"))
 
 
 async def test_forged_callback_data_is_refused(local: LocalSandbox, sb) -> None:
