@@ -73,6 +73,7 @@ def build_application(config: Config, db: Database, clock: Clock, token: str) ->
     services.set_outbox_kick(sender.kick)
     sender.on_unreachable = services.forget_user
     sender.on_given_up = services.inquiries.undeliverable
+    sender.on_migrated = lambda c, old, new: services.messages.follow_migration(c, old, new, clock.now())
     app.bot_data["services"] = services
     app.bot_data["outbox"] = sender
     _register(app)

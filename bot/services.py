@@ -50,6 +50,8 @@ class Services:
     residents: ResidentActions
     message_limit: SlidingWindow
     people: People
+    #: The handling loop's outbox messages (the outbox sender re-posts cards through it after a migration).
+    messages: Messages
     reloader: ConfigReload = field(init=False)
     #: Users already recorded in this process, with their language: the gatekeeper writes only what changed.
     seen_users: dict[int, str] = field(default_factory=dict)
@@ -72,12 +74,13 @@ class Services:
             unit=UnitActions(deps, access, transitions, messages),
             coordination=Coordination(deps, access, transitions, messages, dispatcher), rating=rating,
             merging=Merging(deps, access, transitions, messages),
-            admin=Administration(deps), cases=Cases(deps),
+            admin=Administration(deps, messages), cases=Cases(deps),
             sweeper=Sweeper(deps, transitions, rating), reporting=Reporting(deps),
             inquiries=Inquiries(deps, access, transitions, messages),
             residents=ResidentActions(deps, transitions, messages),
             message_limit=SlidingWindow(config.limits.messages_per_minute, timedelta(minutes=1)),
             people=People(deps),
+            messages=messages,
         )
 
     def __post_init__(self) -> None:

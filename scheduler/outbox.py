@@ -65,6 +65,9 @@ class OutboxSender:
         #: Told, inside the transaction that gives them up, which rows to an unreachable user will never go
         #: (the workflow tells a unit whose question could not reach the reporter).
         self.on_given_up: Callable[[sqlite3.Connection, list[int]], None] = lambda c, row_ids: None
+        #: A group became a supergroup (old id, new id): by default its pending rows and binding move; the bot
+        #: wires in the workflow's version, which also re-posts the cards left behind in the old group.
+        self.on_migrated: Callable[[sqlite3.Connection, int, int], None] = self._move_rows
 
     # -- lifecycle ------------------------------------------------------------------------------------------
 
@@ -198,6 +201,9 @@ class OutboxSender:
         outbox.retry_later(c, row.id, until, reason, count_attempt=False, hold_chat=False)
 
     def _migrated(self, c: sqlite3.Connection, old_chat_id: int, new_chat_id: int) -> None:
+        self.on_migrated(c, old_chat_id, new_chat_id)
+
+    def _move_rows(self, c: sqlite3.Connection, old_chat_id: int, new_chat_id: int) -> None:
         """The group became a supergroup: pending rows, its unit binding and its cards move along."""
         outbox.move_chat(c, old_chat_id, new_chat_id, self.clock.now())
         chats.move_binding(c, old_chat_id, new_chat_id)

@@ -74,7 +74,11 @@ def all_bindings(conn: sqlite3.Connection) -> list[Binding]:
 def move_binding(conn: sqlite3.Connection, old_chat_id: int, new_chat_id: int) -> None:
     """A group became a supergroup: its binding and its cards follow it."""
     conn.execute("UPDATE OR REPLACE chat_bindings SET chat_id = ? WHERE chat_id = ?", (new_chat_id, old_chat_id))
-    conn.execute("UPDATE OR REPLACE cards SET chat_id = ? WHERE chat_id = ?", (new_chat_id, old_chat_id))
+    # a card already sent stays in the old group, where nothing can edit it any more: it is re-posted (see
+    # ``Messages.repost_cards``), so its row no longer points at the old message
+    conn.execute("UPDATE OR REPLACE cards SET chat_id = ?, message_id = NULL, "
+                 "outbox_id = CASE WHEN message_id IS NULL THEN outbox_id END WHERE chat_id = ?",
+                 (new_chat_id, old_chat_id))
     conn.execute("UPDATE pending_inputs SET chat_id = ? WHERE chat_id = ?", (new_chat_id, old_chat_id))
 
 
@@ -175,6 +179,12 @@ def card_sent(conn: sqlite3.Connection, outbox_id: int, message_id: int) -> None
 def cards_of(conn: sqlite3.Connection, ticket_id: int) -> list[tuple[str, int]]:
     """(kind, chat id) of every card a ticket has."""
     return [(r[0], r[1]) for r in conn.execute("SELECT kind, chat_id FROM cards WHERE ticket_id = ?", (ticket_id,))]
+
+
+def cards_in(conn: sqlite3.Connection, chat_id: int) -> list[tuple[int, str, int | None]]:
+    """(ticket id, kind, outbox row still sending it) of every card in a chat."""
+    return [(r[0], r[1], r[2]) for r in conn.execute("SELECT ticket_id, kind, outbox_id FROM cards WHERE chat_id = ?",
+                                                     (chat_id,))]
 
 
 def forget_card(conn: sqlite3.Connection, ticket_id: int, kind: str, chat_id: int) -> None:

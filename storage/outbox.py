@@ -136,11 +136,25 @@ def mark_dead_for_chat(conn: sqlite3.Connection, chat_id: int, error: str) -> in
 
 
 def move_chat(conn: sqlite3.Connection, old_chat_id: int, new_chat_id: int, now: datetime) -> None:
-    """A group became a supergroup: remember it and re-address what is still pending."""
+    """A group became a supergroup: remember it and re-address what is still pending.
+
+    A message id of the old group means nothing in the supergroup (its ids start afresh), so a pending edit or
+    button removal of a message already sent in the old group is given up, with the reason, instead of editing
+    whatever message bears that id in the new chat. Edits of a card still on its way (``card_row``) move with it.
+    """
     conn.execute(
         "INSERT OR REPLACE INTO chat_migrations(old_chat_id, new_chat_id, at) VALUES (?, ?, ?)",
         (old_chat_id, new_chat_id, to_db(now)),
     )
+    reason = f"edit of a message left behind in a migrated group (now {new_chat_id})"
+    for row in conn.execute("SELECT id, kind, payload FROM outbox WHERE chat_id = ? AND status = 'pending' "
+                            "AND kind IN ('edit_card', 'drop_buttons')", (old_chat_id,)).fetchall():
+        payload = json.loads(row["payload"])
+        source = payload.get("source_row")
+        left_behind = "message_id" in payload or (
+            source is not None and sent_message_id(conn, int(source))[1] is not None)
+        if left_behind:
+            mark_dead(conn, row["id"], reason)
     conn.execute("UPDATE outbox SET chat_id = ? WHERE chat_id = ? AND status = 'pending'",
                  (new_chat_id, old_chat_id))
 

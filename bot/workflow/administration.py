@@ -10,12 +10,14 @@ from datetime import timedelta
 
 from bot.workflow.access import COORDINATION_ROLE
 from bot.workflow.common import Refused, WorkflowDeps
-from storage import chats, outbox
+from bot.workflow.messages import Messages
+from storage import chats
 
 
 class Administration:
-    def __init__(self, deps: WorkflowDeps) -> None:
+    def __init__(self, deps: WorkflowDeps, messages: Messages) -> None:
         self.d = deps
+        self.messages = messages
 
     async def binding(self, chat_id: int) -> chats.Binding | None:
         return await self.d.db.read(lambda c: chats.binding_of_chat(c, chat_id))
@@ -65,11 +67,7 @@ class Administration:
     async def chat_migrated(self, old_chat_id: int, new_chat_id: int) -> None:
         now = self.d.clock.now()
 
-        def tx(c: sqlite3.Connection) -> None:
-            chats.move_binding(c, old_chat_id, new_chat_id)
-            outbox.move_chat(c, old_chat_id, new_chat_id, now)
-
-        await self.d.write(tx)
+        await self.d.write(lambda c: self.messages.follow_migration(c, old_chat_id, new_chat_id, now))
 
     def _admin_only(self, user_id: int) -> None:
         if user_id not in self.d.config.admins:

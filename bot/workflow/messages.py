@@ -13,7 +13,7 @@ from typing import Any
 
 from bot import cards
 from bot.cards import CardExtras, unit_name, when
-from bot.domain.lifecycle import Card, TicketState
+from bot.domain.lifecycle import FINAL_STATES, Card, TicketState
 from bot.domain.numbers import format_number
 from bot.workflow.common import WorkflowDeps
 from storage import chats, inquiries, outbox, tickets, users
@@ -104,6 +104,27 @@ class Messages:
             return False
         outbox.add(c, chat_id, "drop_buttons", {"message_id": message_id}, now, ticket_id=ticket_id)
         return True
+
+    def follow_migration(self, c: sqlite3.Connection, old_chat_id: int, new_chat_id: int, now: datetime) -> None:
+        """A group became a supergroup (learnt from its service message or from a send refused with the new id):
+        pending rows, its binding and its cards move along, and the cards left behind are posted again."""
+        outbox.move_chat(c, old_chat_id, new_chat_id, now)
+        chats.move_binding(c, old_chat_id, new_chat_id)
+        self.repost_cards(c, new_chat_id, now)
+
+    def repost_cards(self, c: sqlite3.Connection, chat_id: int, now: datetime) -> None:
+        """The group became this supergroup: its cards already sent stayed in the old group, where no edit can
+        reach them, so each open case's card is posted afresh (without its map pin and photos, which are still
+        readable in the old history); cards of final cases and decided requests are no longer tracked. Runs in
+        the outbox sender's transaction."""
+        for ticket_id, kind, sending in chats.cards_in(c, chat_id):
+            if sending is not None:
+                continue  # still on its way: its pending row moved to the supergroup with it
+            t = tickets.get(c, ticket_id)
+            if t is None or t.state in FINAL_STATES or kind not in ("unit", "helper", "coordination"):
+                chats.forget_card(c, ticket_id, kind, chat_id)
+                continue
+            self.post_card(c, t, kind, chat_id, self.render(c, t, kind, chat_id), now, with_media=False)
 
     def refresh_cards(self, c: sqlite3.Connection, t: Ticket, now: datetime) -> None:
         """Redraw every card of the ticket so its text and buttons match the new state."""
