@@ -12,8 +12,9 @@ import pytest
 
 from storage.running import DatabaseInUse, RunningLock, in_use
 
-HOLD = ("import sys, time; from storage.running import RunningLock; "
-        "RunningLock(sys.argv[1]).acquire(); print('held', flush=True); time.sleep(60)")
+#: Takes the lock, says so, then blocks reading its stdin (never closed by the test) until it is killed.
+HOLD = ("import sys; from storage.running import RunningLock; "
+        "RunningLock(sys.argv[1]).acquire(); print('held', flush=True); sys.stdin.read()")
 
 
 def test_a_second_holder_is_refused_and_named(tmp_path: Path) -> None:
@@ -29,7 +30,8 @@ def test_a_second_holder_is_refused_and_named(tmp_path: Path) -> None:
 
 def test_the_lock_goes_with_a_killed_process(tmp_path: Path) -> None:
     db = tmp_path / "bot.sqlite3"
-    proc = subprocess.Popen([sys.executable, "-c", HOLD, str(db)], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-c", HOLD, str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True)
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
         assert in_use(db)
