@@ -243,12 +243,19 @@ async def _reject(p: Press) -> None:
     await p.ask(p.text("ask.reject_reason"))
 
 
-async def _extension_decision(p: Press) -> None:
+async def _decide(p: Press, approve_op: TicketOp, decide: Callable[..., Awaitable[object]], approved: str,
+                  denied: str) -> None:
+    """A coordinator's approve or deny press on a request's card (its arg: the request's id)."""
     if not p.button.arg.isdigit():
         raise Refused("deny.stale")
-    approve = p.button.op == TicketOp.APPROVE_EXTENSION
-    await p.s.coordination.decide_extension(*p.ids, int(p.button.arg), approve)
-    await p.query.answer(p.context.t(p.update, "done.extension_approved" if approve else "done.extension_denied"))
+    approve = p.button.op == approve_op
+    await decide(*p.ids, int(p.button.arg), approve)
+    await p.query.answer(p.context.t(p.update, approved if approve else denied))
+
+
+async def _extension_decision(p: Press) -> None:
+    await _decide(p, TicketOp.APPROVE_EXTENSION, p.s.coordination.decide_extension, "done.extension_approved",
+                  "done.extension_denied")
 
 
 async def _merge(p: Press) -> None:
@@ -262,11 +269,7 @@ async def _propose_merge(p: Press) -> None:
 
 
 async def _merge_decision(p: Press) -> None:
-    if not p.button.arg.isdigit():
-        raise Refused("deny.stale")
-    approve = p.button.op == TicketOp.APPROVE_MERGE
-    await p.s.merging.decide(*p.ids, int(p.button.arg), approve)
-    await p.query.answer(p.context.t(p.update, "merge.done_approved" if approve else "merge.done_denied"))
+    await _decide(p, TicketOp.APPROVE_MERGE, p.s.merging.decide, "merge.done_approved", "merge.done_denied")
 
 
 # -- the resident -----------------------------------------------------------------------------------------------
