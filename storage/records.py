@@ -100,6 +100,8 @@ class Ticket:
     merged_into: int | None = None  # the ticket this duplicate was merged into (state merged)
     solved: str | None = None  # the rating's answers (bot.domain.rating); None on older ratings
     satisfaction: str | None = None
+    channel: str = "telegram"  # bot.domain.channels
+    channel_client: str | None = None  # the Open311 client or the imported ledger's source
 
     @property
     def is_open(self) -> bool:

@@ -28,6 +28,8 @@ class NewTicket:
     place_text: str | None
     district: str | None
     deadline_class: str
+    channel: str = "telegram"
+    channel_client: str | None = None
 
 
 def ticket_from_row(row: sqlite3.Row) -> Ticket:
@@ -47,10 +49,11 @@ def insert(conn: sqlite3.Connection, new: NewTicket, now: datetime) -> Ticket:
     t = to_db(now)
     cur = conn.execute(
         "INSERT INTO tickets(number, state, category, reporter_id, description, lat, lon, location_source, "
-        "place_key, place_text, district, deadline_class, created_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "place_key, place_text, district, deadline_class, channel, channel_client, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (new.number, new.state, new.category, new.reporter_id, new.description, new.lat, new.lon,
-         new.location_source, new.place_key, new.place_text, new.district, new.deadline_class, t, t),
+         new.location_source, new.place_key, new.place_text, new.district, new.deadline_class, new.channel,
+         new.channel_client, t, t),
     )
     return get(conn, cur.lastrowid)  # type: ignore[arg-type, return-value]
 

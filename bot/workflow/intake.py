@@ -17,11 +17,11 @@ from __future__ import annotations
 import secrets
 import sqlite3
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from bot.domain import geo
+from bot.domain import channels, geo
 from bot.domain.intake import (
     DESCRIBE_FIRST_START,
     EDITABLE,
@@ -57,6 +57,20 @@ class TypedPlace:
     text: str
     exact: str | None
     candidates: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Filed:
+    """What any channel tells of a new complaint (a resident's draft, an operator's call, an API request, an
+    imported row): the category key, the text and where it is."""
+
+    category: str
+    description: str
+    lat: float | None = None
+    lon: float | None = None
+    location_source: str = "none"  # gps | exif | place | text | none
+    place_key: str | None = None
+    place_text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -305,23 +319,14 @@ class Intake(PhotoSteps):
         def tx(c: sqlite3.Connection) -> Ticket:
             draft = self._expect(c, user_id, Step.SUMMARY)
             self._check_daily_limit(c, user_id, now)
-            category = city.category(draft.category)  # type: ignore[arg-type]
-            district = city.place(draft.place_key).unit if draft.place_key else None
-            number = number_for_sequence(sequences.next_value(c, TICKET_SEQUENCE))
-            ticket = tickets.insert(c, tickets.NewTicket(
-                number=number, state=TicketState.REGISTERED, category=category.key, reporter_id=user_id,
-                description=draft.description or "", lat=draft.lat, lon=draft.lon,
-                location_source=draft.location_source or "none", place_key=draft.place_key,
-                place_text=draft.place_text if draft.location_source == "text" else None,
-                district=district, deadline_class=category.deadline_class,
-            ), now)
-            tickets.add_photos(c, ticket.id, drafts.photos(c, user_id))
-            tickets.add_event(c, ticket.id, now, actor_kind="resident", actor_id=user_id, action="registered",
-                              to_state=TicketState.REGISTERED)
+            ticket = self.register(
+                c, Filed(category=draft.category or "", description=draft.description or "", lat=draft.lat,
+                         lon=draft.lon, location_source=draft.location_source or "none",
+                         place_key=draft.place_key,
+                         place_text=draft.place_text if draft.location_source == "text" else None),
+                reporter_id=user_id, photos=drafts.photos(c, user_id), actor=("resident", user_id), now=now)
             tickets.follow(c, ticket.id, user_id, now)
             drafts.delete(c, user_id)
-            if self._route is not None:
-                ticket = self._route(c, ticket, now)
             outbox.add(c, user_id, "message", ticket_registered(self.d.texts, language, ticket, city), now,
                        ticket_id=ticket.id, dedupe_key=f"t{ticket.id}:registered:{user_id}")
             return ticket
@@ -329,6 +334,29 @@ class Intake(PhotoSteps):
         ticket = await self.d.db.write(tx)
         self._remember(user_id, None)
         self.d.outbox_kick()
+        return ticket
+
+    def register(self, c: sqlite3.Connection, filed: Filed, *, reporter_id: int, photos: Iterable[Photo],
+                 actor: tuple[str, int], now: datetime, channel: str = channels.TELEGRAM,
+                 channel_client: str | None = None, state: TicketState = TicketState.REGISTERED) -> Ticket:
+        """The one way a ticket comes into being, whatever its channel: its number, the ticket, its photos and
+        its first event, then routing (inside the caller's transaction). ``actor`` is who filed it (kind, id):
+        the resident, the hotline operator, the API client's stand-in or the import."""
+        city = self.d.config.city
+        category = city.category(filed.category)
+        district = city.place(filed.place_key).unit if filed.place_key else None
+        number = number_for_sequence(sequences.next_value(c, TICKET_SEQUENCE))
+        ticket = tickets.insert(c, tickets.NewTicket(
+            number=number, state=state, category=category.key, reporter_id=reporter_id,
+            description=filed.description, lat=filed.lat, lon=filed.lon, location_source=filed.location_source,
+            place_key=filed.place_key, place_text=filed.place_text, district=district,
+            deadline_class=category.deadline_class, channel=channel, channel_client=channel_client,
+        ), now)
+        tickets.add_photos(c, ticket.id, photos)
+        tickets.add_event(c, ticket.id, now, actor_kind=actor[0], actor_id=actor[1], action="registered",
+                          to_state=state)
+        if self._route is not None and state is TicketState.REGISTERED:
+            ticket = self._route(c, ticket, now)
         return ticket
 
     async def follow_instead(self, user_id: int, number: str) -> Ticket:
