@@ -3,11 +3,11 @@
 A purged ticket keeps its number, category, unit, district and zone, its times, states, deadlines, on-time flags,
 rating answers, bounces and re-complaints (all the report's covering index holds), and its event chain (actions,
 states, units, times). It loses: the reporter (``reporter_id`` becomes `PURGED_USER`, a placeholder row), the
-description, the typed place, the exact point (rounded to 3 decimals, about 100 m: the zone and nearest place
-stay), the photos, the unit's answer and questions to the reporter, every text a resident typed (withdrawal and
-rating reasons, material notes, answers), residents' ids on events, ratings and rounds, its followers, and the
-texts of the messages already sent about it. A reporter's user row (and any recorded name) goes once nothing ties
-them to the bot any more: no other ticket, follow, draft, role.
+description, the typed place, the exact point (rounded to 3 decimals, about 100 m: the zone and nearest place stay),
+the photos, the contact of a caller or an API client, the unit's answer and questions to the reporter, every text a
+resident typed (withdrawal and rating reasons, material notes, answers), residents' ids on events, ratings and
+rounds, its followers, and the texts of the messages already sent about it. A reporter's user row (and any recorded
+name) goes once nothing ties them to the bot any more: no other ticket, follow, draft, role.
 """
 
 from __future__ import annotations
@@ -63,7 +63,8 @@ def people_of(conn: sqlite3.Connection, ids: Sequence[int]) -> set[int]:
     return {row[0] for row in conn.execute(
         f"SELECT reporter_id FROM tickets WHERE id IN ({marks}) UNION SELECT user_id FROM followers "
         f"WHERE ticket_id IN ({marks}) UNION SELECT user_id FROM ticket_ratings WHERE ticket_id IN ({marks}) "
-        f"UNION SELECT reporter_id FROM inquiries WHERE ticket_id IN ({marks})", list(ids) * 4)} - {PURGED_USER}
+        f"UNION SELECT reporter_id FROM inquiries WHERE ticket_id IN ({marks})", list(ids) * 4)
+        if row[0] > PURGED_USER}  # not the placeholder, nor a channel's stand-in reporter (negative ids)
 
 
 def tied_elsewhere(conn: sqlite3.Connection, ids: Sequence[int]) -> set[int]:
@@ -106,6 +107,7 @@ def purge(conn: sqlite3.Connection, ids: Sequence[int], text_events: Iterable[st
         f"reason = CASE WHEN actor_kind = 'resident' OR action IN ({_marks(events)}) THEN NULL ELSE reason END "
         f"WHERE ticket_id IN ({marks}) AND (actor_kind = 'resident' OR action IN ({_marks(events)}))",
         (*events, *ids, *events)).rowcount
+    conn.execute(f"DELETE FROM ticket_contacts WHERE ticket_id IN ({marks})", ids)
     n.photos = conn.execute(f"DELETE FROM ticket_photos WHERE ticket_id IN ({marks})", ids).rowcount
     n.followers = conn.execute(f"DELETE FROM followers WHERE ticket_id IN ({marks})", ids).rowcount
     n.ratings = conn.execute(f"UPDATE ticket_ratings SET user_id = ?, reason = NULL WHERE ticket_id IN ({marks})",
