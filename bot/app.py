@@ -41,6 +41,8 @@ from storage.running import RunningLock
 log = logging.getLogger(__name__)
 
 #: The command menu, in the order shown; descriptions come from the catalogue (cmd.<name>).
+#: On a graceful stop, how long the outbox may go on sending what the last updates queued.
+STOP_GRACE_S = 5.0
 MENU = ("new", "status", "my", "cancel", "lang", "help")
 
 
@@ -174,9 +176,9 @@ class BotRunner:
         try:
             if self.app.updater and self.app.updater.running:
                 await self.app.updater.stop()
-            await self.outbox.stop()
             if self.app.running:
-                await self.app.stop()
+                await self.app.stop()  # finishes the updates being handled (and stops the job queue)
+            await self.outbox.stop(grace_s=STOP_GRACE_S)  # ... then sends what they queued
             await self.app.shutdown()
         finally:
             if self._lock:
