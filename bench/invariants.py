@@ -74,7 +74,8 @@ def dead_reason(row: Mapping[str, Any], max_attempts: int) -> str | None:
         return "its message never went"
     if row["attempts"] >= max_attempts:
         return "max attempts"
-    if error.startswith("400 ") and "message to edit not found" in lowered:
+    if error.startswith("edit of a message left behind in a migrated group") or (
+            error.startswith("400 ") and "message to edit not found" in lowered):
         return "edit of a message left behind in a migrated group"
     if error.startswith("400 ") and "chat not found" in lowered:
         return "chat not found"
