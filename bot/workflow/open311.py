@@ -150,7 +150,7 @@ class Open311:
         if answers:
             text = "\n".join(filter(None, [description, self._answers_line(category, answers)]))
         filed = Filed(category=category.key, description=text, **filed_place)
-        name = " ".join(filter(None, (req.last_name, req.first_name))) or None
+        name = _full_name(req.first_name, req.last_name)
         contact_given = any((name, req.phone, req.email, req.device_id, req.account_id))
         now = self.d.clock.now()
 
@@ -311,6 +311,15 @@ class Open311:
                               status=spec.UPDATE_STATUS[state], updated_datetime=u.event.at,
                               description=self.d.texts.get(lang, spec.NOTE_KEY[state])))
         return out
+
+
+def _full_name(first: str | None, last: str | None) -> str | None:
+    """王 + 芳 → 王芳 (family name first, no space, as Chinese names are written); Ada + Lovelace → Ada Lovelace."""
+    if not (first and last):
+        return first or last
+    if all(ord(ch) > 0x2E7F for ch in first + last):  # CJK only
+        return last + first
+    return f"{first} {last}"
 
 
 def _cap(text: str | None) -> str | None:
