@@ -247,6 +247,8 @@ REFUSALS = [
      ("open311.err_jurisdiction", {"jurisdiction_id": "elsewhere.gov"})),
     ("a media_url that is no URL", {**GOOD, "api_key": KEY, "media_url": "javascript:alert(1)"}, 400,
      ("open311.err_bad_media_url", {})),
+    ("a description over the limit", {**GOOD, "api_key": KEY, "description": "长" * 1501}, 400,
+     ("open311.err_description_too_long", {"limit": 1500})),
 ]
 
 
@@ -278,6 +280,23 @@ async def test_a_bad_photo_is_refused_and_nothing_is_written(api: Api, fmt: str)
         words = say("zh", "photo.too_big_bytes", max_mb=1) if reason == "big" else say("zh", "photo.not_an_image")
         assert code == 400 and description == say("zh", "open311.err_photo", position=2, reason=words)
         assert await api.count() == before
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+async def test_too_many_photos_or_a_body_of_another_kind_is_400(api: Api, fmt: str) -> None:
+    before = await api.count()
+    form = aiohttp.FormData()
+    for name, value in {**GOOD, "api_key": KEY}.items():
+        form.add_field(name, value)
+    for i in range(api.s.config.intake.max_photos + 1):
+        form.add_field("media", jpeg(64, 48), filename=f"{i}.jpg", content_type="image/jpeg")
+    status, _, raw, parsed = await api.post(f"/requests.{fmt}", data=form)
+    assert status == 400, raw
+    assert _error(parsed, fmt) == (400, say("zh", "open311.err_too_many_photos", limit=6))
+    status, _, raw, parsed = await api.post(f"/requests.{fmt}", data=json.dumps({**GOOD, "api_key": KEY}),
+                                            headers={"Content-Type": "application/json"})
+    assert status == 400 and _error(parsed, fmt) == (400, say("zh", "open311.err_bad_form"))
+    assert await api.count() == before
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
