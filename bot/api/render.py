@@ -8,6 +8,7 @@ in XML and ``null`` in JSON.
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
@@ -25,6 +26,10 @@ KEYWORDS = 8
 
 Body = tuple[bytes, str]
 
+#: Characters XML 1.0 cannot carry at all, even escaped (control characters but tab and newlines, lone
+#: surrogates, U+FFFE/U+FFFF): dropped from XML answers, so a stray one in a text never breaks a client's parser.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
 
 def w3c(at: datetime | None, tz: ZoneInfo) -> str | None:
     return at.astimezone(tz).isoformat(timespec="seconds") if at else None
@@ -33,7 +38,7 @@ def w3c(at: datetime | None, tz: ZoneInfo) -> str | None:
 def _xml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    return "" if value is None else str(value)
+    return "" if value is None else _NOT_XML.sub("", str(value))
 
 
 def _xml_fill(parent: ET.Element, item: Mapping[str, Any]) -> None:

@@ -372,6 +372,9 @@ async def test_descriptions_are_shown_only_where_the_city_makes_them_public(api:
     api.s.intake.d.config = api.s.config
     _, _, _, found = await api.get(f"/requests/{number}.json")
     assert "路灯坏了三天" in found[0]["description"]
+    odd = await _file(api, description="路灯\x07坏了\x00三天，晚上很黑。")  # characters XML cannot carry
+    status, _, _, root = await api.get(f"/requests/{odd}.xml")
+    assert status == 200 and root.findtext("request/description").startswith("路灯坏了三天")
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
