@@ -316,6 +316,38 @@ async def test_a_body_over_the_limit_is_413_before_it_is_read(api: Api, fmt: str
     assert await api.count() == before
 
 
+@pytest.mark.parametrize(("photo_kb", "photos", "status"), [(900, 12, 413), (2048, 1, 400)])
+async def test_a_chunked_body_is_counted_as_it_comes_and_cut_off(api: Api, photo_kb: int, photos: int,
+                                                                 status: int) -> None:
+    """No Content-Length to refuse up front: the parts are counted while read, and reading stops once the body
+    passes max_body_bytes (3 MiB here: 413) or a photo passes the image cap (1 MiB here: 400)."""
+    boundary = "b0undary"
+    head = "".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'
+                   for k, v in {**GOOD, "api_key": KEY}.items()).encode()
+    async def body():
+        yield head
+        for i in range(photos):
+            yield (f'--{boundary}\r\nContent-Disposition: form-data; name="media"; filename="{i}.jpg"\r\n'
+                   "Content-Type: image/jpeg\r\n\r\n").encode()
+            for _ in range(photo_kb // 64):
+                yield b"\xff" * (64 * 1024)
+            yield b"\r\n"
+        yield f"--{boundary}--\r\n".encode()
+
+    before = await api.count()
+    async with api.http.post(f"{BASE}/requests.json", data=body(),
+                             headers={"Content-Type": f"multipart/form-data; boundary={boundary}"}) as r:
+        assert r.status == status
+        code, description = _error(json.loads(await r.text()), "json")
+    assert code == status
+    if status == 413:
+        assert description == say("zh", "open311.err_too_large", limit=3 * 1024 * 1024)
+    else:
+        assert description == say("zh", "open311.err_photo", position=1,
+                                  reason=say("zh", "photo.too_big_bytes", max_mb=1))
+    assert await api.count() == before
+
+
 @pytest.mark.parametrize("fmt", ["json", "xml"])
 async def test_a_client_over_its_rate_gets_429_with_retry_after(api: Api, fmt: str) -> None:
     form = {**GOOD, "api_key": SLOW_KEY}
