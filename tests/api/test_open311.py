@@ -482,3 +482,16 @@ async def test_english_is_given_to_who_asks_for_it(api: Api) -> None:
     async with api.http.get(f"{BASE}/requests/123.json", headers={"Accept-Language": "en-GB,en;q=0.9"}) as r:
         assert r.status == 404
         assert (await r.json())[0]["description"] == say("en", "open311.err_unknown_request", id="123")
+
+
+async def test_a_get_needs_no_key_but_one_it_carries_is_checked_and_rated(api: Api) -> None:
+    status, _, _, parsed = await api.get("/services.json", api_key="guess")
+    assert status == 403 and _error(parsed, "json") == (403, say("zh", "open311.err_api_key"))
+    for _ in range(2):
+        status, _, _, _ = await api.get("/servicerequestupdates.json", api_key=SLOW_KEY)
+        assert status == 200
+    status, _, _, parsed = await api.get("/servicerequestupdates.xml", api_key=SLOW_KEY)
+    assert status == 429 and _error(parsed, "xml")[0] == 429
+    for _ in range(3):
+        status, _, _, _ = await api.get("/services.json")
+        assert status == 200
