@@ -23,6 +23,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.api.server import ApiServer
 from bot.callbacks import PATTERN as TICKET_BUTTON
 from bot.callbacks import IntakeButton
 from bot.clock import Clock
@@ -138,6 +139,8 @@ class BotRunner:
     poll_timeout_s: float = 30
     _started: bool = field(default=False, init=False)
     _lock: RunningLock | None = field(default=None, init=False)
+    #: The Open311 API, started with the bot when ``[open311] enabled`` (its ``url`` once listening).
+    api: ApiServer | None = field(default=None, init=False)
 
     @property
     def services(self) -> Services:
@@ -161,6 +164,9 @@ class BotRunner:
                         checks["horizon"], checks["days_left"])
         await self.services.sweeper.sweep()
         schedule.install(self.app)
+        if self.services.config.open311.enabled:
+            self.api = ApiServer(self.services)
+            await self.api.start()
         await self.app.updater.start_polling(  # type: ignore[union-attr]
             poll_interval=0, timeout=int(self.poll_timeout_s), allowed_updates=Update.ALL_TYPES,
             drop_pending_updates=False)
@@ -174,6 +180,9 @@ class BotRunner:
             return
         self._started = False
         try:
+            if self.api is not None:
+                await self.api.stop()
+                self.api = None
             if self.app.updater and self.app.updater.running:
                 await self.app.updater.stop()
             if self.app.running:

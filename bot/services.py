@@ -19,6 +19,7 @@ from bot.workflow.dispatch import Dispatcher
 from bot.workflow.inquiry import Inquiries
 from bot.workflow.merging import Merging
 from bot.workflow.messages import Messages
+from bot.workflow.open311 import Open311
 from bot.workflow.people import People
 from bot.workflow.rating import Rating
 from bot.workflow.reload import ConfigReload
@@ -53,6 +54,8 @@ class Services:
     #: The handling loop's outbox messages (the outbox sender re-posts cards through it after a migration).
     messages: Messages
     reloader: ConfigReload = field(init=False)
+    #: The Open311 API's use-cases (bot/api serves them).
+    open311: Open311 = field(init=False)
     #: Users already recorded in this process, with their language: the gatekeeper writes only what changed.
     seen_users: dict[int, str] = field(default_factory=dict)
     #: The language each user chose with /lang (None: Telegram's), read once per user and process.
@@ -85,6 +88,7 @@ class Services:
 
     def __post_init__(self) -> None:
         self.reloader = ConfigReload(self.intake.d, self.apply_config)
+        self.open311 = Open311(self.intake.d, self.intake, self.lookup)
 
     def apply_config(self, new: Config) -> None:
         """Swap in a reloaded config (``/reload``): no await in here, so no update sees half of it."""
