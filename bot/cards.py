@@ -272,7 +272,7 @@ def _who(texts: Texts, lang: str, city: City, e: Event, name_at: NameAt | None =
                          actor=e.actor_id or "")
     if e.actor_kind == "unit":
         return texts.get(lang, "ops.who_unit", unit=unit_name(city, e.unit, lang), actor=e.actor_id or "")
-    if e.actor_kind in ("coordinator", "supervisor"):
+    if e.actor_kind in ("coordinator", "supervisor", "operator"):
         return texts.get(lang, f"ops.who_{e.actor_kind}", actor=e.actor_id or "")
     return texts.get(lang, "ops.who_system")
 

@@ -1,7 +1,7 @@
 """The deployment config (``config.toml``): its sections, :class:`Config`, and :func:`load_config`.
 
 Sections: ``[telegram]``, ``[storage]``, ``[intake]``, ``[limits]``, ``[outbox]``, ``[deadlines]``, ``[handling]``,
-``[reminders]``, ``[reports]``, plus the top-level ``admins`` and ``city`` (the city file, read by
+``[reminders]``, ``[reports]``, ``[hotline]``, plus the top-level ``admins`` and ``city`` (the city file, read by
 :mod:`bot.config.city`). Each section is a frozen dataclass whose defaults are the defaults of a missing key.
 """
 
@@ -115,6 +115,13 @@ class HandlingConfig:
 
 
 @dataclass(frozen=True)
+class HotlineConfig:
+    """``[hotline]``: the hotline operators' callback (回访) of their callers."""
+
+    callback_tries: int = 3  # calls nobody answers before the case is closed as "caller unreachable"
+
+
+@dataclass(frozen=True)
 class RemindersConfig:
     """``[reminders]``: what the scheduler sends about deadlines, and when it keeps quiet."""
 
@@ -159,6 +166,7 @@ class Config:
     handling: HandlingConfig = field(default_factory=HandlingConfig)
     reminders: RemindersConfig = field(default_factory=RemindersConfig)
     reports: ReportsConfig = field(default_factory=ReportsConfig)
+    hotline: HotlineConfig = field(default_factory=HotlineConfig)
     #: The restart-only sections as the file wrote them (see ``bot.config.reloading``): what /reload compares.
     file_sections: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
@@ -181,7 +189,7 @@ class Config:
 RESTART_ONLY_SECTIONS = ("telegram", "storage", "outbox", "reminders", "reports")
 
 _CONFIG_KEYS = ("city", "admins", "telegram", "storage", "intake", "limits", "outbox", "deadlines", "handling",
-                "reminders", "reports")
+                "reminders", "reports", "hotline")
 
 
 def load_config(path: str | Path) -> Config:
@@ -233,6 +241,7 @@ def load_config(path: str | Path) -> Config:
         top.table("deadlines").fail("max_extension_days", f"must be at most {MAX_EXTENSION_DAYS} (about a working"
                                     f" year), got {deadlines.max_extension_days}")
     handling = _handling(top.table("handling"))
+    hotline = _section(top.table("hotline"), HotlineConfig)
     reminders = _reminders(top.table("reminders"))
     reports_table = top.table("reports")
     reports_table.check_keys(f.name for f in fields(ReportsConfig))
@@ -263,6 +272,7 @@ def load_config(path: str | Path) -> Config:
         handling=handling,
         reminders=reminders,
         reports=reports,
+        hotline=hotline,
         file_sections={name: copy.deepcopy(top.data.get(name, {})) for name in RESTART_ONLY_SECTIONS},
     )
 
