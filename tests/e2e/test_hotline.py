@@ -214,3 +214,26 @@ async def test_a_dissatisfied_caller_reopens_it_and_an_unreachable_one_closes_it
     assert await local.db.read(lambda c: chats.is_operator(c, operator.id))
     payloads = raw(await sb.messages(unit_chat))
     assert not any(d in payloads for d in DIGITS)
+
+
+async def test_operators_are_listed_and_undone_like_the_other_bindings(local: LocalSandbox, sb) -> None:
+    admin, operator, desk = await operators_desk(local, sb)
+    await admin.say("/bindings")
+    listing = await admin.expect("已绑定的工作群")
+    assert zh("hotline.target_operators") in listing["text"] and "12345 话务员群" in listing["text"]
+    assert zh("hotline.bindings_operators", ids=operator.id) in listing["text"]
+    # a code is for one purpose: an operator's code binds no chat, a binding code registers nobody
+    code = await code_from(admin, "/code operator", "/operator ")
+    other = await sb.create_group("别的群", member_ids=[admin.id])
+    await admin.say(f"/bind {code}", chat=other["id"])
+    await admin.expect(zh("admin.code_invalid"), chat=other["id"])
+    # undo: the operator is no longer one, the chat no longer the operators'
+    await admin.say(f"/unoperator {operator.id}")
+    await admin.expect(zh("hotline.operator_removed", user_id=operator.id))
+    await operator.say("/call")
+    await operator.expect(zh("hotline.not_operator"))
+    await admin.say(f"/unbind {desk}")
+    await admin.expect(zh("admin.unbound", chat_id=desk))
+    assert await local.db.read(lambda c: chats.chat_for(c, "operators")) is None
+    await admin.say(f"/unoperator {operator.id}")
+    await admin.expect(zh("hotline.not_an_operator", user_id=operator.id))
