@@ -29,7 +29,7 @@ class Hotline:
         def tx(c: sqlite3.Connection) -> tuple[Ticket, int]:
             now = self.d.clock.now()
             if not chats.is_operator(c, actor.user_id):
-                raise Refused("deny.not_allowed")
+                raise Refused("hotline.not_operator")
             t = load(c, ticket_id, version)
             if t.channel != channels.HOTLINE:
                 raise Refused("deny.stale")

@@ -50,7 +50,7 @@ class Rating:
             raise Refused("deny.stale")
         if t.channel == channels.HOTLINE:  # rated from the callback card, by an operator for the caller
             if not chats.is_operator(c, user_id):
-                raise Refused("deny.not_allowed")
+                raise Refused("hotline.not_operator")
         elif user_id not in tickets.raters(c, t):
             raise Refused("deny.not_reporter")
         if t.version != version:  # this answer was rated already (or closed unrated): say so, change nothing

@@ -124,12 +124,17 @@ async def test_an_operator_files_for_a_caller_and_records_the_callers_rating(loc
                       zh("hotline.btn_not_reached")]
 
     # someone in the operators' chat who is no registered operator may not press it
+    before = await local.db.read(lambda c: tickets.by_number(c, number))
     stranger = await sb.person("实习生")
     await sb.set_member(desk, stranger.id)
     answer = await sb.callback_answer(await sb.press(stranger.id, desk, card["message_id"],
                                                      button_text=zh("rates.btn_solved")))
-    assert answer["text"] == zh("deny.not_allowed") and answer["show_alert"]
-    assert (await local.db.read(lambda c: tickets.by_number(c, number))).state == "resolved"
+    assert answer["text"] == zh("hotline.not_operator") and answer["show_alert"]
+    answer = await sb.callback_answer(await sb.press(stranger.id, desk, card["message_id"],
+                                                     button_text=zh("hotline.btn_not_reached")))
+    assert answer["text"] == zh("hotline.not_operator")
+    after = await local.db.read(lambda c: tickets.by_number(c, number))
+    assert (after.state, after.version) == ("resolved", before.version)
 
     # the operator records the caller's answers with the resident's two questions: closed as satisfied
     await operator.tap(zh("rates.btn_solved"), chat=desk)
