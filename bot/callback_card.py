@@ -10,7 +10,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from bot.cards import _place, action_buttons, rating_buttons, unit_name
+from bot.cards import action_buttons, place_line, rating_buttons, unit_name
 from bot.config import City
 from bot.domain.lifecycle import Card, TicketState
 from bot.domain.numbers import format_number
@@ -25,7 +25,7 @@ def callback_card(texts: Texts, lang: str, city: City, t: Ticket, contact: Conta
     lines = [
         g(lang, "hotline.callback_title", number=format_number(t.number)),
         g(lang, "card.category", category=escape(city.category(t.category).name(lang))),
-        _place(texts, lang, city, t),
+        place_line(texts, lang, city, t),
         g(lang, "hotline.callback_answer", unit=escape(unit_name(city, t.unit, lang)), answer=escape(t.answer or "")),
         g(lang, "hotline.caller_line", phone=escape(contact.phone or "—") if contact else "—",
           name=escape(contact.name or "—") if contact else "—"),

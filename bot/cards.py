@@ -83,6 +83,9 @@ def _place(texts: Texts, lang: str, city: City, t: Ticket) -> str:
     return texts.get(lang, "card.place_none")
 
 
+place_line = _place  # the card's place line, for the other cards of a ticket (bot.callback_card)
+
+
 def _due_lines(texts: Texts, lang: str, city: City, t: Ticket) -> list[str]:
     lines = []
     mark = texts.get(lang, "card.provisional") if t.deadline_provisional else ""
