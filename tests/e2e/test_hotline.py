@@ -242,3 +242,17 @@ async def test_operators_are_listed_and_undone_like_the_other_bindings(local: Lo
     assert await local.db.read(lambda c: chats.chat_for(c, "operators")) is None
     await admin.say(f"/unoperator {operator.id}")
     await admin.expect(zh("hotline.not_an_operator", user_id=operator.id))
+
+
+async def test_a_call_survives_a_restart_and_the_operators_messages_stay_the_calls(local: LocalSandbox,
+                                                                                   sb) -> None:
+    _, operator, _ = await operators_desk(local, sb)
+    await operator.say(f"/call {PHONE_TYPED}")  # the number may follow the command
+    await operator.expect(zh("hotline.phone_taken", phone=PHONE))
+    await local.restart_bot()
+    await operator.say("李女士")  # after the restart, the call's next step still takes it
+    await operator.expect(zh("hotline.name_taken", name="李女士"))
+    await operator.say("/new")  # a complaint of the operator's own would have to wait: the call resumes
+    await operator.expect(zh("intake.resumed"))
+    draft = await local.runner.services.intake.draft(operator.id)
+    assert (draft.is_call, draft.caller_phone, draft.caller_name, draft.step) == (True, PHONE, "李女士", "category")
