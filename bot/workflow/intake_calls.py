@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from bot.domain import channels
 from bot.domain.intake import Step
 from bot.domain.lifecycle import OPEN_STATES
-from bot.domain.phones import BadPhone, parse_phone
+from bot.domain.phones import parse_phone
 from bot.workflow.common import Refused, WorkflowDeps
 from storage import chats, contacts, drafts, tickets, users
 from storage.records import Draft, Ticket
@@ -71,7 +71,8 @@ class CallSteps:
         return draft, resumed
 
     async def set_caller_phone(self, user_id: int, text: str) -> CallerPhone:
-        """The caller's number, normalised (BadPhone, nothing written, if it is none), and its open cases."""
+        """The caller's number, normalised (``bot.domain.phones.BadPhone``, nothing written, if it is none), and
+        its open cases."""
         phone = parse_phone(text).number
         now = self.d.clock.now()
 
@@ -116,6 +117,3 @@ class CallSteps:
         if draft.step != step:
             raise Refused("intake.stale_button")
         return draft
-
-
-__all__ = ["BadPhone", "CallSteps", "CallerPhone", "tickets_of_phone"]
