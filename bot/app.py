@@ -32,7 +32,7 @@ from bot.logs import hold_back_libraries
 from bot.services import Services
 from bot.texts import LANGUAGES, Texts
 from bot.updates import PerChatUpdateProcessor
-from handlers import admin, common, followups, intake, ops, preferences, reload, reports, status, tickets
+from handlers import admin, common, followups, hotline, intake, ops, preferences, reload, reports, status, tickets
 from handlers.context import BotApp, BotContext
 from scheduler import schedule
 from scheduler.outbox import OutboxSender
@@ -103,6 +103,11 @@ def _register(app: BotApp) -> None:
         CommandHandler("unbind", admin.cmd_unbind, private),
         CommandHandler("liaison", admin.cmd_liaison, private),
         CommandHandler("supervisor", admin.cmd_supervisor, private),
+        CommandHandler("operator", admin.cmd_operator, private),
+        CommandHandler("unoperator", admin.cmd_unoperator, private),
+        CommandHandler("call", hotline.cmd_call, private),
+        CommandHandler("caller", hotline.cmd_caller, private),
+        CommandHandler("ticket", ops.cmd_ticket, private),  # hotline operators' own view
         CommandHandler("reload", reload.cmd_reload, private),
         CommandHandler("bind", admin.cmd_bind, groups),
         CommandHandler("ticket", ops.cmd_ticket, groups),

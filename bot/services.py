@@ -16,6 +16,7 @@ from bot.workflow.administration import Administration
 from bot.workflow.cases import Cases
 from bot.workflow.coordination import Coordination
 from bot.workflow.dispatch import Dispatcher
+from bot.workflow.hotline import Hotline
 from bot.workflow.inquiry import Inquiries
 from bot.workflow.merging import Merging
 from bot.workflow.messages import Messages
@@ -51,6 +52,7 @@ class Services:
     residents: ResidentActions
     message_limit: SlidingWindow
     people: People
+    hotline: Hotline
     #: The handling loop's outbox messages (the outbox sender re-posts cards through it after a migration).
     messages: Messages
     reloader: ConfigReload = field(init=False)
@@ -82,7 +84,7 @@ class Services:
             inquiries=Inquiries(deps, access, transitions, messages),
             residents=ResidentActions(deps, transitions, messages),
             message_limit=SlidingWindow(config.limits.messages_per_minute, timedelta(minutes=1)),
-            people=People(deps),
+            people=People(deps), hotline=Hotline(deps, transitions, messages),
             messages=messages,
         )
 

@@ -136,7 +136,8 @@ def purge(conn: sqlite3.Connection, ids: Sequence[int], text_events: Iterable[st
 #: Any row there keeps their user row; each is a seek (an index or primary key leads with the column), except
 #: pending_inputs, a table of a few open questions.
 _TIES = (("tickets", "reporter_id", ""), ("drafts", "user_id", ""), ("liaisons", "user_id", ""),
-         ("social_supervisors", "user_id", ""), ("inquiries", "reporter_id", ""), ("pending_inputs", "user_id", ""),
+         ("social_supervisors", "user_id", ""), ("operators", "user_id", ""),
+         ("inquiries", "reporter_id", ""), ("pending_inputs", "user_id", ""),
          ("outbox", "chat_id", " AND status = 'pending'"))
 
 

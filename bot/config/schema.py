@@ -1,7 +1,7 @@
 """The deployment config (``config.toml``): its sections, :class:`Config`, and :func:`load_config`.
 
 Sections: ``[telegram]``, ``[storage]``, ``[intake]``, ``[limits]``, ``[outbox]``, ``[deadlines]``, ``[handling]``,
-``[reminders]``, ``[reports]``, ``[open311]``, plus the top-level ``admins`` and ``city`` (the city file, read by
+``[reminders]``, ``[reports]``, ``[open311]``, ``[hotline]``, plus the top-level ``admins`` and ``city`` (the city file, read by
 :mod:`bot.config.city`). Each section is a frozen dataclass whose defaults are the defaults of a missing key.
 """
 
@@ -112,6 +112,13 @@ class HandlingConfig:
     auto_close_days: int = 7  # resolved and not rated within this many days: closed
     sensitive_keywords: tuple[str, ...] = DEFAULT_SENSITIVE_KEYWORDS
     group_language: str = "zh"  # the catalogue language of cards, digests and alerts in the group chats
+
+
+@dataclass(frozen=True)
+class HotlineConfig:
+    """``[hotline]``: the hotline operators' callback (回访) of their callers."""
+
+    callback_tries: int = 3  # calls nobody answers before the case is closed as "caller unreachable"
 
 
 @dataclass(frozen=True)
@@ -233,6 +240,7 @@ class Config:
     reminders: RemindersConfig = field(default_factory=RemindersConfig)
     reports: ReportsConfig = field(default_factory=ReportsConfig)
     open311: Open311Config = field(default_factory=Open311Config)
+    hotline: HotlineConfig = field(default_factory=HotlineConfig)
     #: The restart-only sections as the file wrote them (see ``bot.config.reloading``): what /reload compares.
     file_sections: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
@@ -255,7 +263,7 @@ class Config:
 RESTART_ONLY_SECTIONS = ("telegram", "storage", "outbox", "reminders", "reports", "open311")
 
 _CONFIG_KEYS = ("city", "admins", "telegram", "storage", "intake", "limits", "outbox", "deadlines", "handling",
-                "reminders", "reports", "open311")
+                "reminders", "reports", "open311", "hotline")
 
 
 def load_config(path: str | Path) -> Config:
@@ -307,6 +315,7 @@ def load_config(path: str | Path) -> Config:
         top.table("deadlines").fail("max_extension_days", f"must be at most {MAX_EXTENSION_DAYS} (about a working"
                                     f" year), got {deadlines.max_extension_days}")
     handling = _handling(top.table("handling"))
+    hotline = _section(top.table("hotline"), HotlineConfig)
     reminders = _reminders(top.table("reminders"))
     reports_table = top.table("reports")
     reports_table.check_keys(f.name for f in fields(ReportsConfig))
@@ -340,6 +349,7 @@ def load_config(path: str | Path) -> Config:
         reminders=reminders,
         reports=reports,
         open311=open311,
+        hotline=hotline,
         file_sections={name: copy.deepcopy(top.data.get(name, {})) for name in RESTART_ONLY_SECTIONS},
     )
 
