@@ -1,8 +1,9 @@
 """The deployment config (``config.toml``): its sections, :class:`Config`, and :func:`load_config`.
 
 Sections: ``[telegram]``, ``[storage]``, ``[intake]``, ``[limits]``, ``[outbox]``, ``[deadlines]``, ``[handling]``,
-``[reminders]``, ``[reports]``, ``[open311]``, ``[hotline]``, plus the top-level ``admins`` and ``city`` (the city file, read by
-:mod:`bot.config.city`). Each section is a frozen dataclass whose defaults are the defaults of a missing key.
+``[reminders]``, ``[reports]``, ``[open311]``, ``[hotline]``, plus the top-level ``admins`` and ``city`` (the city
+file, read by :mod:`bot.config.city`). Each section is a frozen dataclass whose defaults are the defaults of a
+missing key.
 """
 
 from __future__ import annotations
