@@ -22,6 +22,9 @@ async def _operator_message(update: Update, context: BotContext, hotline: bool =
     if hotline and update.effective_user and await context.services.hotline.may_see_callers(
             update.effective_user.id, chat.id):
         return message
+    if chat.type == "private":  # only hotline operators look cases up in private; anyone else: not here
+        await message.reply_text(context.t(update, "commands.not_here"))
+        return None
     binding = await context.services.admin.binding(chat.id)
     if binding is None or binding.role not in ("coordination", "supervision"):
         await message.reply_text(context.t(update, "ops.only_here"))
