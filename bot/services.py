@@ -16,6 +16,7 @@ from bot.workflow.administration import Administration
 from bot.workflow.cases import Cases
 from bot.workflow.coordination import Coordination
 from bot.workflow.dispatch import Dispatcher
+from bot.workflow.importing import LedgerImport
 from bot.workflow.inquiry import Inquiries
 from bot.workflow.merging import Merging
 from bot.workflow.messages import Messages
@@ -52,6 +53,8 @@ class Services:
     people: People
     #: The handling loop's outbox messages (the outbox sender re-posts cards through it after a migration).
     messages: Messages
+    #: The hotline ledger import (``complaint-bot import``).
+    ledger_import: LedgerImport
     reloader: ConfigReload = field(init=False)
     #: Users already recorded in this process, with their language: the gatekeeper writes only what changed.
     seen_users: dict[int, str] = field(default_factory=dict)
@@ -81,6 +84,7 @@ class Services:
             message_limit=SlidingWindow(config.limits.messages_per_minute, timedelta(minutes=1)),
             people=People(deps),
             messages=messages,
+            ledger_import=LedgerImport(deps, dispatcher),
         )
 
     def __post_init__(self) -> None:
