@@ -208,9 +208,10 @@ class LedgerImport:
 
     async def run(self, source: str, parser: RowParser, header: list[str], rows: Iterable[tuple[int, list[str]]],
                   *, dry_run: bool = False, progress: Callable[[int], None] | None = None,
-                  batch: int = BATCH) -> ImportSummary:
+                  batch: int | None = None) -> ImportSummary:
         """Parse and import every row; bad rows are refused with their line number and do not stop the import."""
         out = ImportSummary()
+        batch = batch or BATCH
         index = {name: header.index(col) for name, col in parser.m.columns.items() if col in header}
         in_file: dict[str, int] = {}
         pending: list[ImportRow] = []
