@@ -7,6 +7,7 @@ they are registered through the intake like any new ticket (bot.workflow.importi
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -14,31 +15,30 @@ from typing import Any
 #: Column order of a finished ticket row (:func:`insert_finished`).
 FINISHED_COLUMNS = (
     "id", "number", "state", "category", "reporter_id", "description", "location_source", "place_text", "unit",
-    "deadline_class", "due_at", "created_at", "updated_at", "closed_at", "dispatched_at", "first_dispatched_at",
-    "accepted_at", "resolved_at", "answer", "rating", "resolved_on_time", "solved", "satisfaction", "channel",
-    "channel_client", "route_reason",
+    "district", "deadline_class", "due_at", "created_at", "updated_at", "closed_at", "dispatched_at",
+    "first_dispatched_at", "accepted_at", "resolved_at", "answer", "rating", "resolved_on_time", "solved",
+    "satisfaction", "channel", "channel_client",
 )
 EVENT_COLUMNS = ("ticket_id", "at", "actor_kind", "action", "from_state", "to_state", "unit", "public")
 RATING_COLUMNS = ("ticket_id", "round", "version", "user_id", "at", "solved", "satisfaction")
 
-_TICKETS = (f"INSERT INTO tickets({', '.join(FINISHED_COLUMNS)}) "
-            f"VALUES ({', '.join('?' * len(FINISHED_COLUMNS))})")
-_EVENTS = f"INSERT INTO events({', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(EVENT_COLUMNS))})"
-_RATINGS = (f"INSERT INTO ticket_ratings({', '.join(RATING_COLUMNS)}) "
-            f"VALUES ({', '.join('?' * len(RATING_COLUMNS))})")
-_CHUNK = 500  # source ids per lookup (SQLite's variable limit is far above)
+_TICKETS = (
+    "INSERT INTO tickets(id, number, state, category, reporter_id, description, location_source, place_text, unit, "
+    "district, deadline_class, due_at, created_at, updated_at, closed_at, dispatched_at, first_dispatched_at, "
+    "accepted_at, resolved_at, answer, rating, resolved_on_time, solved, satisfaction, channel, channel_client) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_EVENTS = ("INSERT INTO events(ticket_id, at, actor_kind, action, from_state, to_state, unit, public) "
+           "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+_RATINGS = ("INSERT INTO ticket_ratings(ticket_id, round, version, user_id, at, solved, satisfaction) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)")
 
 
 def known(conn: sqlite3.Connection, source: str, refs: Sequence[str]) -> set[str]:
     """Those of ``refs`` already imported from ``source``."""
-    found: set[str] = set()
-    for i in range(0, len(refs), _CHUNK):
-        chunk = refs[i:i + _CHUNK]
-        marks = ", ".join("?" * len(chunk))
-        found.update(r[0] for r in conn.execute(
-            f"SELECT source_ref FROM ticket_sources WHERE source = ? AND source_ref IN ({marks})",
-            (source, *chunk)))
-    return found
+    return {r[0] for r in conn.execute(
+        "SELECT source_ref FROM ticket_sources WHERE source = ? AND source_ref IN (SELECT value FROM json_each(?))",
+        (source, json.dumps(list(refs), ensure_ascii=False)))}
 
 
 def remember(conn: sqlite3.Connection, source: str, ref: str, ticket_id: int) -> None:

@@ -29,7 +29,7 @@ from bot.domain.rating import summary
 from bot.workflow.common import WorkflowDeps
 from bot.workflow.dispatch import Dispatcher
 from bot.workflow.intake import TICKET_SEQUENCE, Filed, Intake
-from storage import imports
+from storage import imports, tickets
 from storage.records import Ticket, to_db
 
 BATCH = 5_000
@@ -123,9 +123,22 @@ class LedgerImport:
 
     def _route(self, c: sqlite3.Connection, ticket: Ticket, now: datetime) -> Ticket:
         """Called by ``Intake.register`` inside its transaction: the ledger's own unit, else the city's routing."""
-        if self._named_unit is None:
+        unit = self._named_unit
+        if unit is None:
             return self.dispatcher.route_registered(c, ticket, now)
-        return self.dispatcher.dispatch(c, ticket, self._named_unit, now, Action.DISPATCH, tell=False)
+        rule = self.dispatcher.sensitive_rule(ticket)
+        ticket = tickets.update(c, ticket.id, ticket.version, now, district=self._district(unit) or ticket.district,
+                                sensitive=rule)
+        ticket = self.dispatcher.dispatch(c, ticket, unit, now, Action.DISPATCH, tell=False)
+        if rule:
+            self.dispatcher.messages.sensitive_alerts(c, ticket, rule, now)
+        return ticket
+
+    def _district(self, unit: str | None) -> str | None:
+        """The district (or zone) a case handled by ``unit`` lies in, when the unit is one."""
+        if unit is None:
+            return None
+        return unit if self.d.config.city.unit(unit).kind in ("district", "zone") else None
 
     # -- open cases: one use-case each ----------------------------------------------------------------------------
 
@@ -165,7 +178,7 @@ class LedgerImport:
         first_id = imports.next_ticket_id(c)
         first_seq = imports.reserve_sequence(c, TICKET_SEQUENCE, len(new))
         city = self.d.config.city
-        tickets, events, ratings, refs = [], [], [], []
+        rows_, events, ratings, refs = [], [], [], []
         for i, r in enumerate(new):
             tid = first_id + i
             category = city.category(r.category)
@@ -189,16 +202,17 @@ class LedgerImport:
             if rating is not None:
                 ratings.append((tid, 1, 1, REPORTER, finished, rating.solved and rating.solved.value,
                                 rating.satisfaction.value))
-            tickets.append((
+            rows_.append((
                 tid, number_for_sequence(first_seq + i), r.state, category.key, REPORTER, r.text,
-                "text" if r.address else "none", r.address, r.unit, category.deadline_class, due, received,
+                "text" if r.address else "none", r.address, r.unit, self._district(r.unit), category.deadline_class,
+                due, received,
                 finished, finished, dispatched, dispatched, accepted, resolved, r.answer,
                 summary(rating.satisfaction) if rating else None, resolved_on_time,
                 rating.solved.value if rating and rating.solved else None,
-                rating.satisfaction.value if rating else None, channels.IMPORT, source, None,
+                rating.satisfaction.value if rating else None, channels.IMPORT, source,
             ))
             refs.append((r.ref, tid))
-        imports.insert_finished(c, source, tickets, events, ratings, refs)
+        imports.insert_finished(c, source, rows_, events, ratings, refs)
         return len(new)
 
     async def known_refs(self, source: str, refs: list[str]) -> set[str]:
