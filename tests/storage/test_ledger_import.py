@@ -4,6 +4,7 @@ received time; a second import adds nothing; a crash mid-import leaves whole bat
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import sqlite3
 from datetime import UTC, datetime
@@ -175,3 +176,54 @@ async def test_the_schema_keeps_a_case_id_unique_per_source(tmp_path: Path) -> N
             await database.write(tx)
     finally:
         await database.close()
+
+
+async def test_the_report_and_the_ledger_break_figures_down_by_channel(tmp_path: Path) -> None:
+    from datetime import date
+
+    import openpyxl
+
+    from bot.reports.ledger import write_ledger
+    from bot.reports.model import build_report
+    from bot.reports.text import render_text
+    from bot.seed import seed_demo
+    from bot.texts import Texts
+    from storage import reports
+
+    config = e2e_config(tmp_path)
+    await asyncio.to_thread(seed_demo, tmp_path / "bot.sqlite3", config.city, 300, date(2026, 3, 31), 5)  # residents
+    path = ledger(tmp_path, [case("A1"), case("A2", rating="不满意"), case("A3", rating="未评价"),
+                             case("A4", received="2026-03-03 23:30:00", finished="2026-03-05 10:00:00")])
+    assert (await run(tmp_path, path)).finished == 4
+    c = db(tmp_path)
+    for start, end in (("2026-03-01T16:00:00.000000+00:00", "2026-03-04T16:00:00.000000+00:00"),
+                       ("2026-01-10T16:00:00.000000+00:00", "2026-03-31T16:00:00.000000+00:00"),
+                       ("2026-03-03T15:00:00.000000+00:00", "2026-03-03T16:00:00.000000+00:00")):
+        recount = [(ch, cl, rec, rated, sat) for ch, cl, rec, rated, sat in c.execute(
+            "SELECT channel, channel_client, sum(state != 'withdrawn'), count(rating), "
+            "coalesce(sum(rating = 'satisfied'), 0) FROM tickets WHERE created_at >= ? AND created_at < ? "
+            "AND state != 'merged' GROUP BY 1, 2 ORDER BY 1, 2", (start, end))]
+        assert reports.channel_counts(c, start, end) == [r for r in recount if any(r[2:])], (start, end)
+
+    database = await Database.open(tmp_path / "bot.sqlite3")
+    try:
+        report = await build_report(database, config.city, date(2026, 3, 2), date(2026, 3, 4),
+                                    as_of=NOW)
+        imported = next(f for f in report.channels if f.channel == "import")
+        assert (imported.client, imported.received, imported.rated, imported.satisfied) == ("fy12345", 4, 3, 2)
+        assert report.channels[0].channel == "telegram" and report.channels[0].received > 0
+        text = "\n".join(render_text(report, "zh", Texts()))
+        assert Texts().get("zh", "report.channel_client_line", channel="台账导入", client="fy12345", received=4,
+                           satisfaction="66.7%") in text
+        out = tmp_path / "ledger.xlsx"
+        await write_ledger(database, config.city, date(2026, 3, 2), date(2026, 3, 4), out, "zh", as_of=NOW)
+    finally:
+        await database.close()
+    rows = list(openpyxl.load_workbook(out, read_only=True).worksheets[0].iter_rows(values_only=True))
+    header = list(rows[0])
+    rows = [(*r, *[None] * (len(header) - len(r))) for r in rows]  # empty trailing cells are not stored
+    channel, source = header.index("渠道"), header.index("来源")
+    mine = [r for r in rows[1:] if r[source] == "fy12345"]
+    assert len(mine) == 4 and {r[channel] for r in mine} == {"台账导入"}
+    assert {r[channel] for r in rows[1:] if r[source] is None} == {"Telegram 群众"}
+    assert not any(str(channels.reporter_for("import")) == str(v) for r in rows[1:] for v in r)
