@@ -112,7 +112,13 @@ async def import_file(config: Config, db_path: Path, file: Path, mapping: Ledger
                       dry_run: bool = False, clock: Clock | None = None, progress: Progress | None = None
                       ) -> ImportSummary:
     """Open the database, import ``file`` and close it (the bot may be running on the same file meanwhile)."""
-    from bot.services import Services
+    from bot.texts import Texts
+    from bot.workflow import WorkflowDeps
+    from bot.workflow.dispatch import Dispatcher
+    from bot.workflow.importing import LedgerImport
+    from bot.workflow.messages import Messages
+    from bot.workflow.transitions import Transitions
+    from storage import imports
     from storage.db import Database
 
     ledger = open_ledger(file, sheet=mapping.sheet)
@@ -122,9 +128,13 @@ async def import_file(config: Config, db_path: Path, file: Path, mapping: Ledger
         raise LedgerFileError(f"{file}: {problem}")
     db = await Database.open(db_path)
     try:
-        services = Services.build(config, db, clock or SystemClock())
-        return await services.ledger_import.run(mapping.source, parser, ledger.header, ledger.rows,
-                                                dry_run=dry_run, progress=progress)
+        await db.read(imports.bulk_cache)
+        # the use-cases it needs, wired as bot.services does (without the reports' charting, slow to import)
+        deps = WorkflowDeps(db=db, config=config, clock=clock or SystemClock(), texts=Texts())
+        messages = Messages(deps)
+        importer = LedgerImport(deps, Dispatcher(deps, Transitions(deps, messages), messages))
+        return await importer.run(mapping.source, parser, ledger.header, ledger.rows, dry_run=dry_run,
+                                  progress=progress)
     finally:
         await db.close()
 

@@ -23,6 +23,7 @@ raises :class:`BadRow` with the reason. Reading files lives in :mod:`bot.ledger_
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -170,6 +171,21 @@ def load_mapping(path: Path, *, category_keys: set[str], unit_keys: set[str]) ->
     )
 
 
+_FIELDS = {"%Y": r"(\d{4})", "%m": r"(\d{1,2})", "%d": r"(\d{1,2})", "%H": r"(\d{1,2})", "%M": r"(\d{1,2})",
+           "%S": r"(\d{1,2})"}
+_ORDER = ("%Y", "%m", "%d", "%H", "%M", "%S")
+
+
+def _fast_format(fmt: str) -> re.Pattern[str] | None:
+    """A regular expression doing what strptime does for a format of %Y %m %d [%H %M [%S]] in that order and
+    literal characters (a tenth of strptime's cost); None for any other format (strptime it is)."""
+    parts = re.split(r"(%.)", fmt)
+    directives = [p for p in parts if p.startswith("%") and len(p) == 2]
+    if tuple(directives) != _ORDER[:len(directives)] or len(directives) < 3:
+        return None
+    return re.compile("".join(_FIELDS[p] if p in _FIELDS else re.escape(p) for p in parts if p))
+
+
 class RowParser:
     """Turns ledger rows into :class:`ImportRow` for one mapping and one city (built once per import)."""
 
@@ -182,7 +198,7 @@ class RowParser:
         self.max_text = max_text
         self.categories = {**{n: k for k, names in categories.items() for n in (k, *names)}, **mapping.categories}
         self.units = {**{n: k for k, names in units.items() for n in (k, *names)}, **mapping.units}
-        self._times: dict[str, datetime] = {}
+        self._formats = [(fmt, _fast_format(fmt)) for fmt in mapping.time_formats]
 
     def header_problem(self, header: list[str]) -> str | None:
         """Why the file cannot be read with this mapping (a named column missing), or None."""
@@ -190,20 +206,20 @@ class RowParser:
         return f"columns missing from the file: {', '.join(missing)}" if missing else None
 
     def time(self, text: str, what: str) -> datetime:
-        cached = self._times.get(text)
-        if cached is not None:
-            return cached
-        for fmt in self.m.time_formats:
+        for fmt, fast in self._formats:
             try:
-                local = datetime.strptime(text, fmt)
+                if fast is not None:
+                    found = fast.fullmatch(text)
+                    if found is None:
+                        continue
+                    local = datetime(*map(int, found.groups()))  # type: ignore[misc]
+                else:
+                    local = datetime.strptime(text, fmt)
             except ValueError:
                 continue
             if local.tzinfo is None:
                 local = local.replace(tzinfo=self.tz)
-            at = local.astimezone(UTC)
-            if len(self._times) < 100_000:
-                self._times[text] = at
-            return at
+            return local.astimezone(UTC)
         try:  # ISO 8601 always works (and is how a spreadsheet's own date cells are read)
             local = datetime.fromisoformat(text)
         except ValueError:

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -33,6 +34,9 @@ from storage import imports, tickets
 from storage.records import Ticket, to_db
 
 BATCH = 5_000
+#: A finished case ready to write: (source case id, ticket columns after id and number, events without the ticket
+#: id, rating round without the ticket id or None).
+Prepared = tuple[str, tuple[object, ...], list[tuple[object, ...]], tuple[object, ...] | None]
 ACTOR = ("import", 0)
 REPORTER = channels.reporter_for(channels.IMPORT)
 _S = TicketState
@@ -168,51 +172,57 @@ class LedgerImport:
         """Write the batch's cases not yet imported; how many were written (the rest were known)."""
         if not rows:
             return 0
-        return await self.d.db.write(lambda c: self._finished_tx(c, source, rows))
+        prepared = [self.prepare(source, r) for r in rows]
+        return await self.d.db.write(lambda c: self._finished_tx(c, source, prepared))
 
-    def _finished_tx(self, c: sqlite3.Connection, source: str, rows: list[ImportRow]) -> int:
-        seen = imports.known(c, source, [r.ref for r in rows])
-        new = [r for r in rows if r.ref not in seen]
+    def prepare(self, source: str, r: ImportRow) -> Prepared:
+        """Everything of a finished case's rows but its id and number (known only inside the transaction): built
+        outside it, so the next batch is built while the database writes this one."""
+        category = self.d.config.city.category(r.category)
+        received, finished = to_db(r.received), to_db(r.finished)  # type: ignore[arg-type]
+        events = [(received, ACTOR[0], "registered", None, _S.REGISTERED.value, None, 1)]
+        dispatched = received if r.unit else None
+        due = resolved_on_time = accepted = resolved = None
+        if r.state == "closed":
+            steps = _CLOSED_RATED if r.rating and r.rating.satisfaction != "dissatisfied" else _CLOSED_UNRATED
+            due_at = self._due(r.received, category.deadline_class)
+            if due_at is not None:
+                due, resolved_on_time = to_db(due_at), int(r.finished <= due_at)  # type: ignore[operator]
+            accepted, resolved = received, finished
+        else:
+            steps = _FINAL[(r.state, r.unit is not None)]
+        at_received = _AT_RECEIVED if r.state == "closed" else int(r.unit is not None)
+        for n, (actor, event, frm, to, public) in enumerate(steps):
+            events.append((received if n < at_received else finished, actor, event, frm, to, r.unit, public))
+        rating = r.rating
+        rating_row = None if rating is None else (
+            1, 1, REPORTER, finished, rating.solved.value if rating.solved else None, rating.satisfaction.value)
+        ticket = (
+            r.state, category.key, REPORTER, r.text, "text" if r.address else "none", r.address, r.unit,
+            self._district(r.unit), category.deadline_class, due, received, finished, finished, dispatched,
+            dispatched, accepted, resolved, r.answer, summary(rating.satisfaction) if rating else None,
+            resolved_on_time, rating.solved.value if rating and rating.solved else None,
+            rating.satisfaction.value if rating else None, channels.IMPORT, source,
+        )
+        return r.ref, ticket, events, rating_row
+
+    @staticmethod
+    def _finished_tx(c: sqlite3.Connection, source: str, prepared: list[Prepared]) -> int:
+        seen = imports.known(c, source, [p[0] for p in prepared])
+        new = [p for p in prepared if p[0] not in seen] if seen else prepared
         if not new:
             return 0
         first_id = imports.next_ticket_id(c)
         first_seq = imports.reserve_sequence(c, TICKET_SEQUENCE, len(new))
-        city = self.d.config.city
-        rows_, events, ratings, refs = [], [], [], []
-        for i, r in enumerate(new):
+        rows, events, ratings, refs = [], [], [], []
+        for i, (ref, ticket, steps, rating) in enumerate(new):
             tid = first_id + i
-            category = city.category(r.category)
-            received, finished = to_db(r.received), to_db(r.finished)  # type: ignore[arg-type]
-            events.append((tid, received, ACTOR[0], "registered", None, _S.REGISTERED.value, None, 1))
-            dispatched = received if r.unit else None
-            due = resolved_on_time = accepted = resolved = None
-            if r.state == "closed":
-                steps = _CLOSED_RATED if r.rating and r.rating.satisfaction != "dissatisfied" else _CLOSED_UNRATED
-                due_at = self._due(r.received, category.deadline_class)
-                if due_at is not None:
-                    due, resolved_on_time = to_db(due_at), int(r.finished <= due_at)  # type: ignore[operator]
-                accepted, resolved = received, finished
-            else:
-                steps = _FINAL[(r.state, r.unit is not None)]
-            at_received = _AT_RECEIVED if r.state == "closed" else int(r.unit is not None)
-            for n, (actor, event, frm, to, public) in enumerate(steps):
-                events.append((tid, received if n < at_received else finished, actor, event, frm, to, r.unit,
-                               public))
-            rating = r.rating
+            rows.append((tid, number_for_sequence(first_seq + i), *ticket))
+            events.extend((tid, *e) for e in steps)
             if rating is not None:
-                ratings.append((tid, 1, 1, REPORTER, finished, rating.solved and rating.solved.value,
-                                rating.satisfaction.value))
-            rows_.append((
-                tid, number_for_sequence(first_seq + i), r.state, category.key, REPORTER, r.text,
-                "text" if r.address else "none", r.address, r.unit, self._district(r.unit), category.deadline_class,
-                due, received,
-                finished, finished, dispatched, dispatched, accepted, resolved, r.answer,
-                summary(rating.satisfaction) if rating else None, resolved_on_time,
-                rating.solved.value if rating and rating.solved else None,
-                rating.satisfaction.value if rating else None, channels.IMPORT, source,
-            ))
-            refs.append((r.ref, tid))
-        imports.insert_finished(c, source, rows_, events, ratings, refs)
+                ratings.append((tid, *rating))
+            refs.append((ref, tid))
+        imports.insert_finished(c, source, rows, events, ratings, refs)
         return len(new)
 
     async def known_refs(self, source: str, refs: list[str]) -> set[str]:
@@ -229,18 +239,28 @@ class LedgerImport:
         index = {name: header.index(col) for name, col in parser.m.columns.items() if col in header}
         in_file: dict[str, int] = {}
         pending: list[ImportRow] = []
+        writing: asyncio.Task[None] | None = None  # the batch the database is writing while the next is read
 
-        async def flush() -> None:
-            if not pending:
-                return
+        async def write(batch_rows: list[ImportRow]) -> None:
             if dry_run:
-                known = await self.known_refs(source, [r.ref for r in pending])
-                written = len(pending) - len(known)
+                written = len(batch_rows) - len(await self.known_refs(source, [r.ref for r in batch_rows]))
             else:
-                written = await self.import_finished(source, pending)
+                written = await self.import_finished(source, batch_rows)
             out.finished += written
-            out.known += len(pending) - written
-            pending.clear()
+            out.known += len(batch_rows) - written
+
+        async def flush(wait: bool = False) -> None:
+            nonlocal writing, pending
+            if writing is not None:
+                await writing
+                writing = None
+            if pending:
+                writing = asyncio.create_task(write(pending))
+                pending = []
+                await asyncio.sleep(0)  # hand it to the database's thread, then read on
+            if wait and writing is not None:
+                await writing
+                writing = None
 
         for line, cells in rows:
             out.rows += 1
@@ -254,6 +274,7 @@ class LedgerImport:
                 out.refused.append(Refusal(line, get.get("id", "").strip(), str(bad)))
                 continue
             if row.is_open:
+                await flush(wait=True)  # one writer at a time, and the file's order kept
                 if dry_run:
                     known = await self.known_refs(source, [row.ref])
                     out.open += not known
@@ -268,7 +289,11 @@ class LedgerImport:
                     await flush()
             if progress is not None and out.rows % 1000 == 0:
                 progress(out.rows)
-        await flush()
+        try:
+            await flush(wait=True)
+        finally:
+            if writing is not None:  # an error while reading: the batch being written is still whole or nothing
+                await asyncio.gather(writing, return_exceptions=True)
         if progress is not None:
             progress(out.rows)
         return out

@@ -157,3 +157,19 @@ def test_unreadable_files(tmp_path: Path) -> None:
 def test_the_header_must_hold_the_mapped_columns(parser) -> None:
     assert parser.header_problem(HEADER) is None
     assert "received ('来电时间')" in (parser.header_problem([h for h in HEADER if h != "来电时间"]) or "")
+
+
+@pytest.mark.parametrize("text", ["2026-03-02 09:12:33", "2026-3-2 9:05:07", "2026-02-30 10:00:00",
+                                  "2026-03-02 24:00:00", "2026/03/02 09:12:33", "2026-03-02 09:12:33 ", "x"])
+def test_the_fast_time_path_agrees_with_strptime(parser, text: str) -> None:
+    try:
+        expected = datetime.strptime(text, "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        expected = None
+    fast = parser_for(CONFIG, mapping_for(CONFIG, EXAMPLES / "fy12345.mapping.toml"))
+    fast._formats = fast._formats[:1]  # only "%Y-%m-%d %H:%M:%S"
+    if expected is None:
+        with pytest.raises(BadRow):
+            fast.time(text, "received")
+    else:
+        assert fast.time(text, "received") == expected.replace(tzinfo=CONFIG.city.timezone).astimezone(UTC)
