@@ -236,6 +236,7 @@ class LedgerImport:
         """Parse and import every row; bad rows are refused with their line number and do not stop the import."""
         out = ImportSummary()
         batch = batch or BATCH
+        self._due = _HandlingDue(self.d)  # the calendar and deadlines of the config as it is now
         index = {name: header.index(col) for name, col in parser.m.columns.items() if col in header}
         in_file: dict[str, int] = {}
         pending: list[ImportRow] = []

@@ -227,3 +227,25 @@ async def test_the_report_and_the_ledger_break_figures_down_by_channel(tmp_path:
     assert len(mine) == 4 and {r[channel] for r in mine} == {"台账导入"}
     assert {r[channel] for r in rows[1:] if r[source] is None} == {"Telegram 群众"}
     assert not any(str(channels.reporter_for("import")) == str(v) for r in rows[1:] for v in r)
+
+
+def test_the_examples_import_cleanly_from_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from bot.cli import main
+
+    db_path = tmp_path / "cli.sqlite3"
+    for name, summary in (("fy12345", "imported: 6 (open 1, finished 5)"),
+                          ("open311", "imported: 3 (open 1, finished 2)")):
+        sample, mapping = EXAMPLES / f"{name}-sample.csv", EXAMPLES / f"{name}.mapping.toml"
+        assert main(["import", str(sample), "--mapping", str(mapping), "--db", str(db_path)]) == 0
+        out = capsys.readouterr().out
+        assert summary in out and "refused: 0" in out, out
+    assert main(["import", str(sample), "--mapping", str(mapping), "--db", str(db_path)]) == 0
+    assert "skipped as known: 3" in capsys.readouterr().out
+    broken = ledger(tmp_path, [case("A1"), case("A2", unit="火星局")], encoding="utf-8")
+    assert main(["import", str(broken), "--mapping", str(EXAMPLES / "fy12345.mapping.toml"), "--db",
+                 str(db_path), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "would import: 1 (open 0, finished 1)" in out and "line 3: unknown unit '火星局' [A2]" in out
+    with open(tmp_path / "ledger.csv.refused.csv", encoding="utf-8-sig") as f:
+        assert "火星局" in f.read()
+    assert main(["import", str(broken), "--mapping", str(tmp_path / "nope.toml"), "--db", str(db_path)]) == 2
