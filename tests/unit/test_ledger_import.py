@@ -173,3 +173,40 @@ def test_the_fast_time_path_agrees_with_strptime(parser, text: str) -> None:
             fast.time(text, "received")
     else:
         assert fast.time(text, "received") == expected.replace(tzinfo=CONFIG.city.timezone).astimezone(UTC)
+
+
+@pytest.mark.parametrize("write_only", [False, True])  # shared strings / inline strings
+def test_the_fast_xlsx_reader_reads_what_openpyxl_reads(tmp_path: Path, write_only: bool) -> None:
+    import openpyxl
+
+    from bot.ledger_files import _FastXlsx, _xlsx_openpyxl
+
+    book = openpyxl.Workbook(write_only=write_only)
+    sheet = book.create_sheet("台账") if write_only else book.active
+    rows = [HEADER, ["FY1", datetime(2026, 3, 2, 9, 12, 33), "电梯\n坏了", None, "物业管理", "颍州区", "已办结",
+                     datetime(2026, 3, 4, 16, 20), "已修复", "满意"],
+            [12345, "2026/03/02 14:30", "垃圾", "", None, "颍州区", "办理中", None, 2.5, None], [], ["FY3"]]
+    for r in rows:
+        sheet.append(r)
+    if not write_only:
+        sheet["B5"] = datetime(2026, 1, 1, 0, 0, 1)
+        sheet["B5"].number_format = "yyyy/m/d h:mm:ss"
+        sheet["C5"] = 0.25
+        sheet["C5"].number_format = "0.00%"
+    book.save(tmp_path / "l.xlsx")
+    fast = _FastXlsx(tmp_path / "l.xlsx", None)
+    mine = [(n, [c for c in cells]) for n, cells in fast.rows()]
+    ledger = _xlsx_openpyxl(tmp_path / "l.xlsx", None)
+    theirs = [(1, ledger.header), *ledger.rows]
+
+    def trimmed(rows_):  # type: ignore[no-untyped-def]
+        out = []
+        for n, cells in rows_:
+            while cells and cells[-1] == "":
+                cells = cells[:-1]
+            if cells:
+                out.append((n, cells))
+        return out
+
+    assert trimmed(mine) == trimmed(theirs)
+    assert trimmed(mine)[1][1][1] == "2026-03-02 09:12:33"
