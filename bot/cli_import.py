@@ -64,7 +64,7 @@ def mapping_for(config: Config, path: Path, source: str | None = None) -> Ledger
 class Progress:
     """A one-line bar on stderr, redrawn at most ten times a second (only when stderr is a terminal)."""
 
-    def __init__(self, out: TextIO, total_bytes: int | None = None) -> None:
+    def __init__(self, out: TextIO) -> None:
         self.out = out
         self.started = time.perf_counter()
         self.last = 0.0

@@ -7,7 +7,6 @@ CREATE TABLE ticket_sources (
     ticket_id  INTEGER NOT NULL REFERENCES tickets(id),
     PRIMARY KEY (source, source_ref)
 ) WITHOUT ROWID;
-CREATE INDEX ticket_sources_by_ticket ON ticket_sources(ticket_id);
 
 -- Reports broken down by channel (issue 12): tickets received, rated and satisfied per channel (and client: an
 -- Open311 client, an imported ledger's source; '' for none) and UTC day, kept by triggers like the summaries of
