@@ -65,6 +65,8 @@ BENCHES: tuple[Bench, ...] = (
     Bench("routing", "bench.routing_bench", (), ("--points", "20000", "--naive-points", "2000"),
           "zone routing vs contains() on every polygon"),
     Bench("suggest", "bench.suggest_bench", (), (), "category suggestions vs the city file's frequency order"),
+    Bench("import", "bench.import_bench", ("--rows", "100000", "--bad", "300"), ("--rows", "20000", "--bad", "60"),
+          "a 12345 ledger (CSV, xlsx) imported vs a bare csv.reader pass and a bare executemany"),
 )
 BY_NAME = {b.name: b for b in BENCHES}
 
@@ -177,6 +179,15 @@ FIGURES: dict[str, tuple[Spec, ...]] = {
     "suggest": (
         Spec("suggestions top-3, all sets", "ours.overall.top3", "baselines.frequency order.overall.top3",
              "≥ 0.90", _at_least(0.90), ""),
+    ),
+    "import": (
+        Spec("import: historical rows/s (CSV)", "historical_csv.rows_per_s", "baseline.executemany_rows_per_s",
+             "≥ 20,000 rows/s", _at_least(20_000), "rows/s",
+             note="baseline: a bare executemany of the same ticket rows (indexes and summary triggers included)"),
+        Spec("import: rows/s, CSV with open cases", "csv.rows_per_s", "baseline.csv_reader_rows_per_s",
+             "report it", None, "rows/s"),
+        Spec("import: rows/s, xlsx with open cases", "xlsx.rows_per_s", None, "report it", None, "rows/s"),
+        Spec("import: re-import (all known)", "reimport_csv.seconds", None, "report it", None, "s"),
     ),
 }
 # Figures of issue 9 that no bench of this suite measures yet (they belong to other parts of the issue).

@@ -13,7 +13,18 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot import cli_api, cli_backup, cli_bench, cli_calendar, cli_purge, cli_report, cli_seed, cli_suggest, cli_zones
+from bot import (
+    cli_api,
+    cli_backup,
+    cli_bench,
+    cli_calendar,
+    cli_import,
+    cli_purge,
+    cli_report,
+    cli_seed,
+    cli_suggest,
+    cli_zones,
+)
 from bot.clock import SystemClock
 from bot.config import Config, ConfigError, load_config
 from bot.logs import hold_back_libraries
@@ -67,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_purge.register(sub)
     cli_bench.register(sub)
     cli_api.register(sub)
+    cli_import.register(sub)
     return p
 
 
@@ -94,6 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cli_purge.run(args)
         if args.command == "api":
             return cli_api.run(args)
+        if args.command == "import":
+            return cli_import.run(args)
         config = load_config(args.config)
         if args.command == "run":
             token = config.token()

@@ -17,6 +17,7 @@ from bot.workflow.cases import Cases
 from bot.workflow.coordination import Coordination
 from bot.workflow.dispatch import Dispatcher
 from bot.workflow.hotline import Hotline
+from bot.workflow.importing import LedgerImport
 from bot.workflow.inquiry import Inquiries
 from bot.workflow.merging import Merging
 from bot.workflow.messages import Messages
@@ -55,6 +56,8 @@ class Services:
     hotline: Hotline
     #: The handling loop's outbox messages (the outbox sender re-posts cards through it after a migration).
     messages: Messages
+    #: The hotline ledger import (``complaint-bot import``).
+    ledger_import: LedgerImport
     reloader: ConfigReload = field(init=False)
     #: The Open311 API's use-cases (bot/api serves them).
     open311: Open311 = field(init=False)
@@ -86,6 +89,7 @@ class Services:
             message_limit=SlidingWindow(config.limits.messages_per_minute, timedelta(minutes=1)),
             people=People(deps), hotline=Hotline(deps, transitions, messages),
             messages=messages,
+            ledger_import=LedgerImport(deps, dispatcher),
         )
 
     def __post_init__(self) -> None:

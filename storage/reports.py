@@ -42,6 +42,7 @@ T = TypeVar("T")
 LEDGER_COLUMNS: tuple[str, ...] = (
     "number", "created_at", "category", "district", "unit", "state", "due_at", "signed_on_time",
     "resolved_at", "resolved_on_time", "rating", "reopen_count", "bounces", "description", "solved", "satisfaction",
+    "channel", "channel_client",  # the client: an Open311 client's name, an imported ledger's source
 )
 
 
@@ -339,3 +340,47 @@ def snapshot(path: str | Path, fn: Callable[[sqlite3.Connection], T]) -> T:
             conn.execute("COMMIT")
     finally:
         conn.close()
+
+
+# -- by channel (ticket_channel_day, migration of the ledger import) ----------------------------------------------
+
+ChannelCounts = tuple[str, str | None, int, int, int]  # (channel, client, received, rated, satisfied)
+_CHANNEL_DAYS_SQL = """
+SELECT channel, client, sum(received), sum(rated), sum(satisfied) FROM ticket_channel_day
+WHERE day >= :first AND day < :after GROUP BY channel, client
+"""
+_CHANNEL_EDGE_SQL = """
+SELECT channel, coalesce(channel_client, ''), sum(state != 'withdrawn'), count(rating),
+       coalesce(sum(rating = 'satisfied'), 0)
+FROM tickets INDEXED BY tickets_created
+WHERE created_at >= :start AND created_at < :end AND state != 'merged'
+GROUP BY 1, 2
+"""
+
+
+def channel_counts(conn: sqlite3.Connection, start: str, end: str) -> list[ChannelCounts]:
+    """Received, rated and satisfied per (channel, client) of tickets created in [start, end) (UTC ISO texts):
+    the UTC days between the boundaries' nearest midnights from the day table, plus or minus the hours between
+    each boundary and its midnight from the tickets (as :func:`counts` does). Clients are None where a channel
+    has none."""
+    sums: dict[tuple[str, str], list[int]] = {}
+
+    def add(rows: Iterable[Sequence[Any]], sign: int) -> None:
+        for channel, client, *values in rows:
+            acc = sums.setdefault((channel, client or ""), [0, 0, 0])
+            for i, value in enumerate(values):
+                acc[i] += sign * (value or 0)
+
+    def tickets(lo: str, hi: str) -> None:  # F(hi) - F(lo), either way round
+        if lo != hi:
+            add(conn.execute(_CHANNEL_EDGE_SQL, {"start": min(lo, hi), "end": max(lo, hi)}), 1 if lo < hi else -1)
+
+    d0, d1 = (_nearest_midnight(datetime.fromisoformat(x).astimezone(UTC)) for x in (start, end))
+    if d1 <= d0:
+        tickets(start, end)
+    else:
+        add(conn.execute(_CHANNEL_DAYS_SQL, {"first": d0.date().isoformat(), "after": d1.date().isoformat()}), 1)
+        tickets(_midnight(d1), end)
+        tickets(start, _midnight(d0))
+    return [(channel, client or None, *acc) for (channel, client), acc in sorted(sums.items())  # type: ignore[misc]
+            if any(acc)]

@@ -30,6 +30,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from bot.config import City
 from bot.reports import model
 from bot.reports.model import Report, UnitFigures
+from bot.reports.text import channel_names
 from bot.texts import Texts
 from storage import reports as sql
 from storage.db import Database
@@ -38,7 +39,8 @@ SHEET_MAX_ROWS = 1_048_576  # Excel's limit, the header row included
 LEDGER_HEADERS = (
     "col_number", "col_created", "col_category", "col_district", "col_unit", "col_state", "col_due",
     "col_signed_on_time", "col_resolved", "col_resolved_on_time", "col_rating", "col_reopen_count",
-    "col_bounces", "col_description", "col_solved_answer", "col_satisfaction_answer",
+    "col_bounces", "col_description", "col_solved_answer", "col_satisfaction_answer", "col_channel",
+    "col_channel_client",
 )
 FIGURE_HEADERS = (
     "col_rank", "col_name", "col_received", "col_signed", "col_signed_on_time_count", "col_signed_rate",
@@ -94,6 +96,7 @@ class _RowFormatter:
         self.satisfaction = {"satisfied": texts.get(lang, "report.satisfaction_satisfied"),
                              "basic": texts.get(lang, "report.satisfaction_basic"),
                              "dissatisfied": texts.get(lang, "report.satisfaction_dissatisfied"), None: None}
+        self.channels = channel_names(texts, lang)
 
     def time(self, text: str | None) -> str | None:
         if not text:
@@ -110,13 +113,14 @@ class _RowFormatter:
 
     def __call__(self, row: tuple) -> list[object]:
         (number, created, category, district, unit, state, due, signed_on_time, resolved, resolved_on_time,
-         rating, reopen_count, bounces, description, solved, satisfaction) = row
+         rating, reopen_count, bounces, description, solved, satisfaction, channel, client) = row
         return [
             number, self.time(created), self.categories.get(category, category),
             self.units.get(district, district), self.units.get(unit, unit), self.state(state), self.time(due),
             self.flag.get(signed_on_time), self.time(resolved), self.flag.get(resolved_on_time),
             self.rating.get(rating, rating), reopen_count, bounces, description,
             self.solved.get(solved, solved), self.satisfaction.get(satisfaction, satisfaction),
+            self.channels.get(channel, channel), client,
         ]
 
 

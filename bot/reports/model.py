@@ -48,6 +48,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.config import City
+from bot.domain import channels
 from storage import reports as sql
 from storage.db import Database
 
@@ -168,6 +169,21 @@ class CategoryShare:
 
 
 @dataclass(frozen=True)
+class ChannelFigures:
+    """Tickets of one channel (and client: an Open311 client, an imported ledger's source) in the period."""
+
+    channel: str  # bot.domain.channels
+    client: str | None
+    received: int
+    rated: int
+    satisfied: int
+
+    @property
+    def satisfaction_rate(self) -> float | None:
+        return _ratio(self.satisfied, self.rated)
+
+
+@dataclass(frozen=True)
 class Report:
     city_zh: str
     city_en: str
@@ -179,6 +195,7 @@ class Report:
     categories: tuple[CategoryShare, ...]  # top five, then "others" if any
     daily: tuple[tuple[date, int], ...] = field(default=())  # every day of the period, zeros included
     weights: tuple[tuple[str, float], ...] = ()  # the ranking's weighting (empty: by on-time completion)
+    channels: tuple[ChannelFigures, ...] = ()  # by channel and client, in channel order
 
     def city(self, lang: str) -> str:
         return self.city_en if lang.lower().startswith("en") else self.city_zh
@@ -238,13 +255,14 @@ class RawFigures:
     counts: list[sql.Counts]
     handling: list[tuple[str | None, str | None, int, int]]
     daily: list[int]  # tickets per local day of the period
+    channels: list[sql.ChannelCounts] = field(default_factory=list)
 
 
 def query(conn: sqlite3.Connection, period: Period, tz: ZoneInfo, as_of: str) -> RawFigures:
     start, end = period.utc_bounds(tz)
     """Everything a report needs from the database, in one connection (run it in one read transaction)."""
     return RawFigures(sql.counts(conn, start, end, as_of), sql.handling_hours(conn, start, end),
-                sql.count_between(conn, period.day_bounds(tz)))
+                      sql.count_between(conn, period.day_bounds(tz)), sql.channel_counts(conn, start, end))
 
 
 def assemble(city: City, period: Period, as_of: datetime, raw: RawFigures, weights: Weights = ()) -> Report:
@@ -289,7 +307,14 @@ def assemble(city: City, period: Period, as_of: datetime, raw: RawFigures, weigh
         categories=_top_categories(city, per_category, total.received),
         daily=tuple((period.start + timedelta(days=i), n) for i, n in enumerate(raw.daily)),
         weights=weights,
+        channels=_channels(raw.channels),
     )
+
+
+def _channels(rows: list[sql.ChannelCounts]) -> tuple[ChannelFigures, ...]:
+    order = {name: i for i, name in enumerate(channels.CHANNELS)}
+    figures = (ChannelFigures(*row) for row in rows)
+    return tuple(sorted(figures, key=lambda f: (order.get(f.channel, len(order)), f.channel, f.client or "")))
 
 
 def _top_categories(city: City, per_category: dict[str, int], total: int) -> tuple[CategoryShare, ...]:

@@ -66,6 +66,30 @@ def _unit_figures(u: UnitFigures, lang: str, texts: Texts) -> str:
     )
 
 
+def channel_names(texts: Texts, lang: str) -> dict[str, str]:
+    """Each channel's name in the report and the ledger (bot.domain.channels)."""
+    return {"telegram": texts.get(lang, "report.channel_telegram"),
+            "hotline": texts.get(lang, "report.channel_hotline"),
+            "open311": texts.get(lang, "report.channel_open311"),
+            "import": texts.get(lang, "report.channel_import")}
+
+
+def _channel_lines(report: Report, lang: str, texts: Texts) -> list[str]:
+    """A line per channel (and client), shown once anything came by a channel other than Telegram."""
+    if all(c.channel == "telegram" for c in report.channels):
+        return []
+    names = channel_names(texts, lang)
+    lines = ["", texts.get(lang, "report.channels_heading")]
+    for c in report.channels:
+        params = {"channel": html.escape(names.get(c.channel, c.channel)), "received": c.received,
+                  "satisfaction": percent(c.satisfaction_rate, texts, lang)}
+        if c.client:
+            lines.append(texts.get(lang, "report.channel_client_line", client=html.escape(c.client), **params))
+        else:
+            lines.append(texts.get(lang, "report.channel_line", **params))
+    return lines
+
+
 def _day(d: date) -> str:
     return d.isoformat()
 
@@ -90,6 +114,7 @@ def render_lines(report: Report, lang: str, texts: Texts) -> list[str]:
     lines.append(_rates(t, lang, texts, "report.rates_total"))
     if t.withdrawn:
         lines.append(texts.get(lang, "report.withdrawn", withdrawn=t.withdrawn))
+    lines.extend(_channel_lines(report, lang, texts))
     lines.append("")
     lines.append(_heading(report, lang, texts, "report.units_heading", "report.units_heading_weighted"))
     lines.extend(_unit_line(u, lang, texts) for u in report.units if u.received or u.withdrawn)

@@ -1,0 +1,82 @@
+"""An imported ledger's cases: which source case ids are known, and the fast path for finished (historical) cases.
+
+Finished cases go in with one executemany per table for a whole batch, inside the caller's transaction; the
+summary triggers of the reports (migration 0009) see each ticket row as any insert. Open cases do not come here:
+they are registered through the intake like any new ticket (bot.workflow.importing), then :func:`remember`.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+#: Column order of a finished ticket row (:func:`insert_finished`).
+FINISHED_COLUMNS = (
+    "id", "number", "state", "category", "reporter_id", "description", "location_source", "place_text", "unit",
+    "district", "deadline_class", "due_at", "created_at", "updated_at", "closed_at", "dispatched_at",
+    "first_dispatched_at", "accepted_at", "resolved_at", "answer", "rating", "resolved_on_time", "solved",
+    "satisfaction", "channel", "channel_client",
+)
+EVENT_COLUMNS = ("ticket_id", "at", "actor_kind", "action", "from_state", "to_state", "unit", "public")
+RATING_COLUMNS = ("ticket_id", "round", "version", "user_id", "at", "solved", "satisfaction")
+
+_TICKETS = (
+    "INSERT INTO tickets(id, number, state, category, reporter_id, description, location_source, place_text, unit, "
+    "district, deadline_class, due_at, created_at, updated_at, closed_at, dispatched_at, first_dispatched_at, "
+    "accepted_at, resolved_at, answer, rating, resolved_on_time, solved, satisfaction, channel, channel_client) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_EVENTS = ("INSERT INTO events(ticket_id, at, actor_kind, action, from_state, to_state, unit, public) "
+           "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+_RATINGS = ("INSERT INTO ticket_ratings(ticket_id, round, version, user_id, at, solved, satisfaction) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)")
+
+
+def known(conn: sqlite3.Connection, source: str, refs: Sequence[str]) -> set[str]:
+    """Those of ``refs`` already imported from ``source``."""
+    return {r[0] for r in conn.execute(
+        "SELECT source_ref FROM ticket_sources WHERE source = ? AND source_ref IN (SELECT value FROM json_each(?))",
+        (source, json.dumps(list(refs), ensure_ascii=False)))}
+
+
+def remember(conn: sqlite3.Connection, source: str, ref: str, ticket_id: int) -> None:
+    conn.execute("INSERT INTO ticket_sources(source, source_ref, ticket_id) VALUES (?, ?, ?)",
+                 (source, ref, ticket_id))
+
+
+def ticket_of(conn: sqlite3.Connection, source: str, ref: str) -> int | None:
+    row = conn.execute("SELECT ticket_id FROM ticket_sources WHERE source = ? AND source_ref = ?",
+                       (source, ref)).fetchone()
+    return row[0] if row else None
+
+
+def bulk_cache(conn: sqlite3.Connection) -> None:
+    """A page cache fit for a long import on this connection (the import's own; 200 MB, like storage.bulk)."""
+    conn.execute("PRAGMA cache_size=-200000")
+
+
+def next_ticket_id(conn: sqlite3.Connection) -> int:
+    return (conn.execute("SELECT max(id) FROM tickets").fetchone()[0] or 0) + 1
+
+
+def reserve_sequence(conn: sqlite3.Connection, name: str, count: int) -> int:
+    """Advance a gap-free counter by ``count`` at once; the first of the values reserved."""
+    row = conn.execute(
+        "INSERT INTO number_sequences(name, value) VALUES (?, ?) "
+        "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value RETURNING value",
+        (name, count),
+    ).fetchone()
+    return int(row[0]) - count + 1
+
+
+def insert_finished(conn: sqlite3.Connection, source: str, tickets: Sequence[Sequence[Any]],
+                    events: Iterable[Sequence[Any]], ratings: Iterable[Sequence[Any]],
+                    refs: Iterable[tuple[str, int]]) -> None:
+    """Rows in FINISHED_COLUMNS / EVENT_COLUMNS / RATING_COLUMNS order, and (source case id, ticket id) pairs."""
+    conn.executemany(_TICKETS, tickets)
+    conn.executemany(_EVENTS, events)
+    conn.executemany(_RATINGS, ratings)
+    conn.executemany("INSERT INTO ticket_sources(source, source_ref, ticket_id) VALUES (?, ?, ?)",
+                     ((source, ref, tid) for ref, tid in refs))
