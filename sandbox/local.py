@@ -18,6 +18,8 @@ from sandbox.webcity import city_map
 from storage import chats
 from storage.db import Database
 
+#: The webhook's secret token in the sandbox (``webhook=True``); not a secret either.
+SANDBOX_WEBHOOK_SECRET = "sandbox_webhook_secret_not_a_secret"
 #: Not a secret: the emulator accepts any well-formed token. Shaped so it is never mistaken for a real one.
 SANDBOX_TOKEN = "4242:sandbox_local_token_not_a_secret"
 BOT_USERNAME = "complaint_sandbox_bot"
@@ -30,7 +32,9 @@ ADMIN = ("管理员-刘洋", "zh")
 class LocalSandbox:
     def __init__(self, config: Config, *, port: int = 0, clock: Clock | None = None,
                  token: str = SANDBOX_TOKEN, poll_timeout_s: float = 1.0, bind_groups: bool = True,
-                 people: bool = False) -> None:
+                 people: bool = False, webhook: bool = False) -> None:
+        #: The emulator delivers updates by webhook to our server (on a free local port) instead of polling.
+        self.webhook = webhook
         self.bind_groups = bind_groups
         self.people = people
         self.base_config = config
@@ -126,7 +130,10 @@ class LocalSandbox:
     async def start_bot(self) -> None:
         self.db = await Database.open(self.config.storage.database)
         app = build_application(self.config, self.db, self.clock, self.token)
-        self.runner = BotRunner(app, self.poll_timeout_s)
+        webhook = None
+        if self.webhook:
+            webhook = dataclasses.replace(self.config.webhook, url="", listen_host="127.0.0.1", listen_port=0)
+        self.runner = BotRunner(app, self.poll_timeout_s, webhook=webhook, webhook_secret=SANDBOX_WEBHOOK_SECRET)
         await self.runner.start()
 
     async def stop_bot(self) -> None:
