@@ -375,7 +375,10 @@ def _webhook(table: _Table) -> WebhookConfig:
             table.fail(key, "the secret token is never read from a file: set the environment variable named by"
                             f" secret_env ({defaults.secret_env} unless you name another) and remove this key")
     table.check_keys(f.name for f in fields(WebhookConfig))
-    url = table.string("url", "") if table.has("url") else ""
+    url = table.data.get("url", "")
+    if not isinstance(url, str):
+        table.fail("url", f"must be the public https:// URL Telegram posts to, got {_show(url)}")
+    url = url.strip()
     if url and not url.startswith(("https://", "http://")):
         table.fail("url", f"must be the public https:// URL Telegram posts to, got {_show(url)}")
     path = table.string("path", defaults.path)
