@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.app import BotRunner, build_application
 from bot.clock import Clock, SystemClock
-from bot.config import Config
+from bot.config import Config, WebhookConfig
 from sandbox.client import SandboxClient
 from sandbox.server import Sandbox
 from sandbox.webcity import city_map
@@ -32,8 +32,9 @@ ADMIN = ("管理员-刘洋", "zh")
 class LocalSandbox:
     def __init__(self, config: Config, *, port: int = 0, clock: Clock | None = None,
                  token: str = SANDBOX_TOKEN, poll_timeout_s: float = 1.0, bind_groups: bool = True,
-                 people: bool = False, webhook: bool = False) -> None:
-        #: The emulator delivers updates by webhook to our server (on a free local port) instead of polling.
+                 people: bool = False, webhook: bool | WebhookConfig = False) -> None:
+        #: The emulator delivers updates by webhook to our server instead of polling: True, on a free local port;
+        #: a WebhookConfig, as it says (a proxy in front: its `url` and the `listen_port` the proxy forwards to).
         self.webhook = webhook
         self.bind_groups = bind_groups
         self.people = people
@@ -130,8 +131,8 @@ class LocalSandbox:
     async def start_bot(self) -> None:
         self.db = await Database.open(self.config.storage.database)
         app = build_application(self.config, self.db, self.clock, self.token)
-        webhook = None
-        if self.webhook:
+        webhook = self.webhook if isinstance(self.webhook, WebhookConfig) else None
+        if self.webhook is True:
             webhook = dataclasses.replace(self.config.webhook, url="", listen_host="127.0.0.1", listen_port=0)
         self.runner = BotRunner(app, self.poll_timeout_s, webhook=webhook, webhook_secret=SANDBOX_WEBHOOK_SECRET)
         await self.runner.start()
