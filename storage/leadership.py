@@ -8,8 +8,9 @@ without asking the database.
 - `SoleProcess`: SQLite. One process owns the database file (storage/running.py's flock refuses a second bot),
   so that process always leads.
 - `AdvisoryLockLeadership`: PostgreSQL, ``pg_try_advisory_lock`` on a connection of its own, held while the
-  session lives (the server drops it when the process dies, ``kill -9`` included). Written against the
-  interface, not yet wired: the storage port to PostgreSQL (branch ``pg``) brings the connection.
+  session lives (the server drops it when the process dies, ``kill -9`` included). Tested against a throwaway
+  PostgreSQL (tests/storage/test_leadership_pg.py); wiring it into `build_application` comes with the storage
+  port to PostgreSQL, which brings the connection settings.
 """
 
 from __future__ import annotations
@@ -74,9 +75,12 @@ class AdvisoryLockLeadership:
         self._held: set[str] = set()
 
     async def try_acquire(self, name: str) -> bool:
-        if name in self._held:
-            return True  # a session lock stays ours until we release it or the session ends
         try:
+            if name in self._held:
+                # A session lock stays ours while the session lives: the connection is never re-opened behind
+                # our back, so a working connection means the same session. A broken one: we lead nothing.
+                await self._query("SELECT 1", ())
+                return True
             got = bool(await self._query("SELECT pg_try_advisory_lock(%s)", (lock_key(name),)))
         except Exception:  # the connection broke: whatever we held went with it
             log.exception("leadership: cannot ask for %s", name)
@@ -101,3 +105,16 @@ class AdvisoryLockLeadership:
             except Exception:  # the session is gone, and the lock with it
                 log.warning("leadership: could not release %s (the session ended, so it is free anyway)", name)
         self._held.clear()
+
+
+def on_psycopg(conn: Any) -> Query:
+    """A `Query` on one psycopg ``AsyncConnection`` in autocommit mode (a lock taken inside a transaction that
+    is rolled back would still be held: session locks ignore transactions, so autocommit keeps it simple)."""
+
+    async def query(sql: str, params: tuple[Any, ...]) -> Any:
+        async with conn.cursor() as cur:
+            await cur.execute(sql, params)
+            row = await cur.fetchone()
+            return row[0] if row else None
+
+    return query
