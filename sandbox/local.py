@@ -17,6 +17,7 @@ from sandbox.server import Sandbox
 from sandbox.webcity import city_map
 from storage import chats
 from storage.db import Database
+from storage.leadership import Leadership
 
 #: The webhook's secret token in the sandbox (``webhook=True``); not a secret either.
 SANDBOX_WEBHOOK_SECRET = "sandbox_webhook_secret_not_a_secret"
@@ -32,7 +33,10 @@ ADMIN = ("管理员-刘洋", "zh")
 class LocalSandbox:
     def __init__(self, config: Config, *, port: int = 0, clock: Clock | None = None,
                  token: str = SANDBOX_TOKEN, poll_timeout_s: float = 1.0, bind_groups: bool = True,
-                 people: bool = False, webhook: bool | WebhookConfig = False) -> None:
+                 people: bool = False, webhook: bool | WebhookConfig = False,
+                 leadership: Leadership | None = None) -> None:
+        #: Who runs the once-only jobs (storage/leadership.py); None: this process (SQLite's SoleProcess).
+        self.leadership = leadership
         #: The emulator delivers updates by webhook to our server instead of polling: True, on a free local port;
         #: a WebhookConfig, as it says (a proxy in front: its `url` and the `listen_port` the proxy forwards to).
         self.webhook = webhook
@@ -130,7 +134,7 @@ class LocalSandbox:
 
     async def start_bot(self) -> None:
         self.db = await Database.open(self.config.storage.database)
-        app = build_application(self.config, self.db, self.clock, self.token)
+        app = build_application(self.config, self.db, self.clock, self.token, leadership=self.leadership)
         webhook = self.webhook if isinstance(self.webhook, WebhookConfig) else None
         if self.webhook is True:
             webhook = dataclasses.replace(self.config.webhook, url="", listen_host="127.0.0.1", listen_port=0)
