@@ -3,6 +3,7 @@ processes it from there (bot/webhook.py). Real Application, real HTTP, the sandb
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -12,7 +13,7 @@ import pytest
 
 from bot.clock import FakeClock
 from bot.config import Config
-from bot.webhook import SECRET_HEADER
+from bot.webhook import SECRET_HEADER, InboxProcessor
 from sandbox.local import SANDBOX_WEBHOOK_SECRET, LocalSandbox
 from storage import inbox, tickets
 from tests.e2e.talk import eventually, first_line
@@ -175,3 +176,33 @@ async def test_two_updates_of_one_chat_arriving_together_are_processed_in_order(
 
 async def _stored(local: LocalSandbox, n: int) -> bool:
     return len(await inbox_rows(local)) >= n
+
+
+async def test_two_processors_sharing_the_inbox_process_each_update_once_and_in_order(local: LocalSandbox,
+                                                                                      sb) -> None:
+    """The groundwork for several instances: a second processor (another worker name, as another process would
+    sign) claims from the same inbox; every update is processed once, each chat's in order."""
+    people = [await sb.person(f"居民{i}", language_code="zh") for i in range(3)]
+    first = local.runner.inbox
+    await first.stop()
+    for _ in range(3):
+        for person in people:
+            await person.say("/start")
+            await person.say("/help")
+    await eventually(lambda: _stored(local, 18), what="eighteen updates stored")
+    second = InboxProcessor(local.db, local.runner.app, local.clock, local.runner.webhook, sole_process=False,
+                            worker="other-instance:2:0")
+    await asyncio.gather(first.start(), second.start())
+    try:
+        welcome = first_line("zh", "start.welcome", city="阜阳市")
+        for person in people:
+            await eventually(lambda person=person: _replied(person, 6), what="six replies each")
+            assert [(m.get("text") or "").splitlines()[0] for m in await replies(person)] == [welcome, HELP] * 3
+        rows = await eventually(lambda: _all_done(local), what="every row done")
+        assert len(rows) == 18 and all(r["attempts"] == 1 for r in rows)  # claimed once each
+    finally:
+        await second.stop()
+
+
+async def _replied(person, n: int) -> bool:
+    return len(await replies(person)) >= n
