@@ -163,12 +163,15 @@ class LocalSandbox:
 
     def welcome(self) -> str:
         url = self.sandbox.url
+        server = self.runner.server if self.runner else None
+        mode = (f"it posts updates to the bot's webhook, {server.cfg.public_url(server.port)}" if server
+                else "the bot polls it exactly as it would poll Telegram")
         groups = "\n".join(f"    {g['title']}: chat id {g['id']}, its liaison is user {self.liaisons[k]['id']}"
                            for k, g in self.groups.items())
         return f"""
 complaint-bot sandbox is running.
   Web chat:          {url}/   (open it in a browser: every role's chat, live)
-  Bot API emulator:  {url}   (the bot polls it exactly as it would poll Telegram)
+  Bot API emulator:  {url}   ({mode})
   Database:          {self.config.storage.database}
   Group chats of the example city:
 {groups}

@@ -114,6 +114,8 @@ async def test_a_request_without_the_right_secret_is_refused_and_changes_nothing
     assert await post(local, forged, secret="wrong_secret") == 403
     assert await post(local, forged, secret=None) == 403
     assert await post(local, forged, secret="") == 403
+    assert await post(local, forged, secret=SANDBOX_WEBHOOK_SECRET.upper()) == 403
+    assert await post(local, {"not": "an update"}) == 400  # the right token, but nothing to store
 
     await li.say("/help")
     await li.expect(HELP)
@@ -121,7 +123,7 @@ async def test_a_request_without_the_right_secret_is_refused_and_changes_nothing
     messages = await replies(li)
     assert len(messages) == len(transcript) + 1 and count(messages, HELP) == 2
     assert forged["update_id"] not in {r["update_id"] for r in await inbox_rows(local)}
-    assert local.runner.server.received["refused"] == 3
+    assert local.runner.server.received["refused"] == 4 and local.runner.server.received["malformed"] == 1
 
 
 async def test_an_update_stored_before_a_crash_is_processed_once_at_start(local: LocalSandbox, sb) -> None:
