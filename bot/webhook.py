@@ -172,6 +172,8 @@ class InboxProcessor:
             if not done:
                 log.warning("inbox: update %s was taken over by another process before it finished here",
                             row.update_id)
+        except Exception:  # the row stays claimed: processed again when its lease runs out (or at start)
+            log.exception("inbox: update %s was processed but could not be marked done", row.update_id)
         finally:
             self._in_hand.pop(row.update_id, None)
             self.kick()  # the chat's next update may be claimable now
@@ -195,6 +197,8 @@ class WebhookServer:
 
     def __init__(self, db: Database, app: BotApp, clock: Clock, cfg: WebhookConfig, secret: str,
                  processor: InboxProcessor) -> None:
+        if not secret:
+            raise ValueError("a webhook needs a secret token (Config.webhook_secret)")
         self.db = db
         self.app = app
         self.clock = clock
@@ -213,8 +217,8 @@ class WebhookServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.cfg.listen_host, self.cfg.listen_port)
         await site.start()
-        sockets = site._server.sockets if site._server else ()  # type: ignore[union-attr]
-        self.port = sockets[0].getsockname()[1] if sockets else self.cfg.listen_port
+        addresses = self._runner.addresses
+        self.port = addresses[0][1] if addresses else self.cfg.listen_port
         log.info("webhook: listening on %s:%s%s", self.cfg.listen_host, self.port, self.cfg.path)
         return self.port
 
