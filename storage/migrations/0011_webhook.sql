@@ -17,5 +17,8 @@ CREATE TABLE inbox (
     processed_at  TEXT,
     last_error    TEXT
 );
-CREATE INDEX inbox_pending ON inbox(state, chat_id, update_id);
+-- The queue, in update order (a claim walks it from the oldest and stops at the first row it may take), and
+-- each chat's queue (is an earlier update of this chat still pending?). Partial: only pending rows, a handful.
+CREATE INDEX inbox_queue ON inbox(update_id) WHERE state = 'pending';
+CREATE INDEX inbox_queue_by_chat ON inbox(chat_id, update_id) WHERE state = 'pending';
 CREATE INDEX inbox_processed ON inbox(processed_at);
