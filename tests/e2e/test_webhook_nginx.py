@@ -17,6 +17,7 @@ from bot.webhook import SECRET_HEADER
 from sandbox.local import LocalSandbox
 from storage import inbox, tickets
 from tests.e2e.nginx import Nginx, free_port, running_nginx
+from tests.e2e.talk import eventually
 from tests.e2e.test_intake_happy import file_complaint
 
 
@@ -44,8 +45,12 @@ async def test_a_complaint_filed_through_nginx(local: LocalSandbox, sb, proxy: t
 
     ticket = await local.db.read(lambda c: tickets.by_number(c, number))
     assert ticket is not None and ticket.state == "dispatched"
-    rows = await local.db.read(inbox.rows)
-    assert len(rows) == 7 and {r["state"] for r in rows} == {"done"}
+    async def all_done():
+        rows = await local.db.read(inbox.rows)
+        return rows if all(r["state"] == "done" for r in rows) else None
+
+    rows = await eventually(all_done, what="every row marked done")  # marked just after the last reply
+    assert len(rows) == 7
     posts = [line for line in nginx.access_log() if '"POST /telegram/webhook HTTP/1.1" 200' in line]
     assert len(posts) == len(rows)  # every update came through nginx, the secret header passed along
 
