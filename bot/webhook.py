@@ -27,6 +27,7 @@ import json
 import logging
 import os
 import socket
+import sqlite3
 import uuid
 from datetime import timedelta
 
@@ -126,12 +127,9 @@ class InboxProcessor:
         while not self._stopping:
             self._wake.clear()
             try:
-                while len(self._in_hand) < self._limit() and not self._stopping:
-                    row = await self._claim()
-                    if row is None:
-                        break
-                    self._in_hand[row.update_id] = asyncio.create_task(self._process(row),
-                                                                       name=f"inbox-{row.update_id}")
+                free = self._limit() - len(self._in_hand)
+                if free > 0:
+                    self._spawn(await self.db.write(lambda c, free=free: self._take(c, free)))
                 await self._housekeeping(loop.time())
             except asyncio.CancelledError:
                 raise
@@ -142,17 +140,27 @@ class InboxProcessor:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_interval_s)
 
-    async def _claim(self) -> inbox.InboxRow | None:
+    def _take(self, c: sqlite3.Connection, free: int) -> list[inbox.InboxRow]:
+        """Inside a transaction: claim up to `free` rows, one statement each (a row started too often without
+        finishing is marked failed instead)."""
         now = self.clock.now()
         lease = now + timedelta(seconds=self.cfg.lease_s)
-        while True:
-            row = await self.db.write(lambda c: inbox.claim(c, self.worker, now, lease))
-            if row is None or row.attempts <= MAX_ATTEMPTS:
-                return row
-            log.error("inbox: update %s was started %s times without finishing: given up", row.update_id,
-                      row.attempts - 1)
-            await self.db.write(lambda c, uid=row.update_id: inbox.finish(
-                c, uid, self.worker, now, f"given up after {MAX_ATTEMPTS} unfinished attempts"))
+        taken: list[inbox.InboxRow] = []
+        while len(taken) < free and not self._stopping:
+            row = inbox.claim(c, self.worker, now, lease)
+            if row is None:
+                break
+            if row.attempts > MAX_ATTEMPTS:
+                log.error("inbox: update %s was started %s times without finishing: given up", row.update_id,
+                          row.attempts - 1)
+                inbox.finish(c, row.update_id, self.worker, now, f"given up after {MAX_ATTEMPTS} unfinished attempts")
+                continue
+            taken.append(row)
+        return taken
+
+    def _spawn(self, rows: list[inbox.InboxRow]) -> None:
+        for row in rows:
+            self._in_hand[row.update_id] = asyncio.create_task(self._process(row), name=f"inbox-{row.update_id}")
 
     async def _process(self, row: inbox.InboxRow) -> None:
         error: str | None = None
@@ -166,17 +174,24 @@ class InboxProcessor:
         except Exception as exc:  # PTB hands handler errors to the error handler; this is anything else
             log.exception("inbox: update %s could not be processed", row.update_id)
             error = f"{type(exc).__name__}: {exc}"[:500]
+        # One hop: mark it done and claim what that frees (the chat's next update, most often).
+        free = self._limit() - len(self._in_hand) + 1
+
+        def finish_and_take(c: sqlite3.Connection) -> tuple[bool, list[inbox.InboxRow]]:
+            done = inbox.finish(c, row.update_id, self.worker, self.clock.now(), error)
+            return done, self._take(c, free)
+
         try:
-            done = await self.db.write(lambda c: inbox.finish(c, row.update_id, self.worker, self.clock.now(),
-                                                              error))
-            if not done:
-                log.warning("inbox: update %s was taken over by another process before it finished here",
-                            row.update_id)
+            done, taken = await self.db.write(finish_and_take)
         except Exception:  # the row stays claimed: processed again when its lease runs out (or at start)
             log.exception("inbox: update %s was processed but could not be marked done", row.update_id)
-        finally:
             self._in_hand.pop(row.update_id, None)
-            self.kick()  # the chat's next update may be claimable now
+            self.kick()
+            return
+        self._in_hand.pop(row.update_id, None)
+        if not done:
+            log.warning("inbox: update %s was taken over by another process before it finished here", row.update_id)
+        self._spawn(taken)
 
     async def _housekeeping(self, now_s: float) -> None:
         if self._in_hand and now_s - self._last_renew >= self.cfg.lease_s / 3:
