@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.domain.lifecycle import SPEC, TicketState
+from bench.invariants import chain_error, ticket_chains
 from sandbox.entities import parse
 
 #: Kinds whose delivery is a new message with a text we can find in the record.
@@ -115,33 +115,9 @@ def check_tickets(c: sqlite3.Connection, f: Figures, confirmed: Mapping[int, set
                                if who in confirmed and count > len(confirmed[who]))
 
 
-def chain_error(states: list[tuple[str, str | None, str | None]], final: str) -> str | None:
-    """Why a ticket's events (action, from, to; in order) are not a walk of the lifecycle ending in `final`;
-    None when they are. Events without a to-state (notes: followed, escalated …) are not moves."""
-    moves = [(a, fr, to) for a, fr, to in states if to is not None]
-    if not moves or moves[0][0] != "registered" or moves[0][2] != TicketState.REGISTERED:
-        return "does not start with registered"
-    state = TicketState.REGISTERED
-    for action, from_state, to_state in moves[1:]:
-        if from_state != state:
-            return f"{action} from {from_state}, but the ticket was {state}"
-        if not any(t.event == action and state in t.sources and t.target_from(state) == to_state
-                   for t in SPEC.values()):
-            return f"{action}: {from_state} -> {to_state} is no row of the specification"
-        state = TicketState(to_state)
-    if state != final:
-        return f"events end in {state}, the ticket is {final}"
-    return None
-
-
 def check_chains(c: sqlite3.Connection, f: Figures) -> None:
-    tickets = {r["id"]: (r["number"], r["state"]) for r in c.execute("SELECT id, number, state FROM tickets")}
-    chains: dict[int, list[tuple[str, str | None, str | None]]] = {t: [] for t in tickets}
-    for r in c.execute("SELECT ticket_id, action, from_state, to_state FROM events ORDER BY id"):
-        chains.setdefault(r["ticket_id"], []).append((r["action"], r["from_state"], r["to_state"]))
-        f.events += 1
-    for ticket_id, chain in chains.items():
-        number, state = tickets.get(ticket_id, (f"#{ticket_id}", "?"))
+    for number, state, chain in ticket_chains(c).values():
+        f.events += len(chain)
         why = chain_error(chain, state)
         if why:
             f.chains_bad.append(f"{number}: {why}")

@@ -38,6 +38,10 @@ ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "4343:chaos_local_token_not_a_secret"
 WEBHOOK_SECRET = "chaos_webhook_secret_not_a_secret"
 STATION = (32.8906, 115.8149)
+#: Where the residents stand, in turn: the station (颍州区) and a point inside five other districts, so the load
+#: spreads over six units' liaisons instead of queueing behind one.
+POINTS = (STATION, (33.0219, 115.6999), (32.9351, 116.0066), (33.2638, 115.3845), (32.8724, 115.2978),
+          (33.3306, 115.677))
 _TAG = re.compile(r"</?(?:b|i|code|u|s|a)(?:\s[^>]*)?>")
 _NUMBER = re.compile(r"\b(\d{3} \d{3} \d{3})\b")
 _TEXTS = Texts()
@@ -191,8 +195,9 @@ async def resident(world: World, person: Person, index: int, confirmed: set[str]
     """File one complaint, then rate the answer when it comes; repeat a step whenever no answer comes."""
     client, chat = world.client, person.private
     rng = random.Random(index)
-    point = (STATION[0] + rng.uniform(-0.002, 0.002), STATION[1] + rng.uniform(-0.002, 0.002))
-    description = f"阜阳站北广场第 {index} 号路灯白天一直亮着，晚上却不亮，已经一个星期了。"
+    lat, lon = POINTS[index % len(POINTS)]
+    point = (lat + rng.uniform(-0.002, 0.002), lon + rng.uniform(-0.002, 0.002))
+    description = f"第 {index} 号路灯白天一直亮着，晚上却不亮，已经一个星期了。"
     unanswered = 0  # steps in a row that got no answer
     waiting_since = 0.0  # when the person pressed 提交 (0: not waiting for a confirmation)
     registered, closed = first("notice.registered", number="", raw_number="", category="", dispatched=""), None

@@ -36,8 +36,6 @@ _NUMBER = re.compile(r"\b(\d{3} \d{3} \d{3})\b")
 SENDING_KINDS = frozenset({"message", "card", "location", "venue", "photo", "photos", "photo_file", "document_file"})
 #: Outbox kinds that change a message already there.
 EDITING_KINDS = frozenset({"edit_card", "drop_buttons"})
-#: Events that change no state and carry no from_state.
-_STATELESS_EVENTS = frozenset({"followed", "escalated", "deadline_recomputed"})
 _EVENTS_BY_NAME: dict[str, list[Any]] = {}
 for _transition in SPEC.values():
     _EVENTS_BY_NAME.setdefault(_transition.event, []).append(_transition)
@@ -76,7 +74,8 @@ def dead_reason(row: Mapping[str, Any], max_attempts: int) -> str | None:
         return "its message never went"
     if row["attempts"] >= max_attempts:
         return "max attempts"
-    if error.startswith("400 ") and "message to edit not found" in lowered:
+    if error.startswith("edit of a message left behind in a migrated group") or (
+            error.startswith("400 ") and "message to edit not found" in lowered):
         return "edit of a message left behind in a migrated group"
     if error.startswith("400 ") and "chat not found" in lowered:
         return "chat not found"
@@ -112,34 +111,44 @@ def check_confirmations(conn: sqlite3.Connection, delivered: Mapping[int, Sequen
     report.figures["duplicate confirmation copies"] = copies
 
 
+def chain_error(events: Sequence[tuple[str, str | None, str | None]], final: str) -> str | None:
+    """Why a ticket's events (action, from, to; in order) are not a walk of the lifecycle ending in `final`;
+    None when they are. Events without a to-state (notes: followed, escalated …) are not moves; each move is a row
+    of the specification applied to the state the previous one left (``plan``, as a lead unit or not)."""
+    moves = [(a, fr, to) for a, fr, to in events if to is not None]
+    if not moves or moves[0][0] != "registered" or moves[0][1] is not None or moves[0][2] != TicketState.REGISTERED:
+        return "does not start with registered"
+    state: str = TicketState.REGISTERED
+    for action, from_state, to_state in moves[1:]:
+        if from_state != state:
+            return f"{action} from {from_state}, but the ticket was {state}"
+        if not _valid_move(action, from_state, to_state):
+            return f"{action}: {from_state} -> {to_state} is no row of the specification"
+        state = to_state  # type: ignore[assignment]
+    if state != final:
+        return f"events end in {state}, the ticket is {final}"
+    return None
+
+
+def ticket_chains(conn: sqlite3.Connection) -> dict[int, tuple[str, str, list[tuple[str, str | None, str | None]]]]:
+    """{ticket id: (number, state, its events in order)} in two scans."""
+    chains = {row[0]: (row[1], row[2], []) for row in conn.execute("SELECT id, number, state FROM tickets")}
+    for ticket_id, action, from_state, to_state in conn.execute(
+            "SELECT ticket_id, action, from_state, to_state FROM events ORDER BY at, id"):
+        chains.setdefault(ticket_id, (f"#{ticket_id}", "?", []))[2].append((action, from_state, to_state))
+    return chains
+
+
 def check_event_chains(conn: sqlite3.Connection, report: InvariantReport) -> None:
-    """Every ticket's events are a walk of the lifecycle: registered first, each state-changing event a row of
-    the specification applied to the state the previous one left (``plan``), ending in the ticket's state."""
-    tickets = conn.execute("SELECT id, number, state FROM tickets ORDER BY id").fetchall()
-    walked = 0
-    for ticket_id, number, state in tickets:
-        events = conn.execute("SELECT action, from_state, to_state FROM events WHERE ticket_id = ? ORDER BY at, id",
-                              (ticket_id,)).fetchall()
-        current: str | None = None
-        for action, from_state, to_state in events:
-            if action in _STATELESS_EVENTS and from_state is None:
-                continue
-            if action == "registered" and from_state is None:
-                if current is not None or to_state != TicketState.REGISTERED:
-                    report.fail(f"ticket {number}: 'registered' after {current} (to {to_state})")
-                current = to_state
-                continue
-            if from_state != current:
-                report.fail(f"ticket {number}: {action} from {from_state}, but the ticket was {current}")
-            if not _valid_move(action, from_state, to_state):
-                report.fail(f"ticket {number}: {action} {from_state} → {to_state} is no row of the lifecycle")
-            current = to_state
-        if current != state:
-            report.fail(f"ticket {number} is {state}, its events end in {current}")
-        walked += len(events)
-    report.figures["tickets"] = len(tickets)
-    report.figures["events walked"] = walked
-    report.figures["ticket states"] = dict(Counter(state for _, _, state in tickets))
+    """Every ticket's events are a walk of the lifecycle (`chain_error`)."""
+    chains = ticket_chains(conn)
+    for number, state, events in chains.values():
+        why = chain_error(events, state)
+        if why:
+            report.fail(f"ticket {number}: {why}")
+    report.figures["tickets"] = len(chains)
+    report.figures["events walked"] = sum(len(events) for _, _, events in chains.values())
+    report.figures["ticket states"] = dict(Counter(state for _, state, _ in chains.values()))
 
 
 def _valid_move(event: str, from_state: str | None, to_state: str | None) -> bool:

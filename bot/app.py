@@ -23,6 +23,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.api.server import ApiServer
 from bot.callbacks import PATTERN as TICKET_BUTTON
 from bot.callbacks import IntakeButton
 from bot.clock import Clock
@@ -32,7 +33,7 @@ from bot.services import Services
 from bot.texts import LANGUAGES, Texts
 from bot.updates import PerChatUpdateProcessor
 from bot.webhook import InboxProcessor, WebhookServer
-from handlers import admin, common, followups, intake, ops, preferences, reload, reports, status, tickets
+from handlers import admin, common, followups, hotline, intake, ops, preferences, reload, reports, status, tickets
 from handlers.context import BotApp, BotContext
 from scheduler import schedule
 from scheduler.outbox import OutboxSender
@@ -43,6 +44,8 @@ from storage.running import RunningLock
 log = logging.getLogger(__name__)
 
 #: The command menu, in the order shown; descriptions come from the catalogue (cmd.<name>).
+#: On a graceful stop, how long the outbox may go on sending what the last updates queued.
+STOP_GRACE_S = 5.0
 MENU = ("new", "status", "my", "cancel", "lang", "help")
 
 
@@ -106,6 +109,11 @@ def _register(app: BotApp) -> None:
         CommandHandler("unbind", admin.cmd_unbind, private),
         CommandHandler("liaison", admin.cmd_liaison, private),
         CommandHandler("supervisor", admin.cmd_supervisor, private),
+        CommandHandler("operator", admin.cmd_operator, private),
+        CommandHandler("unoperator", admin.cmd_unoperator, private),
+        CommandHandler("call", hotline.cmd_call, private),
+        CommandHandler("caller", hotline.cmd_caller, private),
+        CommandHandler("ticket", ops.cmd_ticket, private),  # hotline operators' own view
         CommandHandler("reload", reload.cmd_reload, private),
         CommandHandler("bind", admin.cmd_bind, groups),
         CommandHandler("ticket", ops.cmd_ticket, groups),
@@ -147,6 +155,8 @@ class BotRunner:
     _lock: RunningLock | None = field(default=None, init=False)
     server: WebhookServer | None = field(default=None, init=False)
     inbox: InboxProcessor | None = field(default=None, init=False)
+    #: The Open311 API, started with the bot when ``[open311] enabled`` (its ``url`` once listening).
+    api: ApiServer | None = field(default=None, init=False)
 
     @property
     def services(self) -> Services:
@@ -175,6 +185,9 @@ class BotRunner:
         if await self.leadership.try_acquire("sweep"):
             await self.services.sweeper.sweep()
         schedule.install(self.app)
+        if self.services.config.open311.enabled:
+            self.api = ApiServer(self.services)
+            await self.api.start()
         self._started = True
         if self.webhook is not None:
             await self._start_webhook(self.webhook)
@@ -205,18 +218,21 @@ class BotRunner:
             return
         self._started = False
         try:
+            if self.api is not None:
+                await self.api.stop()
+                self.api = None
             if self.app.updater and self.app.updater.running:
                 await self.app.updater.stop()
             if self.server is not None:  # nothing more is received (Telegram keeps it and retries) ...
                 await self.server.stop()
                 self.server = None
-            if self.inbox is not None:  # ... and what is in hand is finished
-                await self.inbox.stop()
+            if self.inbox is not None:  # ... what the inbox has in hand is finished
+                await self.inbox.stop(grace_s=STOP_GRACE_S)
                 self.inbox = None
-            await self.outbox.stop()
-            await self.leadership.release_all()
             if self.app.running:
-                await self.app.stop()
+                await self.app.stop()  # finishes the updates being handled (and stops the job queue)
+            await self.outbox.stop(grace_s=STOP_GRACE_S)  # ... then sends what they queued
+            await self.leadership.release_all()
             await self.app.shutdown()
         finally:
             if self._lock:

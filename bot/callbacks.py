@@ -65,6 +65,8 @@ class TicketOp(StrEnum):
     MATERIAL_DONE = "addx"
     WITHDRAW = "wd"
     WITHDRAW_REASON = "wr"
+    # the callback card (回访) of a hotline ticket: the caller did not answer (the rating uses SOLVED / RATED)
+    NOT_REACHED = "nr"
 
 
 class IntakeOp(StrEnum):
@@ -91,6 +93,7 @@ CARD_OPS: dict[Action, TicketOp] = {
     Action.ADD_MATERIAL: TicketOp.ADD_MATERIAL, Action.WITHDRAW: TicketOp.WITHDRAW,
     Action.MERGE: TicketOp.MERGE, Action.PROPOSE_MERGE: TicketOp.PROPOSE_MERGE,
     Action.APPROVE_MERGE: TicketOp.APPROVE_MERGE, Action.DENY_MERGE: TicketOp.DENY_MERGE,
+    Action.CALLBACK_NOT_REACHED: TicketOp.NOT_REACHED,
 }
 OPS = frozenset(op.value for op in TicketOp)
 PATTERN = re.compile(r"^t\|([a-z]{2,4})\|(\d{1,12})\|(\d{1,6})\|([A-Za-z0-9_.-]{0,32})$")
@@ -118,9 +121,10 @@ class TicketButton:
         return cls(TicketOp(op), int(ticket_id), int(version), arg)
 
 
-_STEP_CODES = {Step.CATEGORY: "c", Step.LOCATION: "l", Step.PHOTOS: "p", Step.DESCRIPTION: "d", Step.SUMMARY: "s"}
+_STEP_CODES = {Step.CATEGORY: "c", Step.LOCATION: "l", Step.PHOTOS: "p", Step.DESCRIPTION: "d", Step.SUMMARY: "s",
+               Step.CALLER_PHONE: "h", Step.CALLER_NAME: "n"}
 _CODE_STEPS = {v: k for k, v in _STEP_CODES.items()}
-INTAKE_PATTERN = re.compile(r"^i\|[0-9a-f]{6}\|[clpds]\|[a-z]{1,4}\|[A-Za-z0-9_]{0,40}$")
+INTAKE_PATTERN = re.compile(r"^i\|[0-9a-f]{6}\|[clpdshn]\|[a-z]{1,4}\|[A-Za-z0-9_]{0,40}$")
 
 
 @dataclass(frozen=True)

@@ -83,6 +83,9 @@ def _place(texts: Texts, lang: str, city: City, t: Ticket) -> str:
     return texts.get(lang, "card.place_none")
 
 
+place_line = _place  # the card's place line, for the other cards of a ticket (bot.callback_card)
+
+
 def _due_lines(texts: Texts, lang: str, city: City, t: Ticket) -> list[str]:
     lines = []
     mark = texts.get(lang, "card.provisional") if t.deadline_provisional else ""
@@ -272,7 +275,7 @@ def _who(texts: Texts, lang: str, city: City, e: Event, name_at: NameAt | None =
                          actor=e.actor_id or "")
     if e.actor_kind == "unit":
         return texts.get(lang, "ops.who_unit", unit=unit_name(city, e.unit, lang), actor=e.actor_id or "")
-    if e.actor_kind in ("coordinator", "supervisor"):
+    if e.actor_kind in ("coordinator", "supervisor", "operator"):
         return texts.get(lang, f"ops.who_{e.actor_kind}", actor=e.actor_id or "")
     return texts.get(lang, "ops.who_system")
 

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot import cli_backup, cli_bench, cli_calendar, cli_purge, cli_report, cli_seed, cli_suggest, cli_zones
+from bot import cli_api, cli_backup, cli_bench, cli_calendar, cli_purge, cli_report, cli_seed, cli_suggest, cli_zones
 from bot.clock import SystemClock
 from bot.config import Config, ConfigError, load_config
 from bot.logs import hold_back_libraries
@@ -69,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_backup.register(sub)
     cli_purge.register(sub)
     cli_bench.register(sub)
+    cli_api.register(sub)
     return p
 
 
@@ -79,6 +80,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cli_zones.run(args)
     if args.command == "bench":  # needs no config either
         return cli_bench.run(args)
+    if args.command == "api-key":  # nor does a new API key
+        return cli_api.run_key(args)
     try:
         if args.command == "calendar":
             return cli_calendar.run(args)
@@ -92,6 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cli_backup.run(args)
         if args.command == "purge-personal-data":
             return cli_purge.run(args)
+        if args.command == "api":
+            return cli_api.run(args)
         config = load_config(args.config)
         if args.command == "run":
             token = config.token()

@@ -24,3 +24,12 @@ def ticket_registered(texts: Texts, lang: str, ticket: Ticket, city: City) -> di
     text = texts.get(lang, "notice.registered", number=format_number(ticket.number), raw_number=ticket.number,
                      category=escape(category), dispatched=dispatched)
     return {"text": text, "parse_mode": "HTML"}
+
+
+def call_registered(texts: Texts, lang: str, ticket: Ticket, city: City) -> dict[str, Any]:
+    """The operator's confirmation of a call filed for a caller: the number to read out, where it went."""
+    category = city.category(ticket.category).name(lang)
+    unit = escape(city.unit(ticket.unit).name(lang)) if ticket.unit else texts.get(lang, "hotline.no_unit_yet")
+    text = texts.get(lang, "hotline.registered", number=format_number(ticket.number), raw_number=ticket.number,
+                     category=escape(category), unit=unit)
+    return {"text": text, "parse_mode": "HTML"}

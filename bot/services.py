@@ -16,9 +16,11 @@ from bot.workflow.administration import Administration
 from bot.workflow.cases import Cases
 from bot.workflow.coordination import Coordination
 from bot.workflow.dispatch import Dispatcher
+from bot.workflow.hotline import Hotline
 from bot.workflow.inquiry import Inquiries
 from bot.workflow.merging import Merging
 from bot.workflow.messages import Messages
+from bot.workflow.open311 import Open311
 from bot.workflow.people import People
 from bot.workflow.rating import Rating
 from bot.workflow.reload import ConfigReload
@@ -50,9 +52,12 @@ class Services:
     residents: ResidentActions
     message_limit: SlidingWindow
     people: People
+    hotline: Hotline
     #: The handling loop's outbox messages (the outbox sender re-posts cards through it after a migration).
     messages: Messages
     reloader: ConfigReload = field(init=False)
+    #: The Open311 API's use-cases (bot/api serves them).
+    open311: Open311 = field(init=False)
     #: Users already recorded in this process, with their language: the gatekeeper writes only what changed.
     seen_users: dict[int, str] = field(default_factory=dict)
     #: The language each user chose with /lang (None: Telegram's), read once per user and process.
@@ -79,12 +84,13 @@ class Services:
             inquiries=Inquiries(deps, access, transitions, messages),
             residents=ResidentActions(deps, transitions, messages),
             message_limit=SlidingWindow(config.limits.messages_per_minute, timedelta(minutes=1)),
-            people=People(deps),
+            people=People(deps), hotline=Hotline(deps, transitions, messages),
             messages=messages,
         )
 
     def __post_init__(self) -> None:
         self.reloader = ConfigReload(self.intake.d, self.apply_config)
+        self.open311 = Open311(self.intake.d, self.intake, self.lookup)
 
     def apply_config(self, new: Config) -> None:
         """Swap in a reloaded config (``/reload``): no await in here, so no update sees half of it."""

@@ -9,12 +9,15 @@ from telegram import Update
 from bot.cards import unit_name
 from bot.workflow import Refused
 from bot.workflow.access import COORDINATION_ROLE
+from bot.workflow.administration import OPERATOR, OPERATORS_ROLE
 from handlers.context import BotContext
 
 
 def _target(context: BotContext, lang: str, role: str, unit: str | None) -> str:
     if role == "unit" or (role == "liaison" and unit and unit != COORDINATION_ROLE):
         return unit_name(context.services.config.city, unit, lang)
+    if role == OPERATORS_ROLE:
+        return context.services.texts.get(lang, "hotline.target_operators")
     key = "admin.target_supervision" if role == "supervision" else "admin.target_coordination"
     return context.services.texts.get(lang, key)
 
@@ -28,6 +31,8 @@ _CODE_FORMS: dict[tuple[str, ...], tuple[str, str | None, bool, str, str]] = {
     ("liaison", "coordination"): ("liaison", None, False, "admin.code_liaison", "coordination"),
     ("liaison", "*"): ("liaison", None, True, "admin.code_liaison", "unit"),
     ("supervisor",): ("social_supervisor", None, False, "admin.code_supervisor", "supervisor"),
+    ("operator",): (OPERATOR, None, False, "hotline.code_operator", OPERATORS_ROLE),
+    ("operators",): ("bind", OPERATORS_ROLE, False, "admin.code_bind", OPERATORS_ROLE),
 }
 
 
@@ -51,7 +56,8 @@ async def cmd_code(update: Update, context: BotContext) -> None:
     form = _code_form([a.strip().lower() for a in (context.args or [])])
     if form is None or (form[0][2] and form[1] not in {u.key for u in s.config.city.units}):
         await message.reply_text(context.t(update, "admin.code_usage",
-                                           units=", ".join(u.key for u in s.config.city.units)))
+                                           units=", ".join(u.key for u in s.config.city.units))
+                                 + "\n" + context.t(update, "hotline.code_usage"))
         return
     (purpose, role, _, reply_key, target_role), unit = form
     try:
@@ -97,6 +103,8 @@ async def _register(update: Update, context: BotContext, purpose: str) -> None:
         role = "coordination" if unit == COORDINATION_ROLE else "unit"
         target = _target(context, lang, role, unit)
         await message.reply_text(context.t(update, "admin.liaison_registered", target=escape(target)))
+    elif purpose == OPERATOR:
+        await message.reply_text(context.t(update, "hotline.operator_registered"))
     else:
         await message.reply_text(context.t(update, "admin.supervisor_registered"))
 
@@ -109,6 +117,27 @@ async def cmd_supervisor(update: Update, context: BotContext) -> None:
     await _register(update, context, "social_supervisor")
 
 
+async def cmd_operator(update: Update, context: BotContext) -> None:
+    await _register(update, context, OPERATOR)
+
+
+async def cmd_unoperator(update: Update, context: BotContext) -> None:
+    """/unoperator USER_ID: an admin undoes an operator's registration (the ids are in /bindings)."""
+    message, user = update.effective_message, update.effective_user
+    assert message is not None and user is not None
+    arg = (context.args or [""])[0]
+    if not arg.isdigit():
+        await message.reply_text(context.t(update, "hotline.unoperator_usage"))
+        return
+    try:
+        done = await context.services.admin.remove_operator(user.id, int(arg))
+    except Refused as refusal:
+        await message.reply_text(context.t(update, refusal.key))
+        return
+    await message.reply_text(context.t(update, "hotline.operator_removed" if done else "hotline.not_an_operator",
+                                       user_id=arg))
+
+
 async def cmd_bindings(update: Update, context: BotContext) -> None:
     s = context.services
     message, user = update.effective_message, update.effective_user
@@ -119,13 +148,16 @@ async def cmd_bindings(update: Update, context: BotContext) -> None:
         await message.reply_text(context.t(update, refusal.key))
         return
     lang = context.lang(update)
+    operators = await s.admin.operators(user.id)
+    more = [context.t(update, "hotline.bindings_operators", ids=", ".join(f"<code>{i}</code>" for i in operators))
+            ] if operators else []
     if not found:
-        await message.reply_text(context.t(update, "admin.bindings_empty"))
+        await message.reply_text("\n".join([context.t(update, "admin.bindings_empty"), *more]))
         return
     lines = [context.t(update, "admin.bindings_header")]
     lines += [context.t(update, "admin.bindings_line", target=escape(_target(context, lang, b.role, b.unit)),
                         title=escape(b.title or ""), chat_id=b.chat_id) for b in found]
-    await message.reply_text("\n".join(lines))
+    await message.reply_text("\n".join([*lines, *more]))
 
 
 async def cmd_unbind(update: Update, context: BotContext) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from html import escape
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, ReplyKeyboardRemove, Update
 from telegram.error import BadRequest, TelegramError
@@ -25,7 +26,9 @@ from telegram.error import BadRequest, TelegramError
 from bot.callbacks import IntakeButton, IntakeOp
 from bot.domain.intake import DescriptionRejected, Step
 from bot.domain.numbers import BadNumber, format_number, parse_number
+from bot.domain.phones import BadPhone
 from bot.workflow import AddedPhotos, Refused
+from handlers import call_views
 from handlers import intake_views as views
 from handlers.context import (
     BotContext,
@@ -85,7 +88,18 @@ async def _description_prompt(context: BotContext, lang: str, draft: Draft) -> t
 
 async def _summary_prompt(context: BotContext, lang: str, draft: Draft) -> tuple[str, views.Markup]:
     s = context.services
+    if draft.is_call:  # no "follow instead" for an operator: the caller's own open cases were named at the phone
+        text, markup = views.summary(s.texts, lang, s.config.city, draft, [])
+        return call_views.caller_line(s.texts, lang, draft) + "\n\n" + text, markup
     return views.summary(s.texts, lang, s.config.city, draft, await s.intake.nearby_open(draft))
+
+
+async def _caller_phone_prompt(context: BotContext, lang: str, draft: Draft) -> tuple[str, views.Markup]:
+    return call_views.phone_prompt(context.services.texts, lang)
+
+
+async def _caller_name_prompt(context: BotContext, lang: str, draft: Draft) -> tuple[str, views.Markup]:
+    return call_views.name_prompt(context.services.texts, lang)
 
 
 async def _say(update: Update, context: BotContext, key: str, remove_keyboard: bool = False, **params: object
@@ -228,6 +242,38 @@ async def _description_message(update: Update, context: BotContext, message: Mes
                    min=cfg.description_min_chars, max=cfg.description_max_chars)
         return
     await show_step(update, context, draft)
+
+
+async def _caller_phone_message(update: Update, context: BotContext, message: Message) -> None:
+    await take_caller_phone(update, context, message.text or "")
+
+
+async def take_caller_phone(update: Update, context: BotContext, text: str) -> None:
+    """An operator's call: the caller's number (refused politely, naming the accepted forms, if it is none);
+    the caller's open cases are named so that the operator can avoid a duplicate."""
+    s, lang = context.services, context.lang(update)
+    try:
+        found = await s.intake.set_caller_phone(user_of(update).id, text)
+    except BadPhone as bad:
+        await _say(update, context, "hotline.phone_service" if bad.reason == "service" else "hotline.phone_refused")
+        return
+    ack = context.t(update, "hotline.phone_taken", phone=found.draft.caller_phone)
+    if found.open_tickets:
+        ack += "\n" + context.t(update, "hotline.open_cases", count=len(found.open_tickets),
+                                lines=call_views.case_lines(s.texts, lang, s.config.city, found.open_tickets))
+    await show_step(update, context, found.draft, ack=ack)
+
+
+async def _caller_name_message(update: Update, context: BotContext, message: Message) -> None:
+    text = (message.text or "").strip()
+    if not text:
+        await _say(update, context, "hotline.ask_name")
+        return
+    skipped = text in context.services.texts.all_variants("hotline.btn_skip_name")
+    draft = await context.services.intake.set_caller_name(user_of(update).id, None if skipped else text)
+    ack = (context.t(update, "hotline.name_skipped") if draft.caller_name is None
+           else context.t(update, "hotline.name_taken", name=escape(draft.caller_name)))
+    await show_step(update, context, draft, ack=ack)
 
 
 # -- photos and albums ----------------------------------------------------------------------------------------
@@ -458,6 +504,8 @@ _PROMPTS: dict[Step, Prompt] = {
     Step.PHOTOS: _photos_prompt,
     Step.DESCRIPTION: _description_prompt,
     Step.SUMMARY: _summary_prompt,
+    Step.CALLER_PHONE: _caller_phone_prompt,
+    Step.CALLER_NAME: _caller_name_prompt,
 }
 
 _ON_MESSAGE: dict[Step, OnMessage] = {
@@ -465,6 +513,8 @@ _ON_MESSAGE: dict[Step, OnMessage] = {
     Step.LOCATION: _location_message,
     Step.PHOTOS: _photos_message,
     Step.DESCRIPTION: _description_message,
+    Step.CALLER_PHONE: _caller_phone_message,
+    Step.CALLER_NAME: _caller_name_message,
 }
 
 _ON_BUTTON: dict[tuple[Step, IntakeOp], OnButton] = {

@@ -13,11 +13,15 @@ from handlers.context import BotContext
 MAX_TEXT = 4096  # Telegram's limit for one message
 
 
-async def _operator_message(update: Update, context: BotContext) -> Message | None:
-    """The command's message if it was sent in an operators' chat; otherwise the refusal is answered."""
+async def _operator_message(update: Update, context: BotContext, hotline: bool = False) -> Message | None:
+    """The command's message if it was sent in an operators' chat; otherwise the refusal is answered.
+    ``hotline``: the hotline operators' chat and an operator's private chat count too."""
     message, chat = update.effective_message, update.effective_chat
     if message is None or chat is None:
         return None
+    if hotline and update.effective_user and await context.services.hotline.may_see_callers(
+            update.effective_user.id, chat.id):
+        return message
     binding = await context.services.admin.binding(chat.id)
     if binding is None or binding.role not in ("coordination", "supervision"):
         await message.reply_text(context.t(update, "ops.only_here"))
@@ -26,7 +30,7 @@ async def _operator_message(update: Update, context: BotContext) -> Message | No
 
 
 async def cmd_ticket(update: Update, context: BotContext) -> None:
-    message = await _operator_message(update, context)
+    message = await _operator_message(update, context, hotline=True)
     if message is None:
         return
     s = context.services
@@ -40,8 +44,15 @@ async def cmd_ticket(update: Update, context: BotContext) -> None:
     if found is None:
         await message.reply_text(s.texts.get(lang, "status.not_found", number=format_number(number)))
         return
-    for part in case_messages(s.texts, lang, s.config.city, found.ticket, found.events, found.helpers,
-                              found.photo_count, MAX_TEXT, found.names.at):
+    parts = case_messages(s.texts, lang, s.config.city, found.ticket, found.events, found.helpers,
+                          found.photo_count, MAX_TEXT, found.names.at)
+    user = update.effective_user
+    if user is not None and await s.hotline.may_see_callers(user.id, message.chat.id):
+        contact = await s.hotline.contact(found.ticket.id)
+        if contact is not None and contact.phone:  # the caller: in an operator's or the operators' chat only
+            parts.append(s.texts.get(lang, "hotline.caller_line", phone=escape(contact.phone),
+                                     name=escape(contact.name or s.texts.get(lang, "hotline.no_name"))))
+    for part in parts:
         await message.reply_text(part)
 
 

@@ -19,6 +19,7 @@ from bot import cards
 from bot.callbacks import CARD_OPS, TicketButton, TicketOp
 from bot.cards import EXTENSION_DAYS, RETURN_REASONS, unit_name
 from bot.domain.deadlines import DeadlineClass
+from bot.domain.lifecycle import TicketState
 from bot.domain.rating import REASONS as RATING_REASONS
 from bot.domain.rating import Satisfaction, pair_from_code, solved_from_code
 from bot.workflow import Actor, Refused
@@ -364,6 +365,15 @@ async def _reason(p: Press) -> None:
     await _retire(p.query, None)
 
 
+# -- the operators' callback card (its rating buttons are the resident's: _solved, _rated) -----------------------
+
+async def _not_reached(p: Press) -> None:
+    t, tries = await p.s.hotline.not_reached(*p.ids)
+    most = p.s.config.hotline.callback_tries
+    key = "hotline.not_reached_done" if t.state == TicketState.RESOLVED else "hotline.unreachable_done"
+    await p.query.answer(p.context.t(p.update, key, tries=tries, max=most))
+
+
 _CARD_OPS = frozenset(op.value for op in CARD_OPS.values())
 
 _ACTIONS: dict[TicketOp, Callable[[Press], Awaitable[None]]] = {
@@ -381,6 +391,7 @@ _ACTIONS: dict[TicketOp, Callable[[Press], Awaitable[None]]] = {
     TicketOp.DENY_MERGE: _merge_decision,
     TicketOp.SOLVED: _solved, TicketOp.RATED: _rated, TicketOp.REASON: _reason,
     TicketOp.SATISFIED: _rate_legacy, TicketOp.DISSATISFIED: _rate_legacy,
+    TicketOp.NOT_REACHED: _not_reached,
 }
 
 

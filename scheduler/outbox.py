@@ -84,14 +84,26 @@ class OutboxSender:
         self._stopping = False
         self._task = asyncio.create_task(self._run(), name="outbox-sender")
 
-    async def stop(self) -> None:
+    async def stop(self, grace_s: float = 0.0) -> None:
+        """Stop sending. With ``grace_s``, first finish the pass under way and send what is due now (what the
+        last updates queued), for at most that long: a graceful stop leaves nothing owed for the next start. A
+        send cut off by the grace's end may go again after the restart (as after a crash), never zero times."""
         self._stopping = True
         self._wake.set()
         if self._task:
+            if grace_s > 0:
+                with contextlib.suppress(Exception):  # TimeoutError, or whatever the last pass raised
+                    await asyncio.wait_for(self._final_pass(), grace_s)
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+
+    async def _final_pass(self) -> None:
+        assert self._task is not None
+        await asyncio.wait({self._task})  # the loop sees _stopping after its pass
+        if self.leadership.held("outbox"):  # a follower leaves it to the leader, as always
+            await self.drain()
 
     async def _run(self) -> None:
         while not self._stopping:

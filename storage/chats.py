@@ -14,7 +14,7 @@ from storage.records import from_db, to_db
 @dataclass(frozen=True)
 class Binding:
     chat_id: int
-    role: str  # unit | coordination | supervision
+    role: str  # unit | coordination | supervision | operators
     unit: str | None
     title: str | None
 
@@ -22,7 +22,7 @@ class Binding:
 @dataclass(frozen=True)
 class Code:
     code: str
-    purpose: str  # bind | liaison | social_supervisor
+    purpose: str  # bind | liaison | social_supervisor | operator
     role: str | None
     unit: str | None
     expires_at: datetime
@@ -120,6 +120,22 @@ def is_liaison(conn: sqlite3.Connection, user_id: int, unit: str) -> bool:
 def add_social_supervisor(conn: sqlite3.Connection, user_id: int, now: datetime) -> None:
     conn.execute("INSERT OR IGNORE INTO social_supervisors(user_id, registered_at) VALUES (?, ?)",
                  (user_id, to_db(now)))
+
+
+def add_operator(conn: sqlite3.Connection, user_id: int, now: datetime) -> None:
+    conn.execute("INSERT OR IGNORE INTO operators(user_id, registered_at) VALUES (?, ?)", (user_id, to_db(now)))
+
+
+def is_operator(conn: sqlite3.Connection, user_id: int) -> bool:
+    return conn.execute("SELECT 1 FROM operators WHERE user_id = ?", (user_id,)).fetchone() is not None
+
+
+def operators(conn: sqlite3.Connection) -> list[int]:
+    return [r[0] for r in conn.execute("SELECT user_id FROM operators ORDER BY user_id")]
+
+
+def remove_operator(conn: sqlite3.Connection, user_id: int) -> bool:
+    return conn.execute("DELETE FROM operators WHERE user_id = ?", (user_id,)).rowcount == 1
 
 
 def social_supervisors(conn: sqlite3.Connection) -> list[int]:

@@ -10,7 +10,7 @@ from typing import Any
 from storage.records import Draft, Photo, from_db, to_db
 
 _FIELDS = ("step", "editing", "category", "lat", "lon", "location_source", "place_key", "place_text",
-           "description")
+           "description", "caller_phone", "caller_name")
 
 
 def _draft(row: sqlite3.Row, photo_count: int) -> Draft:
@@ -19,6 +19,7 @@ def _draft(row: sqlite3.Row, photo_count: int) -> Draft:
         category=row["category"], lat=row["lat"], lon=row["lon"], location_source=row["location_source"],
         place_key=row["place_key"], place_text=row["place_text"], description=row["description"],
         photo_count=photo_count, created_at=from_db(row["created_at"]), updated_at=from_db(row["updated_at"]),
+        channel=row["channel"], caller_phone=row["caller_phone"], caller_name=row["caller_name"],
     )
 
 
@@ -31,13 +32,14 @@ def get(conn: sqlite3.Connection, user_id: int) -> Draft | None:
     return _draft(row, row["n"]) if row else None
 
 
-def create(conn: sqlite3.Connection, user_id: int, draft_id: str, step: str, now: datetime) -> Draft:
-    """Start a fresh draft, replacing any earlier one (and its photos)."""
+def create(conn: sqlite3.Connection, user_id: int, draft_id: str, step: str, now: datetime,
+           channel: str = "telegram") -> Draft:
+    """Start a fresh draft, replacing any earlier one (and its photos); ``channel`` hotline: an operator's call."""
     delete(conn, user_id)
     t = to_db(now)
     conn.execute(
-        "INSERT INTO drafts(user_id, id, step, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-        (user_id, draft_id, step, t, t),
+        "INSERT INTO drafts(user_id, id, step, created_at, updated_at, channel) VALUES (?, ?, ?, ?, ?, ?)",
+        (user_id, draft_id, step, t, t, channel),
     )
     return get(conn, user_id)  # type: ignore[return-value]
 

@@ -68,9 +68,11 @@ def mark_sent(conn: sqlite3.Connection, row_id: int, now: datetime, message_id: 
 def retry_later(conn: sqlite3.Connection, row_id: int, not_before: datetime, error: str, *,
                 count_attempt: bool = True, hold_chat: bool = True) -> None:
     """Try the row again at `not_before`. A failed try (`hold_chat`) holds back the chat's later rows meanwhile;
-    a row that only waits for another row (an edit for its card) does not."""
+    a row that only waits for another row (an edit for its card) does not. A row given up meanwhile (its chat
+    became unreachable while the try was in flight) stays given up, with its reason."""
     conn.execute(
-        "UPDATE outbox SET not_before = ?, last_error = ?, attempts = attempts + ?, holds_chat = ? WHERE id = ?",
+        "UPDATE outbox SET not_before = ?, last_error = ?, attempts = attempts + ?, holds_chat = ? "
+        "WHERE id = ? AND status = 'pending'",
         (to_db(not_before), error, int(count_attempt), int(hold_chat), row_id),
     )
 

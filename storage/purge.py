@@ -108,6 +108,7 @@ def purge(conn: sqlite3.Connection, ids: Sequence[int], text_events: Iterable[st
         f"WHERE ticket_id IN ({marks}) AND (actor_kind = 'resident' OR action IN ({_marks(events)}))",
         (*events, *ids, *events)).rowcount
     conn.execute(f"DELETE FROM ticket_contacts WHERE ticket_id IN ({marks})", ids)
+    conn.execute(f"DELETE FROM open311_requests WHERE ticket_id IN ({marks})", ids)  # its answers and media_url
     n.photos = conn.execute(f"DELETE FROM ticket_photos WHERE ticket_id IN ({marks})", ids).rowcount
     n.followers = conn.execute(f"DELETE FROM followers WHERE ticket_id IN ({marks})", ids).rowcount
     n.ratings = conn.execute(f"UPDATE ticket_ratings SET user_id = ?, reason = NULL WHERE ticket_id IN ({marks})",
@@ -135,7 +136,8 @@ def purge(conn: sqlite3.Connection, ids: Sequence[int], text_events: Iterable[st
 #: Any row there keeps their user row; each is a seek (an index or primary key leads with the column), except
 #: pending_inputs, a table of a few open questions.
 _TIES = (("tickets", "reporter_id", ""), ("drafts", "user_id", ""), ("liaisons", "user_id", ""),
-         ("social_supervisors", "user_id", ""), ("inquiries", "reporter_id", ""), ("pending_inputs", "user_id", ""),
+         ("social_supervisors", "user_id", ""), ("operators", "user_id", ""),
+         ("inquiries", "reporter_id", ""), ("pending_inputs", "user_id", ""),
          ("outbox", "chat_id", " AND status = 'pending'"))
 
 

@@ -53,6 +53,13 @@ class Draft:
     photo_count: int
     created_at: datetime
     updated_at: datetime
+    channel: str = "telegram"  # hotline: an operator's call for a caller (bot.domain.channels)
+    caller_phone: str | None = None
+    caller_name: str | None = None
+
+    @property
+    def is_call(self) -> bool:
+        return self.channel != "telegram"
 
     @property
     def has_location(self) -> bool:

@@ -56,6 +56,22 @@ class Unit:
         return _pick(lang, self.name_zh, self.name_en)
 
 
+#: Open311's attribute datatypes (GeoReport v2 service definitions).
+ATTRIBUTE_DATATYPES = ("string", "number", "datetime", "text", "singlevaluelist", "multivaluelist")
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """An extra question a category asks an Open311 client (``[[categories.attributes]]``): ``values`` are the
+    (key, name) choices of a list datatype."""
+
+    code: str
+    datatype: str
+    description: str
+    required: bool = False
+    values: tuple[tuple[str, str], ...] = ()
+
+
 @dataclass(frozen=True)
 class Category:
     """What a complaint is about, its deadline class and who handles it.
@@ -75,6 +91,11 @@ class Category:
     suggest: tuple[str, ...] = ()
     #: Districts or zones where the category is more likely (a small push to its suggestion there).
     suggest_zones: tuple[str, ...] = ()
+    #: For Open311's service list: a sentence on what the category covers, the group it is listed under, and
+    #: the extra questions it asks (its service definition).
+    description: str | None = None
+    group: str | None = None
+    attributes: tuple[Attribute, ...] = ()
 
     def name(self, lang: str) -> str:
         return _pick(lang, self.name_zh, self.name_en)
@@ -210,6 +231,7 @@ _CITY_KEYS = (
 _UNIT_KEYS = ("key", "kind", "name_zh", "name_en")
 _CATEGORY_KEYS = (
     "key", "name_zh", "name_en", "deadline_class", "route", "routes", "keywords", "suggest", "suggest_zones",
+    "description", "group", "attributes",
 )
 _PLACE_KEYS = ("key", "name_zh", "name_en", "aliases", "unit", "lat", "lon")
 _GROUP_KEYS = ("key", "title", "role", "unit")
@@ -337,9 +359,40 @@ def _categories(top: _Table, units: Mapping[str, Unit]) -> tuple[Category, ...]:
                 keywords=item.strings("keywords", ()),
                 suggest=_suggest_words(item),
                 suggest_zones=_suggest_zones(item, units),
+                description=item.string("description") if item.has("description") else None,
+                group=item.string("group") if item.has("group") else None,
+                attributes=_attributes(item),
             )
         )
     return tuple(categories)
+
+
+def _attributes(category: _Table) -> tuple[Attribute, ...]:
+    attributes: list[Attribute] = []
+    seen: dict[str, str] = {}
+    for item in category.tables("attributes"):
+        item.check_keys(("code", "datatype", "description", "required", "values"))
+        code = item.string("code")
+        if not KEY_PATTERN.fullmatch(code) or len(code) > KEY_MAX_LENGTH:
+            item.fail("code", f"must be lowercase letters, digits and _ (starting with a letter, at most "
+                      f"{KEY_MAX_LENGTH}), got {_show(code)}")
+        if code in seen:
+            item.fail("code", f"duplicate code {code!r} (already used by {seen[code]})")
+        seen[code] = item.where
+        datatype = item.choice("datatype", ATTRIBUTE_DATATYPES)
+        values = []
+        for value in item.tables("values"):
+            value.check_keys(("key", "name"))
+            values.append((value.string("key"), value.string("name")))
+        if datatype.endswith("valuelist") and not values:
+            item.fail("values", f"a {datatype} needs its values ([[...values]] with key and name)")
+        if values and not datatype.endswith("valuelist"):
+            item.fail("values", f"only a singlevaluelist or multivaluelist has values, this is a {datatype}")
+        if len({k for k, _ in values}) != len(values):
+            item.fail("values", "two values have the same key")
+        attributes.append(Attribute(code=code, datatype=datatype, description=item.string("description"),
+                                    required=item.boolean("required", False), values=tuple(values)))
+    return tuple(attributes)
 
 
 def _suggest_words(item: _Table) -> tuple[str, ...]:

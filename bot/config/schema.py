@@ -1,8 +1,9 @@
 """The deployment config (``config.toml``): its sections, :class:`Config`, and :func:`load_config`.
 
 Sections: ``[telegram]``, ``[storage]``, ``[intake]``, ``[limits]``, ``[outbox]``, ``[deadlines]``, ``[handling]``,
-``[reminders]``, ``[reports]``, plus the top-level ``admins`` and ``city`` (the city file, read by
-:mod:`bot.config.city`). Each section is a frozen dataclass whose defaults are the defaults of a missing key.
+``[reminders]``, ``[reports]``, ``[open311]``, ``[hotline]``, plus the top-level ``admins`` and ``city`` (the city
+file, read by :mod:`bot.config.city`). Each section is a frozen dataclass whose defaults are the defaults of a
+missing key.
 """
 
 from __future__ import annotations
@@ -144,6 +145,13 @@ class HandlingConfig:
 
 
 @dataclass(frozen=True)
+class HotlineConfig:
+    """``[hotline]``: the hotline operators' callback (回访) of their callers."""
+
+    callback_tries: int = 3  # calls nobody answers before the case is closed as "caller unreachable"
+
+
+@dataclass(frozen=True)
 class RemindersConfig:
     """``[reminders]``: what the scheduler sends about deadlines, and when it keeps quiet."""
 
@@ -171,6 +179,79 @@ class ReportsConfig:
 RANKING_RATES = ("on_time", "response", "resolution", "satisfaction")
 
 
+@dataclass(frozen=True)
+class Open311Client:
+    """``[open311.clients.<name>]``: one API client (a mini-program, a FixMyStreet installation …). Only the
+    SHA-256 of its key is stored (``complaint-bot api-key NAME`` makes one); the name is the tickets' client."""
+
+    name: str
+    key_sha256: str
+    requests_per_minute: int | None = None  # None: the section's ``requests_per_minute``
+
+
+@dataclass(frozen=True)
+class Open311Config:
+    """``[open311]``: the Open311 GeoReport v2 server (``bot.api``), off unless ``enabled``."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = 8311
+    base_path: str = "/open311/v2"
+    jurisdiction_id: str = ""  # "": a jurisdiction_id a client sends is not checked (one city per endpoint)
+    descriptions_public: bool = False  # the resident's words in GET requests (/status never shows them)
+    max_body_bytes: int = 10 * 1024 * 1024  # a larger request is refused (413) before it is read
+    requests_per_minute: int = 60  # per API key
+    clients: tuple[Open311Client, ...] = ()
+
+    def client(self, name: str) -> Open311Client:
+        return next(c for c in self.clients if c.name == name)
+
+
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+_OPEN311_KEYS = ("enabled", "host", "port", "base_path", "jurisdiction_id", "descriptions_public", "max_body_bytes",
+                 "requests_per_minute", "clients")
+
+
+def _open311(table: _Table) -> Open311Config:
+    from bot.config.city import KEY_MAX_LENGTH, KEY_PATTERN
+
+    d = Open311Config()
+    table.check_keys(_OPEN311_KEYS)
+    base_path = table.string("base_path", d.base_path).rstrip("/")
+    if not re.fullmatch(r"(/[A-Za-z0-9._~-]+)+", base_path):
+        table.fail("base_path", f'must be a URL path like "/open311/v2", got {_show(base_path)}')
+    port = table.integer("port", d.port, minimum=0)
+    if port > 65535:
+        table.fail("port", f"must be a TCP port (0 … 65535; 0: any free port), got {port}")
+    jurisdiction = table._get("jurisdiction_id", d.jurisdiction_id)
+    if not isinstance(jurisdiction, str):
+        table.fail("jurisdiction_id", f"must be a string, got {_show(jurisdiction)}")
+    clients_table = table.table("clients")
+    clients = []
+    for name in clients_table.data:
+        item = clients_table.table(name)
+        if not KEY_PATTERN.fullmatch(name) or len(name) > KEY_MAX_LENGTH:
+            clients_table.fail(name, f"a client's name must be lowercase letters, digits and _ (starting with a "
+                               f"letter, at most {KEY_MAX_LENGTH}), got {_show(name)}")
+        item.check_keys(("key_sha256", "requests_per_minute"))
+        digest = item.string("key_sha256").lower()
+        if not _SHA256_HEX.fullmatch(digest):
+            item.fail("key_sha256", "must be the 64 hex digits of the key's SHA-256 (complaint-bot api-key NAME "
+                      "prints it)")
+        if digest in {c.key_sha256 for c in clients}:
+            item.fail("key_sha256", "another client has the same key")
+        rate = item.integer("requests_per_minute") if item.has("requests_per_minute") else None
+        clients.append(Open311Client(name=name, key_sha256=digest, requests_per_minute=rate))
+    return Open311Config(
+        enabled=table.boolean("enabled", d.enabled), host=table.string("host", d.host), port=port,
+        base_path=base_path, jurisdiction_id=jurisdiction.strip(),
+        descriptions_public=table.boolean("descriptions_public", d.descriptions_public),
+        max_body_bytes=table.integer("max_body_bytes", d.max_body_bytes),
+        requests_per_minute=table.integer("requests_per_minute", d.requests_per_minute),
+        clients=tuple(clients),
+    )
+
+
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -189,6 +270,8 @@ class Config:
     reminders: RemindersConfig = field(default_factory=RemindersConfig)
     reports: ReportsConfig = field(default_factory=ReportsConfig)
     webhook: WebhookConfig = field(default_factory=WebhookConfig)
+    open311: Open311Config = field(default_factory=Open311Config)
+    hotline: HotlineConfig = field(default_factory=HotlineConfig)
     #: The restart-only sections as the file wrote them (see ``bot.config.reloading``): what /reload compares.
     file_sections: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
@@ -220,10 +303,10 @@ class Config:
 # Loading the deployment config
 
 #: Sections read only at start: changing one needs a restart (``/reload`` refuses it, naming the key).
-RESTART_ONLY_SECTIONS = ("telegram", "storage", "outbox", "reminders", "reports")
+RESTART_ONLY_SECTIONS = ("telegram", "storage", "outbox", "reminders", "reports", "open311")
 
 _CONFIG_KEYS = ("city", "admins", "telegram", "storage", "intake", "limits", "outbox", "deadlines", "handling",
-                "reminders", "reports")
+                "reminders", "reports", "open311", "hotline")
 
 
 def load_config(path: str | Path) -> Config:
@@ -279,6 +362,7 @@ def load_config(path: str | Path) -> Config:
         top.table("deadlines").fail("max_extension_days", f"must be at most {MAX_EXTENSION_DAYS} (about a working"
                                     f" year), got {deadlines.max_extension_days}")
     handling = _handling(top.table("handling"))
+    hotline = _section(top.table("hotline"), HotlineConfig)
     reminders = _reminders(top.table("reminders"))
     reports_table = top.table("reports")
     reports_table.check_keys(f.name for f in fields(ReportsConfig))
@@ -288,6 +372,8 @@ def load_config(path: str | Path) -> Config:
         weekly_at=_clock_time(reports_table, "weekly_at", ReportsConfig.weekly_at),
         ranking_weights=_ranking_weights(reports_table),
     )
+
+    open311 = _open311(top.table("open311"))
 
     city_ref = Path(top.string("city"))
     city_path = city_ref if city_ref.is_absolute() else config_path.parent / city_ref
@@ -310,6 +396,8 @@ def load_config(path: str | Path) -> Config:
         reminders=reminders,
         reports=reports,
         webhook=webhook,
+        open311=open311,
+        hotline=hotline,
         file_sections={name: copy.deepcopy(top.data.get(name, {})) for name in RESTART_ONLY_SECTIONS},
     )
 

@@ -16,7 +16,13 @@ class Step(StrEnum):
     PHOTOS = "photos"
     DESCRIPTION = "description"
     SUMMARY = "summary"
+    # an operator's call (代录) asks for the caller first, then goes through the flow like a resident
+    CALLER_PHONE = "caller_phone"
+    CALLER_NAME = "caller_name"
 
+
+#: The steps of an operator's call before the resident's flow starts at its first step.
+CALLER_STEPS: tuple[Step, ...] = (Step.CALLER_PHONE, Step.CALLER_NAME)
 
 FLOW: tuple[Step, ...] = (Step.CATEGORY, Step.LOCATION, Step.PHOTOS, Step.DESCRIPTION, Step.SUMMARY)
 

@@ -55,6 +55,8 @@ class Action(StrEnum):
     PROPOSE_MERGE = "propose_merge"  # the unit proposes that to the coordinators
     APPROVE_MERGE = "approve_merge"  # a coordinator approves the unit's proposal: merged
     DENY_MERGE = "deny_merge"
+    CALLBACK_NOT_REACHED = "callback_not_reached"  # an operator called a hotline caller back: nobody answered
+    CALLER_UNREACHABLE = "caller_unreachable"  # the last try of the callback failed: closed unrated
 
 
 class ActorKind(StrEnum):
@@ -64,6 +66,7 @@ class ActorKind(StrEnum):
     UNIT = "unit"
     COORDINATOR = "coordinator"
     RESIDENT = "resident"
+    OPERATOR = "operator"  # a hotline operator (代录), filing for a caller or rating on the caller's behalf
 
 
 class DeadlineEffect(StrEnum):
@@ -89,6 +92,7 @@ class Card(StrEnum):
     INQUIRY = "inquiry"  # a unit's question in the reporter's private chat
     MY = "my"  # a ticket of the reporter's own /my list
     MERGE_PROPOSAL = "merge_proposal"  # a unit's proposal to merge, before the coordinators
+    CALLBACK = "callback"  # the callback card (回访) of a hotline ticket in the operators' chat
 
 
 S = TicketState
@@ -146,6 +150,7 @@ _NOT_SIGNED = {S.REGISTERED, S.DISPATCHED, S.RETURNED}
 _OPEN = set(OPEN_STATES_IN_ORDER)
 _WITH_UNIT = {S.DISPATCHED, S.ACCEPTED, S.REOPENED}
 _UNIT, _COORD, _RESIDENT, _SYSTEM = ActorKind.UNIT, ActorKind.COORDINATOR, ActorKind.RESIDENT, ActorKind.SYSTEM
+_OPERATOR = ActorKind.OPERATOR
 D = DeadlineEffect
 
 #: The whole flow, in the order cards draw their buttons (two a row).
@@ -199,6 +204,11 @@ SPEC: Mapping[Action, Transition] = MappingProxyType({t.action: t for t in (
     _t(Action.RATE_SATISFIED, {S.RESOLVED}, S.CLOSED, "rated_satisfied", _RESIDENT),
     _t(Action.RATE_DISSATISFIED, {S.RESOLVED}, S.REOPENED, "reopened", _RESIDENT, deadline=D.RESTART_HANDLING),
     _t(Action.AUTO_CLOSE, {S.RESOLVED}, S.CLOSED, "auto_closed", _SYSTEM),
+    # A hotline caller is rated for by an operator from the callback card (the rating's rows above, the operator
+    # as the actor); each call nobody answers is a try, and the last try closes the case as an unrated one is.
+    _t(Action.CALLBACK_NOT_REACHED, {S.RESOLVED}, None, "callback_not_reached", _OPERATOR, public=False,
+       button=Button(Card.CALLBACK, "hotline.btn_not_reached")),
+    _t(Action.CALLER_UNREACHABLE, {S.RESOLVED}, S.CLOSED, "caller_unreachable", _OPERATOR),
 )})
 
 del S, D, _OPEN, _WITH_UNIT

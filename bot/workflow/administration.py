@@ -10,8 +10,11 @@ from datetime import timedelta
 
 from bot.workflow.access import COORDINATION_ROLE
 from bot.workflow.common import Refused, WorkflowDeps
-from bot.workflow.messages import Messages
+from bot.workflow.messages import OPERATORS_CHAT, Messages
 from storage import chats
+
+OPERATOR = "operator"  # the purpose of a code a hotline operator registers with (/operator CODE)
+OPERATORS_ROLE = OPERATORS_CHAT  # the role of the operators' group chat (/code operators, then /bind there)
 
 
 class Administration:
@@ -44,13 +47,17 @@ class Administration:
         return await self.d.write(tx)
 
     async def register(self, user_id: int, code: str, purpose: str) -> str | None:
-        """A liaison or social supervisor registers with their own code; returns the unit (liaisons)."""
+        """A liaison, social supervisor or hotline operator registers with their own code; returns the unit
+        (liaisons)."""
         def tx(c: sqlite3.Connection) -> str | None:
             now = self.d.clock.now()
             found = self._valid_code(c, code, purpose, user_id)
             if purpose == "liaison":
                 chats.add_liaison(c, user_id, found.unit or COORDINATION_ROLE, now)
                 return found.unit or COORDINATION_ROLE
+            if purpose == OPERATOR:
+                chats.add_operator(c, user_id, now)
+                return None
             chats.add_social_supervisor(c, user_id, now)
             return None
 
@@ -59,6 +66,16 @@ class Administration:
     async def bindings(self, admin: int) -> list[chats.Binding]:
         self._admin_only(admin)
         return await self.d.db.read(chats.all_bindings)
+
+    async def operators(self, admin: int) -> list[int]:
+        """The registered hotline operators' user ids."""
+        self._admin_only(admin)
+        return await self.d.db.read(chats.operators)
+
+    async def remove_operator(self, admin: int, user_id: int) -> bool:
+        """Undo an operator's registration (False: no such operator)."""
+        self._admin_only(admin)
+        return await self.d.db.write(lambda c: chats.remove_operator(c, user_id))
 
     async def unbind(self, admin: int, chat_id: int) -> bool:
         self._admin_only(admin)

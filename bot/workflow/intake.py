@@ -33,11 +33,12 @@ from bot.domain.intake import (
 from bot.domain.lifecycle import OPEN_STATES, TicketState
 from bot.domain.numbers import number_for_sequence
 from bot.domain.places import PlaceName, match_place
-from bot.notices import ticket_registered
+from bot.notices import call_registered, ticket_registered
 from bot.workflow.common import Refused, WorkflowDeps
+from bot.workflow.intake_calls import CallSteps
 from bot.workflow.intake_photos import PhotoSteps
 from bot.workflow.suggestions import Suggestions
-from storage import drafts, outbox, sequences, tickets, users
+from storage import contacts, drafts, outbox, sequences, tickets, users
 from storage.records import Draft, Photo, Ticket
 
 TICKET_SEQUENCE = "tickets"
@@ -86,7 +87,7 @@ def filled_steps(draft: Draft) -> frozenset[Step]:
     return frozenset(step for step, ok in have.items() if ok)
 
 
-class Intake(PhotoSteps):
+class Intake(PhotoSteps, CallSteps):
     """The intake's use-cases. Every write goes through here, so the drafts it last wrote are remembered (a
     read-through cache, bounded) and the next update of that resident needs no database read to find its step;
     each write still checks the step against the row in its own transaction, and a restart starts empty."""
@@ -312,28 +313,49 @@ class Intake(PhotoSteps):
         return self._remember(user_id, await self.d.db.write(tx))  # type: ignore[return-value]
 
     async def confirm(self, user_id: int, language: str) -> Ticket:
-        """The resident confirmed: number, ticket, photos, first event, follower and confirmation, atomically."""
+        """The resident confirmed: number, ticket, photos, first event, follower and confirmation, atomically.
+        An operator's call files for the caller instead (:meth:`_confirm_call`)."""
         now = self.d.clock.now()
         city = self.d.config.city
 
         def tx(c: sqlite3.Connection) -> Ticket:
             draft = self._expect(c, user_id, Step.SUMMARY)
-            self._check_daily_limit(c, user_id, now)
-            ticket = self.register(
-                c, Filed(category=draft.category or "", description=draft.description or "", lat=draft.lat,
-                         lon=draft.lon, location_source=draft.location_source or "none",
-                         place_key=draft.place_key,
-                         place_text=draft.place_text if draft.location_source == "text" else None),
-                reporter_id=user_id, photos=drafts.photos(c, user_id), actor=("resident", user_id), now=now)
-            tickets.follow(c, ticket.id, user_id, now)
+            if draft.is_call:
+                ticket = self._confirm_call(c, draft, now)
+            else:
+                self._check_daily_limit(c, user_id, now)
+                ticket = self.register(c, self._filed(draft), reporter_id=user_id, photos=drafts.photos(c, user_id),
+                                       actor=("resident", user_id), now=now)
+                tickets.follow(c, ticket.id, user_id, now)
             drafts.delete(c, user_id)
-            outbox.add(c, user_id, "message", ticket_registered(self.d.texts, language, ticket, city), now,
-                       ticket_id=ticket.id, dedupe_key=f"t{ticket.id}:registered:{user_id}")
+            message = (call_registered(self.d.texts, language, ticket, city) if draft.is_call
+                       else ticket_registered(self.d.texts, language, ticket, city))
+            outbox.add(c, user_id, "message", message, now, ticket_id=ticket.id,
+                       dedupe_key=f"t{ticket.id}:registered:{user_id}")
             return ticket
 
         ticket = await self.d.db.write(tx)
         self._remember(user_id, None)
         self.d.outbox_kick()
+        return ticket
+
+    @staticmethod
+    def _filed(draft: Draft) -> Filed:
+        return Filed(category=draft.category or "", description=draft.description or "", lat=draft.lat,
+                     lon=draft.lon, location_source=draft.location_source or "none", place_key=draft.place_key,
+                     place_text=draft.place_text if draft.location_source == "text" else None)
+
+    def _confirm_call(self, c: sqlite3.Connection, draft: Draft, now: datetime) -> Ticket:
+        """An operator's call becomes the caller's ticket: channel hotline, the hotline's stand-in reporter (no
+        follower, no daily limit: an operator files for many callers), the operator as the actor, and the
+        caller's phone and name as its contact (seen by operators only)."""
+        self.operator_only(c, draft.user_id)
+        if draft.caller_phone is None:
+            raise Refused("intake.stale_button")
+        ticket = self.register(c, self._filed(draft), reporter_id=channels.reporter_for(channels.HOTLINE),
+                               photos=drafts.photos(c, draft.user_id), actor=("operator", draft.user_id), now=now,
+                               channel=channels.HOTLINE)
+        contacts.put(c, contacts.Contact(ticket.id, name=draft.caller_name, phone=draft.caller_phone))
         return ticket
 
     def register(self, c: sqlite3.Connection, filed: Filed, *, reporter_id: int, photos: Iterable[Photo],

@@ -12,14 +12,18 @@ from html import escape
 from typing import Any
 
 from bot import cards
+from bot.callback_card import callback_card
 from bot.cards import CardExtras, unit_name, when
-from bot.domain.lifecycle import FINAL_STATES, Card, TicketState
+from bot.domain import channels
+from bot.domain.lifecycle import FINAL_STATES, SPEC, Action, Card, TicketState
 from bot.domain.numbers import format_number
 from bot.workflow.common import WorkflowDeps
-from storage import chats, inquiries, outbox, tickets, users
+from storage import chats, contacts, hotline, inquiries, outbox, tickets, users
 from storage.records import Ticket
 
 Notes = tuple[tuple[str, dict[str, Any]], ...]
+CALLBACK = "callback"  # card kind of a hotline ticket's callback card (回访), in the operators' chat
+OPERATORS_CHAT = "operators"  # the binding role of the operators' group chat
 MERGE_PROPOSAL = "merge:"  # card kind of a unit's proposal to merge, before the coordinators: merge:<into id>
 
 
@@ -59,6 +63,8 @@ class Messages:
             return cards.unit_card(texts, lang, city, t, extras, actionable=chat_id is None or chat_id == current)
         if kind == "helper":
             return cards.helper_card(texts, lang, city, t, extras)
+        if kind == CALLBACK:
+            return self.callback_payload(c, t)
         return cards.coordination_card(texts, lang, city, t, extras)
 
     def post_card(self, c: sqlite3.Connection, t: Ticket, kind: str, chat_id: int, payload: dict[str, Any],
@@ -249,8 +255,21 @@ class Messages:
             outbox.add(c, user_id, "message", {"text": text}, now, ticket_id=t.id,
                        dedupe_key=f"t{t.id}:v{t.version}:{key}:{user_id}")
 
+    def callback_payload(self, c: sqlite3.Connection, t: Ticket) -> dict[str, Any]:
+        """The callback card (回访) of a hotline ticket, for the operators' chat only (it names the caller)."""
+        answer = SPEC[Action.RESOLVE].event
+        tries = hotline.tries_since_answer(c, t.id, SPEC[Action.CALLBACK_NOT_REACHED].event, answer)
+        unreachable = hotline.tries_since_answer(c, t.id, SPEC[Action.CALLER_UNREACHABLE].event, answer) > 0
+        return callback_card(self.d.texts, self.lang, self.d.config.city, t, contacts.get(c, t.id), tries,
+                             self.d.config.hotline.callback_tries, unreachable)
+
     def tell_resolved(self, c: sqlite3.Connection, t: Ticket, now: datetime) -> None:
-        """The answer (and its photo) to the reporter with the rating buttons; followers hear it without them."""
+        """The answer (and its photo) to the reporter with the rating buttons; followers hear it without them. A
+        hotline caller is called back by an operator: the operators' chat gets the callback card instead."""
+        if t.channel == channels.HOTLINE:
+            operators = chats.chat_for(c, OPERATORS_CHAT)
+            if operators is not None:
+                self.post_card(c, t, CALLBACK, operators, self.callback_payload(c, t), now)
         city = self.d.config.city
         answer_photos = [row_id for row_id, _ in tickets.photos_of(c, t.id, "answer")][-1:]
         raters = set(tickets.raters(c, t))

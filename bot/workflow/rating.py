@@ -17,7 +17,8 @@ from datetime import datetime, timedelta
 from html import escape
 
 from bot import cards
-from bot.domain.lifecycle import Action, TicketState
+from bot.domain import channels
+from bot.domain.lifecycle import Action, ActorKind, TicketState
 from bot.domain.rating import Satisfaction, Solved, reopens, summary
 from bot.workflow.common import Refused, WorkflowDeps
 from bot.workflow.messages import Messages
@@ -47,7 +48,10 @@ class Rating:
         t = tickets.get(c, ticket_id)
         if t is None:
             raise Refused("deny.stale")
-        if user_id not in tickets.raters(c, t):
+        if t.channel == channels.HOTLINE:  # rated from the callback card, by an operator for the caller
+            if not chats.is_operator(c, user_id):
+                raise Refused("hotline.not_operator")
+        elif user_id not in tickets.raters(c, t):
             raise Refused("deny.not_reporter")
         if t.version != version:  # this answer was rated already (or closed unrated): say so, change nothing
             raise Refused("deny.already_rated" if t.rating or t.state == TicketState.CLOSED else "deny.stale")
@@ -66,21 +70,27 @@ class Rating:
             answers = {"rating": summary(satisfaction), "solved": solved, "satisfaction": satisfaction}
             data = {"solved": solved, "satisfaction": str(satisfaction)}
             why = self._in_words(solved, satisfaction)
+            # A hotline caller's rating is the caller's (the stand-in reporter rated), pressed by the operator.
+            by_operator = rated.channel == channels.HOTLINE
+            kind = ActorKind.OPERATOR if by_operator else None
             if not reopens(solved, satisfaction):
                 t = self.transitions.apply(c, rated, Action.RATE_SATISFIED, now, by=user_id, data=data,
-                                           reason=why, closed_at=now, **answers)
+                                           reason=why, closed_at=now, as_kind=kind, **answers)
                 self.messages.tell_people(c, t, now, "notify.closed")
                 self.messages.refresh_cards(c, t, now)
             else:
                 t = self.transitions.apply(c, rated, Action.RATE_DISSATISFIED, now, by=user_id, data=data,
-                                           reason=why, reopen_count=rated.reopen_count + 1, **answers)
+                                           reason=why, reopen_count=rated.reopen_count + 1, as_kind=kind,
+                                           **answers)
                 self.messages.refresh_cards(c, t, now)
                 if t.unit:  # a fresh card, so the unit notices the re-complaint
                     self.messages.post_unit_card(c, t, t.unit, now, with_media=False)
                 self.messages.recomplaint_alert(c, t, now)
                 self.messages.tell_people(c, t, now, "notify.reopened")
-            tickets.add_rating(c, rated, user_id, now, solved, satisfaction)
-            ask_reason = solved is not None and (solved, satisfaction) != (Solved.SOLVED, Satisfaction.SATISFIED)
+            tickets.add_rating(c, rated, rated.reporter_id if by_operator else user_id, now, solved, satisfaction)
+            # no reason buttons on the callback card: its redraw says what was rated
+            ask_reason = (not by_operator and solved is not None
+                          and (solved, satisfaction) != (Solved.SOLVED, Satisfaction.SATISFIED))
             keyboard = None
             if ask_reason:
                 keyboard = cards.reason_buttons(self.d.texts, self.messages.lang_of(c, user_id), rated)

@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.domain.calendar import Deadline, UnknownYear, WorkingCalendar
 from bot.domain.deadlines import DeadlinePolicy
-from bot.domain.lifecycle import SIGN_CLOCK_STATES, Action, DeadlineEffect, TicketState
+from bot.domain.lifecycle import SIGN_CLOCK_STATES, Action, ActorKind, DeadlineEffect, TicketState
 from bot.workflow.access import planned
 from bot.workflow.common import WorkflowDeps
 from bot.workflow.messages import Messages
@@ -34,9 +34,10 @@ class Transitions:
 
     def apply(self, c: sqlite3.Connection, t: Ticket, action: Action, now: datetime, *, by: int | None = None,
               reason: str | None = None, data: dict[str, Any] | None = None, extend_days: int = 0,
-              **fields: Any) -> Ticket:
+              as_kind: ActorKind | None = None, **fields: Any) -> Ticket:
         """Perform ``action`` on ``t`` (Refused if its state does not allow it); ``fields`` are the action's own
-        data (the unit dispatched to, the answer, the rating …). Returns the ticket as written."""
+        data (the unit dispatched to, the answer, the rating …). ``as_kind`` records another actor kind than the
+        specification's (a hotline operator rating for the caller). Returns the ticket as written."""
         move = planned(t, action)
         spec = move.transition
         changes = {**self._clock_fields(c, t, spec.deadline, now, fields, extend_days), **fields}
@@ -49,7 +50,7 @@ class Transitions:
             if escalate:
                 changes["escalated"] = True
         new = tickets.update(c, t.id, t.version, now, **changes)
-        tickets.add_event(c, t.id, now, actor_kind=spec.actor, actor_id=by, action=spec.event,
+        tickets.add_event(c, t.id, now, actor_kind=as_kind or spec.actor, actor_id=by, action=spec.event,
                           from_state=move.from_state, to_state=move.to_state, unit=new.unit or t.unit,
                           reason=reason, public=spec.public, data=data)
         if escalate:

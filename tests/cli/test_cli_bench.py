@@ -26,7 +26,7 @@ def test_without_a_checkout_it_says_where_to_run_it(tmp_path: Path, monkeypatch,
 
 
 def test_an_unknown_name_is_refused_with_the_known_ones() -> None:
-    with pytest.raises(SystemExit, match="known: intake, report, sweep, reminders, routing, suggest"):
+    with pytest.raises(SystemExit, match="known: intake, report, status, sweep, reminders, routing, suggest"):
         suite.selected(["report,nope"])
     assert [b.name for b in suite.selected(["sweep", "report,sweep"])] == ["sweep", "report"]
 

@@ -106,7 +106,10 @@ def _drawn(card: Card, t: Ticket) -> list[str]:
                Card.INQUIRY: lambda: {"reply_markup": {
                    "inline_keyboard": cards.action_buttons(texts, lang, Card.INQUIRY, t, "1")}},
                Card.MY: lambda: {"reply_markup": {"inline_keyboard": [cards.my_buttons(texts, lang, t)]}},
-               Card.MERGE_PROPOSAL: lambda: cards.merge_proposal_card(texts, lang, city, t, t, "yingzhou")}[card]()
+               Card.MERGE_PROPOSAL: lambda: cards.merge_proposal_card(texts, lang, city, t, t, "yingzhou"),
+               # the callback card's own buttons (its rating buttons are the resident's two questions)
+               Card.CALLBACK: lambda: {"reply_markup": {
+                   "inline_keyboard": cards.action_buttons(texts, lang, Card.CALLBACK, t)}}}[card]()
     rows = payload["reply_markup"]["inline_keyboard"]
     assert all(len(row) <= 2 for row in rows)
     return [TicketButton.decode(b["callback_data"]).op for row in rows for b in row]  # type: ignore[union-attr]

@@ -46,6 +46,18 @@ def test_a_row_given_up_holds_nothing_back(c: sqlite3.Connection) -> None:
     assert texts(outbox.due(c, NOW)) == ["a2"]
 
 
+def test_a_late_retry_leaves_a_row_given_up_meanwhile_as_it_is(c: sqlite3.Connection) -> None:
+    """A try in flight when the chat was given up (the user blocked the bot) ends in a 429: still given up,
+    with the reason that explains it."""
+    row = outbox.add(c, 1, "message", {"text": "a1"}, NOW)
+    assert row is not None
+    outbox.mark_dead_for_chat(c, 1, "403 Forbidden: bot was blocked by the user")
+    outbox.retry_later(c, row, LATER, "429 retry after 1.0s", count_attempt=False)
+    status, error = c.execute("SELECT status, last_error FROM outbox WHERE id = ?", (row,)).fetchone()
+    assert (status, error) == ("dead", "403 Forbidden: bot was blocked by the user")
+    assert outbox.due(c, LATER) == []
+
+
 def test_a_row_scheduled_for_later_holds_nothing_back(c: sqlite3.Connection) -> None:
     outbox.add(c, 1, "message", {"text": "morning digest"}, NOW, not_before=LATER)
     outbox.add(c, 1, "message", {"text": "now"}, NOW)

@@ -53,6 +53,9 @@ FRAGMENTS = {
     ("purge.py", "table"): "a table name from the constant _TIES",
     ("purge.py", "column"): "a column name from the constant _TIES",
     ("purge.py", "extra"): "a constant condition from _TIES",
+    ("open311.py", "_marks(numbers)"): "placeholders for an IN list",
+    ("open311.py", "_marks(categories)"): "placeholders for an IN list",
+    ("open311.py", "_marks(states)"): "placeholders for an IN list",
 }
 
 

@@ -15,6 +15,7 @@ from bot.config import (
     Config,
     ConfigError,
     HandlingConfig,
+    HotlineConfig,
     IntakeConfig,
     LimitsConfig,
     OutboxConfig,
@@ -104,7 +105,8 @@ def test_example_has_a_group_per_unit_plus_coordination_and_supervision(example:
 
 @pytest.mark.parametrize(
     ("section", "cls"),
-    [("telegram", TelegramConfig), ("intake", IntakeConfig), ("limits", LimitsConfig), ("outbox", OutboxConfig)],
+    [("telegram", TelegramConfig), ("intake", IntakeConfig), ("limits", LimitsConfig), ("outbox", OutboxConfig),
+     ("hotline", HotlineConfig)],
 )
 def test_example_config_spells_out_every_setting_with_its_default(section: str, cls: type) -> None:
     # The example is the operators' documentation: each setting is there, and the value shown is the default.
@@ -135,6 +137,15 @@ def test_settings_and_admins_are_read(tmp_path: Path) -> None:
     assert config.intake.album_settle_s == 2.0 and isinstance(config.intake.album_settle_s, float)
     assert config.telegram.rate_limiter is False
     assert config.admins == (42, 7)
+
+
+def test_the_hotline_section_is_read_and_checked(tmp_path: Path) -> None:
+    assert load_config(write_config(tmp_path)).hotline.callback_tries == 3
+    assert load_config(write_config(tmp_path, "[hotline]\ncallback_tries = 5\n")).hotline.callback_tries == 5
+    for bad in ("callback_tries = 0", "callback_tries = \"3\"", "tries = 3"):
+        with pytest.raises(ConfigError) as error:
+            load_config(write_config(tmp_path, f"[hotline]\n{bad}\n"))
+        assert "hotline" in str(error.value) and "tries" in str(error.value), bad
 
 
 def test_relative_paths_resolve_against_the_config_directory(tmp_path: Path, monkeypatch: Any) -> None:

@@ -45,6 +45,8 @@ EXPECTED: dict[tuple[TicketState, Action], TicketState] = {
     (S.RETURNED, A.REJECT): S.REJECTED,
     (S.RESOLVED, A.RATE_SATISFIED): S.CLOSED,
     (S.RESOLVED, A.AUTO_CLOSE): S.CLOSED,
+    (S.RESOLVED, A.CALLBACK_NOT_REACHED): S.RESOLVED,  # a try: the state stays
+    (S.RESOLVED, A.CALLER_UNREACHABLE): S.CLOSED,
     (S.RESOLVED, A.RATE_DISSATISFIED): S.REOPENED,
     (S.REOPENED, A.ACCEPT): S.ACCEPTED,
     (S.REOPENED, A.RESOLVE): S.RESOLVED,
@@ -190,7 +192,8 @@ def test_every_open_state_can_still_end() -> None:
 
 
 def test_allowed_actions_match_the_table() -> None:
-    assert allowed_actions(S.RESOLVED) == {A.RATE_SATISFIED, A.RATE_DISSATISFIED, A.AUTO_CLOSE}
+    assert allowed_actions(S.RESOLVED) == {A.RATE_SATISFIED, A.RATE_DISSATISFIED, A.AUTO_CLOSE,
+                                           A.CALLBACK_NOT_REACHED, A.CALLER_UNREACHABLE}
     assert allowed_actions(S.CLOSED) == frozenset()
     assert A.RETURN in allowed_actions(S.DISPATCHED)
     assert A.RETURN not in allowed_actions(S.DISPATCHED, is_lead=True)
