@@ -40,9 +40,6 @@ def store(conn: sqlite3.Connection, update_id: int, chat_id: int | None, payload
     return cur.rowcount == 1
 
 
-_CLAIMABLE = "state = 'pending' AND (claimed_until IS NULL OR claimed_until < ?)"
-
-
 def claim(conn: sqlite3.Connection, worker: str, now: datetime, lease_until: datetime) -> InboxRow | None:
     """The next row `worker` may process, now held by it until `lease_until`; None when there is none."""
     stamp = to_db(now)
@@ -54,7 +51,7 @@ def claim(conn: sqlite3.Connection, worker: str, now: datetime, lease_until: dat
         "   AND NOT EXISTS (SELECT 1 FROM inbox AS e WHERE e.state = 'pending' AND e.chat_id = i.chat_id"
         "                   AND e.update_id < i.update_id)"
         "  ORDER BY i.update_id LIMIT 1)"
-        f" AND {_CLAIMABLE} "
+        " AND state = 'pending' AND (claimed_until IS NULL OR claimed_until < ?) "
         "RETURNING update_id, chat_id, payload, attempts",
         (worker, to_db(lease_until), stamp, stamp),
     ).fetchall()  # stepped to the end: the update is only complete then
@@ -79,10 +76,10 @@ def renew(conn: sqlite3.Connection, worker: str, update_ids: list[int], lease_un
     """Extend `worker`'s leases on the rows it is still processing."""
     if not update_ids:
         return 0
-    marks = ", ".join("?" * len(update_ids))
-    return conn.execute(
-        f"UPDATE inbox SET claimed_until = ? WHERE claimed_by = ? AND state = 'pending' AND update_id IN ({marks})",
-        (to_db(lease_until), worker, *update_ids),
+    until = to_db(lease_until)
+    return conn.executemany(
+        "UPDATE inbox SET claimed_until = ? WHERE claimed_by = ? AND state = 'pending' AND update_id = ?",
+        [(until, worker, update_id) for update_id in update_ids],
     ).rowcount
 
 
