@@ -13,6 +13,7 @@ from bot.clock import FakeClock
 from bot.config import Config
 from sandbox.local import LocalSandbox
 from storage import outbox
+from storage.db import Database
 from tests.e2e.talk import eventually
 from tests.e2e.test_intake_happy import file_complaint
 
@@ -70,3 +71,22 @@ async def test_a_follower_queues_and_the_leader_sends(local: LocalSandbox, sb, l
 
 async def _more(leadership: Elsewhere, n: int) -> bool:
     return leadership.asked["outbox"] >= n
+
+
+async def test_a_stopping_follower_leaves_the_sending_to_the_leader(local: LocalSandbox, sb,
+                                                                      leadership: Elsewhere) -> None:
+    li = await sb.person("李雷", language_code="zh")
+    filing = asyncio.create_task(file_complaint(li))
+    def owed(c):
+        return [r for r in outbox.rows_for_chat(c, li.id) if r["ticket_id"] is not None]
+
+    queued = await eventually(lambda: local.db.read(owed), what="the confirmation queued")
+    db_path = local.config.storage.database
+    await local.stop_bot()  # a graceful stop: its last outbox pass is the leader's business, not this one's
+    filing.cancel()
+    db = await Database.open(db_path)
+    try:
+        still = await db.read(owed)
+    finally:
+        await db.close()
+    assert [r["status"] for r in still] == ["pending"] * len(queued)
