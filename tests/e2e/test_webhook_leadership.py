@@ -4,6 +4,7 @@ confirmation waits in the outbox until this process leads, then goes out within 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import Counter
 from collections.abc import AsyncIterator
 
@@ -84,6 +85,8 @@ async def test_a_stopping_follower_leaves_the_sending_to_the_leader(local: Local
     db_path = local.config.storage.database
     await local.stop_bot()  # a graceful stop: its last outbox pass is the leader's business, not this one's
     filing.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await filing
     db = await Database.open(db_path)
     try:
         still = await db.read(owed)
