@@ -13,7 +13,18 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot import cli_api, cli_backup, cli_bench, cli_calendar, cli_purge, cli_report, cli_seed, cli_suggest, cli_zones
+from bot import (
+    cli_api,
+    cli_backup,
+    cli_bench,
+    cli_calendar,
+    cli_inbox,
+    cli_purge,
+    cli_report,
+    cli_seed,
+    cli_suggest,
+    cli_zones,
+)
 from bot.clock import SystemClock
 from bot.config import Config, ConfigError, load_config
 from bot.logs import hold_back_libraries
@@ -70,6 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_purge.register(sub)
     cli_bench.register(sub)
     cli_api.register(sub)
+    cli_inbox.register(sub)
     return p
 
 
@@ -85,6 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "calendar":
             return cli_calendar.run(args)
+        if args.command == "inbox":
+            return cli_inbox.run(args)
         if args.command == "report":
             return cli_report.run(args)
         if args.command == "seed-demo":

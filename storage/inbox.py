@@ -111,3 +111,12 @@ def rows(conn: sqlite3.Connection) -> list[sqlite3.Row]:
         "SELECT update_id, chat_id, state, claimed_by, attempts, received_at, processed_at, last_error, payload "
         "FROM inbox ORDER BY update_id"
     ).fetchall()
+
+
+def failed(conn: sqlite3.Connection, limit: int = 10) -> list[sqlite3.Row]:
+    """The latest rows whose processing failed, newest first (update id, chat, when, why)."""
+    return conn.execute(
+        "SELECT update_id, chat_id, processed_at, last_error FROM inbox WHERE state = 'failed' "
+        "ORDER BY update_id DESC LIMIT ?",
+        (limit,),
+    ).fetchall()
