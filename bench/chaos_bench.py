@@ -44,18 +44,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--kills", type=int, default=24)
     p.add_argument("--seed", type=int, default=9)
     p.add_argument("--patience", type=float, default=3.0, help="seconds a person waits before repeating")
+    p.add_argument("--webhook", action="store_true", help="the bot runs with --webhook (updates via its inbox)")
     args = p.parse_args(argv)
     # a killed bot drops its connections mid-request: the emulator's server would log each as an error
     logging.getLogger("aiohttp.server").setLevel(logging.CRITICAL)
     plan = ChaosPlan(residents=args.residents, kills=args.kills, seed=args.seed, patience_s=args.patience,
-                     kill_after_s=(1.0, 5.0), finish_within_s=300.0)
+                     kill_after_s=(1.0, 5.0), finish_within_s=300.0, webhook=args.webhook)
     with tempfile.TemporaryDirectory(prefix="chaos-") as work:
         result = asyncio.run(run_chaos(plan, Path(work), progress=lambda line: print(line, flush=True)))
         lines = report(result)
         print("\n".join(lines))
         if not result.figures.ok:
             print(f"bot log: {(Path(work) / 'bot.log').read_text(encoding='utf-8')[-3000:]}")
-    write_json(RESULTS / "chaos.json", {
+    write_json(RESULTS / ("chaos-webhook.json" if args.webhook else "chaos.json"), {
         "plan": vars(args), "machine": machine_info(), "figures": result.figures.as_dict(),
         "restarts": result.restarts, "finished": result.finished, "residents": result.residents,
         "repeats": result.repeats, "buttons_left_alone": result.untracked_taps, "wall_s": result.wall_s})

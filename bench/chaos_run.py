@@ -36,6 +36,7 @@ from storage.db import Database
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "4343:chaos_local_token_not_a_secret"
+WEBHOOK_SECRET = "chaos_webhook_secret_not_a_secret"
 STATION = (32.8906, 115.8149)
 #: Where the residents stand, in turn: the station (颍州区) and a point inside five other districts, so the load
 #: spreads over six units' liaisons instead of queueing behind one.
@@ -68,6 +69,8 @@ class ChaosPlan:
     patience_s: float = 3.0
     #: After the last kill: how long the people may take to finish (a bound for the harness, not an assertion).
     finish_within_s: float = 90.0
+    #: `run --webhook`: the emulator delivers by webhook into the bot's inbox instead of being polled.
+    webhook: bool = False
 
 
 @dataclass
@@ -86,8 +89,10 @@ class ChaosResult:
     refused: list[str] = field(default_factory=list)
 
 
-def write_config(path: Path, db: Path, server_url: str) -> Path:
-    """The smallest config the bot runs with, pointed at the emulator; limits raised for a load of residents."""
+def write_config(path: Path, db: Path, server_url: str, webhook_port: int | None = None) -> Path:
+    """The smallest config the bot runs with, pointed at the emulator; limits raised for a load of residents.
+    With `webhook_port`: the webhook server's table (the same port at every restart, as behind a proxy)."""
+    hook = f"[telegram.webhook]\nlisten_port = {webhook_port}\n" if webhook_port else ""
     path.write_text(f"""
 city = "{ROOT / 'examples/fuyang/city.toml'}"
 [telegram]
@@ -102,24 +107,27 @@ messages_per_minute = 1000
 [outbox]
 poll_interval_s = 0.2
 backoff_base_s = 0.5
-""", encoding="utf-8")
+{hook}""", encoding="utf-8")
     return path
 
 
 class BotProcess:
     """`python -m bot.cli run` against the emulator; killed with SIGKILL and started again."""
 
-    def __init__(self, config: Path, log: Path) -> None:
+    def __init__(self, config: Path, log: Path, webhook: bool = False) -> None:
         self.config = config
         self.log = log
+        self.webhook = webhook
         self.proc: asyncio.subprocess.Process | None = None
         self.starts = 0
 
     async def start(self) -> None:
-        env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}
+        env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
+               "PYTHONPATH": str(ROOT)}
+        mode = ["--webhook"] if self.webhook else []
         with self.log.open("ab") as out:
             self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot.cli", "run", "--config", str(self.config), env=env,
+                sys.executable, "-m", "bot.cli", "run", "--config", str(self.config), *mode, env=env,
                 stdout=out, stderr=out, cwd=ROOT)
         self.starts += 1
 
@@ -323,7 +331,8 @@ async def run_chaos(plan: ChaosPlan, work: Path, progress: Callable[[str], None]
     server = Sandbox()
     await server.start(port=0)
     client = SandboxClient(server.url, token=TOKEN)
-    bot = BotProcess(write_config(work / "chaos.toml", db, server.url), work / "bot.log")
+    port = _free_port() if plan.webhook else None
+    bot = BotProcess(write_config(work / "chaos.toml", db, server.url, port), work / "bot.log", plan.webhook)
     stop_liaisons = asyncio.Event()
     tasks: list[asyncio.Task[None]] = []
     try:
@@ -380,6 +389,14 @@ async def run_chaos(plan: ChaosPlan, work: Path, progress: Callable[[str], None]
             await bot.kill()
         await client.close()
         await server.stop()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 async def _bind_groups(client: SandboxClient, config: Any, db_path: Path) -> list[tuple[Person, int]]:

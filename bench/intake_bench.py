@@ -191,6 +191,7 @@ class Params:
     warmup: int
     profile: bool
     output: Path
+    webhook: bool = False  # our bot receives by webhook into its inbox (bot/webhook.py) instead of polling
 
     def profile_path(self, phase: str) -> Path | None:
         return self.output.parent / f"intake_{phase}.prof" if self.profile else None
@@ -225,7 +226,7 @@ class Bench:
 
 async def bench(p: Params) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="intake-bench-") as tmp:
-        async with LocalSandbox(bench_config(Path(tmp)), clock=SystemClock()) as local:
+        async with LocalSandbox(bench_config(Path(tmp)), clock=SystemClock(), webhook=p.webhook) as local:
             assert local.client is not None and local.runner is not None
             sandbox, city = local.sandbox, local.config.city
             category = next((c for c in city.categories if c.key == "housing"), city.categories[0]).name_zh
@@ -350,14 +351,17 @@ def parse_args(argv: list[str] | None) -> Params:
     parser.add_argument("--warmup", type=int, default=2, help="uncounted warm-up residents per bot")
     parser.add_argument("--profile", action="store_true",
                         help="cProfile both measured phases, print where the CPU went")
-    parser.add_argument("--output", type=Path, default=RESULTS / "intake.json")
+    parser.add_argument("--webhook", action="store_true",
+                        help="our bot receives by webhook into its inbox (default output intake-webhook.json)")
+    parser.add_argument("--output", type=Path, default=None)
     parser.add_argument("-v", "--verbose", action="store_true", help="show the bot's log")
     args = parser.parse_args(argv)
     if args.residents < 1 or args.concurrency < 1 or args.warmup < 0:
         parser.error("--residents and --concurrency must be >= 1, --warmup >= 0")
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return Params(args.residents, args.concurrency, args.warmup, args.profile, args.output)
+    output = args.output or RESULTS / ("intake-webhook.json" if args.webhook else "intake.json")
+    return Params(args.residents, args.concurrency, args.warmup, args.profile, output, args.webhook)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,16 +27,18 @@ from bot.api.server import ApiServer
 from bot.callbacks import PATTERN as TICKET_BUTTON
 from bot.callbacks import IntakeButton
 from bot.clock import Clock
-from bot.config import Config
+from bot.config import Config, WebhookConfig
 from bot.logs import hold_back_libraries
 from bot.services import Services
 from bot.texts import LANGUAGES, Texts
 from bot.updates import PerChatUpdateProcessor
+from bot.webhook import InboxProcessor, WebhookServer
 from handlers import admin, common, followups, hotline, intake, ops, preferences, reload, reports, status, tickets
 from handlers.context import BotApp, BotContext
 from scheduler import schedule
 from scheduler.outbox import OutboxSender
 from storage.db import Database
+from storage.leadership import Leadership, SoleProcess
 from storage.running import RunningLock
 
 log = logging.getLogger(__name__)
@@ -47,7 +49,8 @@ STOP_GRACE_S = 5.0
 MENU = ("new", "status", "my", "cancel", "lang", "help")
 
 
-def build_application(config: Config, db: Database, clock: Clock, token: str) -> BotApp:
+def build_application(config: Config, db: Database, clock: Clock, token: str,
+                      leadership: Leadership | None = None) -> BotApp:
     hold_back_libraries(token)  # however the bot is run: no request URLs (which hold the token) in the log
     tg = config.telegram
     builder = (
@@ -72,13 +75,16 @@ def build_application(config: Config, db: Database, clock: Clock, token: str) ->
                                                       max_retries=0))
     app: BotApp = builder.build()  # type: ignore[assignment]
     services = Services.build(config, db, clock, Texts())
-    sender = OutboxSender(db, app.bot, clock, config.outbox)
+    # Who runs the once-only jobs (storage/leadership.py): on SQLite this process, always.
+    leadership = leadership or SoleProcess()
+    sender = OutboxSender(db, app.bot, clock, config.outbox, leadership=leadership)
     services.set_outbox_kick(sender.kick)
     sender.on_unreachable = services.forget_user
     sender.on_given_up = services.inquiries.undeliverable
     sender.on_migrated = lambda c, old, new: services.messages.follow_migration(c, old, new, clock.now())
     app.bot_data["services"] = services
     app.bot_data["outbox"] = sender
+    app.bot_data["leadership"] = leadership
     _register(app)
     return app
 
@@ -138,12 +144,17 @@ async def set_command_menu(app: BotApp) -> None:
 
 @dataclass
 class BotRunner:
-    """Starts and stops the bot (polling, outbox sender) the same way for the CLI, the sandbox and tests."""
+    """Starts and stops the bot (polling or webhook, outbox sender) the same way for the CLI, the sandbox and
+    tests. With `webhook` set, updates come by webhook into the inbox (bot/webhook.py) instead of polling."""
 
     app: BotApp
     poll_timeout_s: float = 30
+    webhook: WebhookConfig | None = None
+    webhook_secret: str = ""
     _started: bool = field(default=False, init=False)
     _lock: RunningLock | None = field(default=None, init=False)
+    server: WebhookServer | None = field(default=None, init=False)
+    inbox: InboxProcessor | None = field(default=None, init=False)
     #: The Open311 API, started with the bot when ``[open311] enabled`` (its ``url`` once listening).
     api: ApiServer | None = field(default=None, init=False)
 
@@ -154,6 +165,10 @@ class BotRunner:
     @property
     def outbox(self) -> OutboxSender:
         return self.app.bot_data["outbox"]
+
+    @property
+    def leadership(self) -> Leadership:
+        return self.app.bot_data["leadership"]
 
     async def start(self) -> None:
         # One bot per database, and `restore` can tell one runs (storage/running.py): raises DatabaseInUse.
@@ -167,16 +182,34 @@ class BotRunner:
         if checks["warn"]:
             log.warning("the working-day calendar ends on %s (%s days left): declare the next year",
                         checks["horizon"], checks["days_left"])
-        await self.services.sweeper.sweep()
+        if await self.leadership.try_acquire("sweep"):
+            await self.services.sweeper.sweep()
         schedule.install(self.app)
         if self.services.config.open311.enabled:
             self.api = ApiServer(self.services)
             await self.api.start()
-        await self.app.updater.start_polling(  # type: ignore[union-attr]
-            poll_interval=0, timeout=int(self.poll_timeout_s), allowed_updates=Update.ALL_TYPES,
-            drop_pending_updates=False)
         self._started = True
-        log.info("bot started as @%s", self.app.bot.username)
+        if self.webhook is not None:
+            await self._start_webhook(self.webhook)
+        else:
+            await self.app.updater.start_polling(  # type: ignore[union-attr]
+                poll_interval=0, timeout=int(self.poll_timeout_s), allowed_updates=Update.ALL_TYPES,
+                drop_pending_updates=False)
+        log.info("bot started as @%s (%s)", self.app.bot.username, "webhook" if self.webhook else "polling")
+
+    async def _start_webhook(self, cfg: WebhookConfig) -> None:
+        """The inbox first (what a crash left is processed), then our server, then Telegram is told where it is.
+        The webhook stays registered when the bot stops: Telegram keeps the updates until we are back."""
+        db, clock = self.services.db, self.services.clock
+        self.inbox = InboxProcessor(db, self.app, clock, cfg,
+                                    sole_process=isinstance(self.leadership, SoleProcess))
+        await self.inbox.start()
+        self.server = WebhookServer(db, self.app, clock, cfg, self.webhook_secret, self.inbox)
+        port = await self.server.start()
+        await self.app.bot.set_webhook(
+            url=cfg.public_url(port), secret_token=self.webhook_secret,
+            allowed_updates=list(cfg.allowed_updates) or Update.ALL_TYPES,
+            max_connections=cfg.max_connections, drop_pending_updates=False)
 
     async def stop(self) -> None:
         if not self._started:
@@ -190,9 +223,16 @@ class BotRunner:
                 self.api = None
             if self.app.updater and self.app.updater.running:
                 await self.app.updater.stop()
+            if self.server is not None:  # nothing more is received (Telegram keeps it and retries) ...
+                await self.server.stop()
+                self.server = None
+            if self.inbox is not None:  # ... what the inbox has in hand is finished
+                await self.inbox.stop(grace_s=STOP_GRACE_S)
+                self.inbox = None
             if self.app.running:
                 await self.app.stop()  # finishes the updates being handled (and stops the job queue)
             await self.outbox.stop(grace_s=STOP_GRACE_S)  # ... then sends what they queued
+            await self.leadership.release_all()
             await self.app.shutdown()
         finally:
             if self._lock:

@@ -19,6 +19,7 @@ from bot import (
     cli_bench,
     cli_calendar,
     cli_import,
+    cli_inbox,
     cli_purge,
     cli_report,
     cli_seed,
@@ -51,12 +52,15 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run the bot against Telegram (token from the environment)")
     run.add_argument("--config", required=True, type=Path)
+    run.add_argument("--webhook", action="store_true",
+                     help="receive updates by webhook ([telegram.webhook]; secret token from the environment)")
 
     sb = sub.add_parser("sandbox", help="run the bot against the built-in Bot API emulator, with the example city")
     sb.add_argument("--config", type=Path, default=EXAMPLE_CONFIG)
     sb.add_argument("--port", type=int, default=8081, help="port of the emulator (0: any free port)")
     sb.add_argument("--db", type=Path, default=Path("sandbox-data/complaint-bot.sqlite3"))
     sb.add_argument("--fresh", action="store_true", help="start from an empty database")
+    sb.add_argument("--webhook", action="store_true", help="the emulator delivers updates to our webhook server")
     sb.add_argument("--demo", action="store_true", help="play a resident filing a complaint, print it, exit")
     sb.add_argument("--stay", action="store_true",
                     help="with --demo: keep running afterwards, so the web chat shows the demo's chats")
@@ -79,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_bench.register(sub)
     cli_api.register(sub)
     cli_import.register(sub)
+    cli_inbox.register(sub)
     return p
 
 
@@ -94,6 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "calendar":
             return cli_calendar.run(args)
+        if args.command == "inbox":
+            return cli_inbox.run(args)
         if args.command == "report":
             return cli_report.run(args)
         if args.command == "seed-demo":
@@ -111,7 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = load_config(args.config)
         if args.command == "run":
             token = config.token()
-            return asyncio.run(_run(config, token))
+            secret = config.webhook_secret() if args.webhook else None
+            return asyncio.run(_run(config, token, secret))
         if args.command == "migrate":
             return asyncio.run(_migrate(config))
         if args.command == "sandbox":
@@ -163,12 +171,14 @@ async def _wait_for_signal() -> None:
     await stop.wait()
 
 
-async def _run(config: Config, token: str) -> int:
+async def _run(config: Config, token: str, webhook_secret: str | None = None) -> int:
+    """Poll, or with `webhook_secret` receive by webhook (``[telegram.webhook]``)."""
     from bot.app import BotRunner, build_application
     from storage.db import Database
 
     db = await Database.open(config.storage.database)
-    runner = BotRunner(build_application(config, db, SystemClock(), token), config.telegram.poll_timeout_s)
+    runner = BotRunner(build_application(config, db, SystemClock(), token), config.telegram.poll_timeout_s,
+                       webhook=config.webhook if webhook_secret else None, webhook_secret=webhook_secret or "")
     try:
         await runner.start()
         await _wait_for_signal()
@@ -186,7 +196,7 @@ async def _sandbox(config: Config, args: argparse.Namespace) -> int:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db_path}{suffix}").unlink(missing_ok=True)
     config = dataclasses.replace(config, storage=dataclasses.replace(config.storage, database=db_path.resolve()))
-    async with LocalSandbox(config, port=args.port, people=True) as local:
+    async with LocalSandbox(config, port=args.port, people=True, webhook=args.webhook) as local:
         print(local.welcome(), flush=True)
         if args.demo:
             from sandbox.demo import play

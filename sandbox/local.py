@@ -11,13 +11,16 @@ from typing import Any
 
 from bot.app import BotRunner, build_application
 from bot.clock import Clock, SystemClock
-from bot.config import Config
+from bot.config import Config, WebhookConfig
 from sandbox.client import SandboxClient
 from sandbox.server import Sandbox
 from sandbox.webcity import city_map
 from storage import chats
 from storage.db import Database
+from storage.leadership import Leadership
 
+#: The webhook's secret token in the sandbox (``webhook=True``); not a secret either.
+SANDBOX_WEBHOOK_SECRET = "sandbox_webhook_secret_not_a_secret"
 #: Not a secret: the emulator accepts any well-formed token. Shaped so it is never mistaken for a real one.
 SANDBOX_TOKEN = "4242:sandbox_local_token_not_a_secret"
 BOT_USERNAME = "complaint_sandbox_bot"
@@ -30,7 +33,13 @@ ADMIN = ("管理员-刘洋", "zh")
 class LocalSandbox:
     def __init__(self, config: Config, *, port: int = 0, clock: Clock | None = None,
                  token: str = SANDBOX_TOKEN, poll_timeout_s: float = 1.0, bind_groups: bool = True,
-                 people: bool = False) -> None:
+                 people: bool = False, webhook: bool | WebhookConfig = False,
+                 leadership: Leadership | None = None) -> None:
+        #: Who runs the once-only jobs (storage/leadership.py); None: this process (SQLite's SoleProcess).
+        self.leadership = leadership
+        #: The emulator delivers updates by webhook to our server instead of polling: True, on a free local port;
+        #: a WebhookConfig, as it says (a proxy in front: its `url` and the `listen_port` the proxy forwards to).
+        self.webhook = webhook
         self.bind_groups = bind_groups
         self.people = people
         self.base_config = config
@@ -125,8 +134,11 @@ class LocalSandbox:
 
     async def start_bot(self) -> None:
         self.db = await Database.open(self.config.storage.database)
-        app = build_application(self.config, self.db, self.clock, self.token)
-        self.runner = BotRunner(app, self.poll_timeout_s)
+        app = build_application(self.config, self.db, self.clock, self.token, leadership=self.leadership)
+        webhook = self.webhook if isinstance(self.webhook, WebhookConfig) else None
+        if self.webhook is True:
+            webhook = dataclasses.replace(self.config.webhook, url="", listen_host="127.0.0.1", listen_port=0)
+        self.runner = BotRunner(app, self.poll_timeout_s, webhook=webhook, webhook_secret=SANDBOX_WEBHOOK_SECRET)
         await self.runner.start()
 
     async def stop_bot(self) -> None:
@@ -151,12 +163,15 @@ class LocalSandbox:
 
     def welcome(self) -> str:
         url = self.sandbox.url
+        server = self.runner.server if self.runner else None
+        mode = (f"it posts updates to the bot's webhook, {server.cfg.public_url(server.port)}" if server
+                else "the bot polls it exactly as it would poll Telegram")
         groups = "\n".join(f"    {g['title']}: chat id {g['id']}, its liaison is user {self.liaisons[k]['id']}"
                            for k, g in self.groups.items())
         return f"""
 complaint-bot sandbox is running.
   Web chat:          {url}/   (open it in a browser: every role's chat, live)
-  Bot API emulator:  {url}   (the bot polls it exactly as it would poll Telegram)
+  Bot API emulator:  {url}   ({mode})
   Database:          {self.config.storage.database}
   Group chats of the example city:
 {groups}

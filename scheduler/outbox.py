@@ -43,6 +43,7 @@ from bot.clock import Clock
 from bot.config import OutboxConfig
 from storage import chats, outbox, tickets, users
 from storage.db import Database
+from storage.leadership import Leadership, SoleProcess
 from storage.records import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -52,8 +53,12 @@ CHATS_AT_ONCE = 8
 
 
 class OutboxSender:
-    def __init__(self, db: Database, bot: Bot, clock: Clock, cfg: OutboxConfig) -> None:
+    def __init__(self, db: Database, bot: Bot, clock: Clock, cfg: OutboxConfig,
+                 leadership: Leadership | None = None) -> None:
         self.db = db
+        #: Only the process leading "outbox" sends (storage/leadership.py): every row is sent by one process,
+        #: and the rate limiter's pace (30/s overall, 20/min per group) holds for the bot as a whole.
+        self.leadership = leadership or SoleProcess()
         self.bot = bot
         self.clock = clock
         self.cfg = cfg
@@ -97,12 +102,14 @@ class OutboxSender:
     async def _final_pass(self) -> None:
         assert self._task is not None
         await asyncio.wait({self._task})  # the loop sees _stopping after its pass
-        await self.drain()
+        if self.leadership.held("outbox"):  # a follower leaves it to the leader, as always
+            await self.drain()
 
     async def _run(self) -> None:
         while not self._stopping:
             try:
-                await self.drain()
+                if await self.leadership.try_acquire("outbox"):  # a follower asks again each interval
+                    await self.drain()
             except asyncio.CancelledError:
                 raise
             except Exception:  # the loop must survive anything one batch does

@@ -5,11 +5,13 @@ use-case; what must outlive a restart (deadlines, reminders sent) is in the data
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import time
 
 from bot.config import WEEKDAYS
 from bot.services import Services
 from handlers.context import BotApp, BotContext
+from storage.leadership import Leadership
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,19 @@ async def weekly_report_job(context: BotContext) -> None:
         await reporting.queue(chat, start, end, frozenset({"text", "png", "xlsx"}), key="weekly")
 
 
+def _led(name: str, job: Callable[[BotContext], Awaitable[None]]) -> Callable[[BotContext], Awaitable[None]]:
+    """The job runs in the process leading `name` only (storage/leadership.py); every other process asks to
+    lead at each tick, so when the leader dies another takes over within one interval."""
+
+    async def run(context: BotContext) -> None:
+        leadership: Leadership = context.application.bot_data["leadership"]
+        if await leadership.try_acquire(name):
+            await job(context)
+
+    run.__name__ = job.__name__
+    return run
+
+
 def _ptb_weekday(name: str) -> int:
     """PTB's run_daily counts days from Sunday = 0."""
     return (WEEKDAYS.index(name) + 1) % 7
@@ -62,16 +77,17 @@ def install(app: BotApp) -> None:
         raise RuntimeError("python-telegram-bot's JobQueue is not available")
     cfg = services.config.reminders
     jobs = (
-        ("sweep", lambda: queue.run_repeating(sweep_job, interval=cfg.sweep_interval_s, first=cfg.sweep_interval_s,
-                                              name="sweep", job_kwargs=JOB_KWARGS)),
+        ("sweep", lambda: queue.run_repeating(_led("sweep", sweep_job), interval=cfg.sweep_interval_s,
+                                              first=cfg.sweep_interval_s, name="sweep", job_kwargs=JOB_KWARGS)),
         ("morning-digest", lambda: queue.run_daily(
-            morning_job, time=time.fromisoformat(cfg.morning_digest_at).replace(tzinfo=services.config.city.timezone),
+            _led("digests", morning_job),
+            time=time.fromisoformat(cfg.morning_digest_at).replace(tzinfo=services.config.city.timezone),
             name="morning-digest", job_kwargs=JOB_KWARGS)),
         ("daily-report", lambda: queue.run_daily(
-            daily_report_job, time=_local(services.config.reports.daily_at, services), name="daily-report",
-            job_kwargs=JOB_KWARGS)),
+            _led("reports", daily_report_job), time=_local(services.config.reports.daily_at, services),
+            name="daily-report", job_kwargs=JOB_KWARGS)),
         ("weekly-report", lambda: queue.run_daily(
-            weekly_report_job, time=_local(services.config.reports.weekly_at, services),
+            _led("reports", weekly_report_job), time=_local(services.config.reports.weekly_at, services),
             days=(_ptb_weekday(services.config.reports.weekly_on),), name="weekly-report", job_kwargs=JOB_KWARGS)),
     )
     for name, add in jobs:

@@ -55,6 +55,7 @@ from bot.config.schema import (
     StorageConfig,
     TelegramConfig,
     UnitActors,
+    WebhookConfig,
     load_config,
 )
 from bot.config.validation import ConfigError, FrozenMap
@@ -94,6 +95,7 @@ __all__ = [
     "Unit",
     "UnitActors",
     "UnitKind",
+    "WebhookConfig",
     "ZoneCrs",
     "load_city",
     "load_config",

@@ -43,6 +43,35 @@ class TelegramConfig:
     rate_limiter: bool = True
 
 
+#: Telegram's rule for a webhook's secret token: 1-256 characters A-Z, a-z, 0-9, _ and -.
+_SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
+
+
+
+@dataclass(frozen=True)
+class WebhookConfig:
+    """``[telegram.webhook]``: how ``complaint-bot run --webhook`` receives updates (bot/webhook.py).
+
+    The secret token is read from the environment variable ``secret_env``, never from the file."""
+
+    url: str = ""  # the public HTTPS URL Telegram posts to; empty: http://listen_host:listen_port/path (tests)
+    listen_host: str = "127.0.0.1"
+    listen_port: int = 8443  # 0: any free port (tests)
+    path: str = "/telegram/webhook"
+    allowed_updates: tuple[str, ...] = ()  # empty: every kind of update
+    max_connections: int = 40  # Telegram's simultaneous deliveries (1-100)
+    secret_env: str = "TELEGRAM_WEBHOOK_SECRET"
+    lease_s: int = 120  # a claimed inbox row is taken over by another process after this long without renewal
+    keep_processed_hours: int = 24  # processed inbox rows are kept this long (a later replay would be processed)
+
+    def public_url(self, bound_port: int | None = None) -> str:
+        if self.url:
+            return self.url
+        return f"http://{self.listen_host}:{bound_port or self.listen_port}{self.path}"
+
+
 @dataclass(frozen=True)
 class StorageConfig:
     database: Path  # absolute: a relative path in the file is resolved against the config file's directory
@@ -240,6 +269,7 @@ class Config:
     handling: HandlingConfig = field(default_factory=HandlingConfig)
     reminders: RemindersConfig = field(default_factory=RemindersConfig)
     reports: ReportsConfig = field(default_factory=ReportsConfig)
+    webhook: WebhookConfig = field(default_factory=WebhookConfig)
     open311: Open311Config = field(default_factory=Open311Config)
     hotline: HotlineConfig = field(default_factory=HotlineConfig)
     #: The restart-only sections as the file wrote them (see ``bot.config.reloading``): what /reload compares.
@@ -255,6 +285,18 @@ class Config:
                 "(the token is read from the environment, never from a file)"
             )
         return token
+
+    def webhook_secret(self) -> str:
+        """The webhook's secret token from the environment variable named by ``telegram.webhook.secret_env``."""
+        name = self.webhook.secret_env
+        secret = os.environ.get(name, "").strip()
+        if not _SECRET_TOKEN.fullmatch(secret):
+            raise ConfigError(
+                f"{self.path}: telegram.webhook.secret_env: set {name} to the webhook's secret token, 1-256 "
+                "characters A-Z, a-z, 0-9, _ and - (read from the environment, never from a file)"
+                + (" (it is set, but not like that)" if secret else "")
+            )
+        return secret
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -274,8 +316,12 @@ def load_config(path: str | Path) -> Config:
     top = _Table(shown, "", _read_toml(config_path, shown))
     top.check_keys(_CONFIG_KEYS)
 
-    telegram = _section(top.table("telegram"), TelegramConfig)
-    _check_telegram(top.table("telegram"), telegram)
+    telegram_table = top.table("telegram")
+    webhook = _webhook(telegram_table.table("webhook"))
+    telegram_table = _Table(telegram_table.file, telegram_table.where,
+                            {k: v for k, v in telegram_table.data.items() if k != "webhook"})
+    telegram = _section(telegram_table, TelegramConfig)
+    _check_telegram(telegram_table, telegram)
 
     storage_table = top.table("storage", required=True)
     storage_table.check_keys(["database"])
@@ -349,6 +395,7 @@ def load_config(path: str | Path) -> Config:
         handling=handling,
         reminders=reminders,
         reports=reports,
+        webhook=webhook,
         open311=open311,
         hotline=hotline,
         file_sections={name: copy.deepcopy(top.data.get(name, {})) for name in RESTART_ONLY_SECTIONS},
@@ -407,6 +454,41 @@ def _check_telegram(table: _Table, telegram: TelegramConfig) -> None:
             table.fail(key, f"must start with http:// or https://, got {_show(url)}")
     if not _ENV_NAME.fullmatch(telegram.token_env):
         table.fail("token_env", f"must be the name of an environment variable, got {_show(telegram.token_env)}")
+
+
+def _webhook(table: _Table) -> WebhookConfig:
+    defaults = WebhookConfig()
+    for key in ("secret", "secret_token", "token"):
+        if table.has(key):
+            table.fail(key, "the secret token is never read from a file: set the environment variable named by"
+                            f" secret_env ({defaults.secret_env} unless you name another) and remove this key")
+    table.check_keys(f.name for f in fields(WebhookConfig))
+    url = table.data.get("url", "")
+    if not isinstance(url, str):
+        table.fail("url", f"must be the public https:// URL Telegram posts to, got {_show(url)}")
+    url = url.strip()
+    if url and not url.startswith(("https://", "http://")):
+        table.fail("url", f"must be the public https:// URL Telegram posts to, got {_show(url)}")
+    path = table.string("path", defaults.path)
+    if not path.startswith("/"):
+        table.fail("path", f"must start with /, got {_show(path)}")
+    max_connections = table.integer("max_connections", defaults.max_connections)
+    if max_connections > 100:
+        table.fail("max_connections", f"must be at most 100 (Telegram's limit), got {max_connections}")
+    secret_env = table.string("secret_env", defaults.secret_env)
+    if not _ENV_NAME.fullmatch(secret_env):
+        table.fail("secret_env", f"must be the name of an environment variable, got {_show(secret_env)}")
+    return WebhookConfig(
+        url=url,
+        listen_host=table.string("listen_host", defaults.listen_host),
+        listen_port=table.integer("listen_port", defaults.listen_port, minimum=0),
+        path=path,
+        allowed_updates=table.strings("allowed_updates", defaults.allowed_updates),
+        max_connections=max_connections,
+        secret_env=secret_env,
+        lease_s=table.integer("lease_s", defaults.lease_s),
+        keep_processed_hours=table.integer("keep_processed_hours", defaults.keep_processed_hours),
+    )
 
 
 def _admins(top: _Table) -> tuple[int, ...]:
