@@ -211,9 +211,20 @@ class AiohttpRequest(BaseRequest):
                                                              bool(files))) as response:
                 return response.status, await response.read()
         except TimeoutError as err:  # aiohttp's Server/Connection/SocketTimeoutError are TimeoutErrors too
-            raise TimedOut from err
+            raise TimedOut from _without_url(err, url)
         except aiohttp.ClientError as err:
             # As HTTPXRequest does: the class name says what happened when the message is empty.
-            raise NetworkError(f"aiohttp.{err.__class__.__name__}: {err}") from err
+            raise NetworkError(f"aiohttp.{err.__class__.__name__}: {_scrub(str(err), url)}") from _without_url(
+                err, url)
         finally:
             pool.release()
+
+
+def _scrub(text: str, url: str) -> str:
+    """``text`` without the request's URL, which holds the bot token (aiohttp puts it in some messages)."""
+    return text.replace(str(URL(url)), "<url>").replace(url, "<url>")
+
+
+def _without_url(err: BaseException, url: str) -> BaseException | None:
+    """The error to chain, or None where its message holds the URL (a logged traceback would show the token)."""
+    return None if _scrub(str(err), url) != str(err) else err

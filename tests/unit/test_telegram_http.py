@@ -12,10 +12,12 @@ import dataclasses
 import datetime
 import re
 import socket
+import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp import web
 from telegram import Bot
@@ -249,6 +251,18 @@ async def test_a_refused_connection_is_a_network_error() -> None:
             with pytest.raises(NetworkError) as info:
                 await request.post(f"http://127.0.0.1:{port}/bot{TOKEN}/getMe")
         assert not isinstance(info.value, TimedOut), kind
+
+
+async def test_a_connect_timeout_is_timed_out_and_its_traceback_does_not_hold_the_token(monkeypatch: Any) -> None:
+    async def slow_connect(*args: Any, **kwargs: Any) -> Any:
+        raise TimeoutError  # what the connector raises when sock_connect runs out
+
+    monkeypatch.setattr(aiohttp.TCPConnector, "connect", slow_connect)
+    async with AiohttpRequest() as request:
+        with pytest.raises(TimedOut) as info:
+            await request.post(f"http://127.0.0.1:9/bot{TOKEN}/sendMessage")
+    # aiohttp's ConnectionTimeoutError names the URL: chained, a logged traceback would show the token
+    assert TOKEN not in "".join(traceback.format_exception(info.value))
 
 
 async def test_a_full_pool_times_out_without_sending(api: BotApi) -> None:
