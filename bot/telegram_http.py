@@ -9,7 +9,9 @@ InvalidToken, Conflict or NetworkError exactly as it does for its ``HTTPXRequest
 It mirrors ``telegram.request.HTTPXRequest`` (PTB 22) where the outbox and handlers can tell:
 
 - the body: no files → the parameters' JSON-encoded values form-urlencoded; files → multipart/form-data, the same
-  values as plain fields and then each file part (name, filename, content type), bytes or a file handle;
+  values as plain fields and then each file part (name, filename, content type), bytes or a file handle, the
+  filename in UTF-8 with httpx's escapes (aiohttp's own quoting would percent-encode a Chinese name whole); the
+  plain parts carry aiohttp's "text/plain; charset=utf-8" (httpx sends none; aiogram sends the same to Telegram);
 - the timeouts, each call's own value or, when it passes ``DEFAULT_NONE``, this object's default (the write
   default of a call with files is ``media_write_timeout``); ``None`` means no limit:
     read → aiohttp's ``sock_read`` (the longest gap between two reads of the answer, as in httpx),
@@ -186,11 +188,13 @@ class AiohttpRequest(BaseRequest):
 
         data: Any
         if files:
-            form = aiohttp.FormData()
+            # quote_fields=False: names and filenames as httpx writes them (UTF-8, '"' as %22), not percent-encoded
+            # whole; a document's filename is what its readers see
+            form = aiohttp.FormData(quote_fields=False)
             for name, value in (fields or {}).items():
                 form.add_field(name, value)
             for name, (filename, content, mimetype) in files.items():
-                form.add_field(name, content, filename=filename, content_type=mimetype)
+                form.add_field(name, content, filename=_html5_escaped(filename), content_type=mimetype)
             data = form
         elif fields:
             data = BytesPayload(urlencode(fields).encode("ascii"), content_type=FORM_URLENCODED)
@@ -218,6 +222,15 @@ class AiohttpRequest(BaseRequest):
                 err, url)
         finally:
             pool.release()
+
+
+#: How httpx (and browsers, per the HTML standard) escape a multipart filename: '"' and control characters as %XX;
+#: aiohttp then doubles any backslash, as httpx does.
+_HTML5_ESCAPES = {ord('"'): "%22", **{c: f"%{c:02X}" for c in range(0x20) if c != 0x1B}}
+
+
+def _html5_escaped(filename: str | None) -> str | None:
+    return filename.translate(_HTML5_ESCAPES) if filename else filename
 
 
 def _scrub(text: str, url: str) -> str:

@@ -155,7 +155,7 @@ async def test_a_call_without_files_is_the_same_form_as_httpx_sends(api: BotApi)
 
 
 async def test_an_upload_is_the_same_multipart_as_httpx_sends(api: BotApi, tmp_path: Path) -> None:
-    document = tmp_path / "ledger.csv"
+    document = tmp_path / '周报 "第48周".csv'  # the name a group sees: UTF-8 as httpx sends it, not %E5%91…
     document.write_bytes("单位,件数\n颍州区,3\n".encode())
 
     async def upload(bot: Bot) -> Any:
@@ -171,7 +171,7 @@ async def test_an_upload_is_the_same_multipart_as_httpx_sends(api: BotApi, tmp_p
     assert ours_photo.fields["photo"] == ("p.jpg", "image/jpeg", PHOTO)
     assert ours_photo.fields["caption"] == "<b>photo</b> 1"
     assert ours_photo.fields == theirs_photo.fields
-    assert ours_doc.fields["document"][0] == "ledger.csv"
+    assert ours_doc.fields["document"][0] == "周报 %22第48周%22.csv"  # httpx's (HTML's) escape of '"'
     assert ours_doc.fields["document"][2] == document.read_bytes()
     assert ours_doc.fields == theirs_doc.fields
 
