@@ -30,6 +30,7 @@ from bot.clock import Clock
 from bot.config import Config, WebhookConfig
 from bot.logs import hold_back_libraries
 from bot.services import Services
+from bot.telegram_http import AiohttpRequest
 from bot.texts import LANGUAGES, Texts
 from bot.updates import PerChatUpdateProcessor
 from bot.webhook import InboxProcessor, WebhookServer
@@ -60,12 +61,21 @@ def build_application(config: Config, db: Database, clock: Clock, token: str,
         .base_file_url(tg.base_file_url)
         .context_types(ContextTypes(context=BotContext))
         .defaults(Defaults(parse_mode=ParseMode.HTML))
-        .connect_timeout(tg.connect_timeout_s)
-        .read_timeout(tg.read_timeout_s)
-        .write_timeout(tg.write_timeout_s)
-        .get_updates_read_timeout(tg.poll_timeout_s + 10)
         .concurrent_updates(PerChatUpdateProcessor())
     )
+    if tg.http_client == "aiohttp":
+        # The same pools and timeouts PTB's builder gives its httpx requests below (bot/telegram_http.py).
+        builder = builder.request(AiohttpRequest(
+            connection_pool_size=256, connect_timeout=tg.connect_timeout_s, read_timeout=tg.read_timeout_s,
+            write_timeout=tg.write_timeout_s, pool_timeout=1.0, media_write_timeout=20.0,
+        )).get_updates_request(AiohttpRequest(connection_pool_size=1, read_timeout=tg.poll_timeout_s + 10))
+    else:
+        builder = (
+            builder.connect_timeout(tg.connect_timeout_s)
+            .read_timeout(tg.read_timeout_s)
+            .write_timeout(tg.write_timeout_s)
+            .get_updates_read_timeout(tg.poll_timeout_s + 10)
+        )
     if tg.rate_limiter:
         # Keep under Telegram's limits. Overall (30 messages/s): a leaky bucket of capacity 1 paces sends evenly,
         # where the default capacity of 30 lets a burst of 30 through and then 30 more within the same second.

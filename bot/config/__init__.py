@@ -38,6 +38,7 @@ from bot.config.city import (
 )
 from bot.config.schema import (
     DEFAULT_SENSITIVE_KEYWORDS,
+    HTTP_CLIENTS,
     TELEGRAM_MAX_ALBUM,
     TELEGRAM_MAX_TEXT,
     WEEKDAYS,
@@ -64,6 +65,7 @@ from bot.domain.deadlines import DeadlineClass
 
 __all__ = [
     "DEFAULT_SENSITIVE_KEYWORDS",
+    "HTTP_CLIENTS",
     "KEY_MAX_LENGTH",
     "KEY_PATTERN",
     "LOCAL",

@@ -41,6 +41,11 @@ class TelegramConfig:
     read_timeout_s: float = 10
     write_timeout_s: float = 20
     rate_limiter: bool = True
+    http_client: str = "aiohttp"  # one of HTTP_CLIENTS: what carries the Bot API requests (bot/telegram_http.py)
+
+
+#: ``telegram.http_client``: aiohttp (bot/telegram_http.py) or python-telegram-bot's own httpx request, to fall back.
+HTTP_CLIENTS = ("aiohttp", "httpx")
 
 
 #: Telegram's rule for a webhook's secret token: 1-256 characters A-Z, a-z, 0-9, _ and -.
@@ -452,6 +457,7 @@ def _check_telegram(table: _Table, telegram: TelegramConfig) -> None:
         url = getattr(telegram, key)
         if not url.startswith(("http://", "https://")):
             table.fail(key, f"must start with http:// or https://, got {_show(url)}")
+    table.choice("http_client", HTTP_CLIENTS, telegram.http_client)
     if not _ENV_NAME.fullmatch(telegram.token_env):
         table.fail("token_env", f"must be the name of an environment variable, got {_show(telegram.token_env)}")
 
