@@ -51,7 +51,7 @@ from sandbox.local import LocalSandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
-TARGET_RATIO = 0.5
+TARGET_RATIO = 0.75
 UPDATES_PER_INTAKE = 7
 EXPECT_TIMEOUT_S = 30.0
 NEVER = 1_000_000  # a limit that is never reached
