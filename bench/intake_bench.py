@@ -25,12 +25,14 @@ import html
 import io
 import logging
 import math
+import random
 import re
+import resource
 import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +84,17 @@ def jpeg(width: int = 640, height: int = 480) -> bytes:
     return out.getvalue()
 
 
+def rss_mb() -> float:
+    """This process's resident set now (Linux /proc), in MB."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        kb = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+    return round(kb / 1024, 1)
+
+
+def peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
 # ---- configuration ----
 
 
@@ -107,11 +120,15 @@ def point_for(index: int) -> tuple[float, float]:
 class Script:
     """One resident's actions, each timed until the replies it waits for have appeared."""
 
-    def __init__(self, person: Person, result: PhaseResult) -> None:
+    def __init__(self, person: Person, result: PhaseResult, pace_s: float = 0.0) -> None:
         self.person = person
         self.result = result
+        self.pace_s = pace_s  # > 0: a person's pace, one step every ~pace_s (0.5–1.5×, at random)
+        self._rng = random.Random(person.id)
 
     async def step(self, name: str, action: Callable[[], Awaitable[Any]], *replies: str) -> dict[str, Any]:
+        if self.pace_s:
+            await asyncio.sleep(self._rng.uniform(0.5, 1.5) * self.pace_s)  # reading and typing, not measured
         start = time.perf_counter()
         await action()
         self.result.updates += 1
@@ -123,9 +140,9 @@ class Script:
 
 
 async def file_complaint(person: Person, result: PhaseResult, category: str, point: tuple[float, float],
-                         pages: int, photo: bytes) -> None:
+                         pages: int, photo: bytes, pace_s: float = 0.0) -> None:
     """The whole intake, as tests/e2e/test_intake_happy.py::file_complaint walks it."""
-    s = Script(person, result)
+    s = Script(person, result, pace_s)
     await s.step("new", lambda: person.say("/new"), shown("intake.ask_category", page=1, pages=pages))
     await s.step("category", lambda: person.tap(category), head("intake.ask_location"))
     await s.step("location", lambda: person.share_location(*point), shown("intake.location_received"))
@@ -140,11 +157,11 @@ async def file_complaint(person: Person, result: PhaseResult, category: str, poi
 
 
 async def echo_talk(result: PhaseResult, index: int, person: Person, photo: bytes,
-                    point: tuple[float, float]) -> None:
+                    point: tuple[float, float], pace_s: float = 0.0) -> None:
     """The baseline resident sends the same mix of updates as an intake (texts, two button taps, a location, a
     photo), each answered by the echo bot: the emulator's and the resident's share of the work is then the same
     in both phases, and the ratio speaks of the bots."""
-    s = Script(person, result)
+    s = Script(person, result, pace_s)
     await s.step("echo", lambda: person.say(f"/new #{index}"), f"/new #{index}")
     await s.step("echo", lambda: person.tap("again"))
     await s.step("echo", lambda: person.share_location(*point), "location")
@@ -192,6 +209,9 @@ class Params:
     profile: bool
     output: Path
     webhook: bool = False  # our bot receives by webhook into its inbox (bot/webhook.py) instead of polling
+    paced: int = 0  # residents of the paced phases (all at once, each one step every ~pace_s); 0: none
+    pace_s: float = 2.0
+    seed_tickets: int = 0  # tickets in the database before the bot starts (its RSS must not grow with them)
 
     def profile_path(self, phase: str) -> Path | None:
         return self.output.parent / f"intake_{phase}.prof" if self.profile else None
@@ -226,18 +246,25 @@ class Bench:
 
 async def bench(p: Params) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="intake-bench-") as tmp:
-        async with LocalSandbox(bench_config(Path(tmp)), clock=SystemClock(), webhook=p.webhook) as local:
+        config = bench_config(Path(tmp))
+        if p.seed_tickets:  # a year's worth of tickets already there: the bot must not hold them in memory
+            from bot.seed import seed_demo
+
+            await asyncio.to_thread(seed_demo, config.storage.database, config.city, p.seed_tickets,
+                                    date(2026, 12, 31))  # it runs its own event loop
+        async with LocalSandbox(config, clock=SystemClock(), webhook=p.webhook) as local:
             assert local.client is not None and local.runner is not None
             sandbox, city = local.sandbox, local.config.city
             category = next((c for c in city.categories if c.key == "housing"), city.categories[0]).name_zh
             pages = math.ceil(len(city.categories) / local.config.intake.categories_per_page)
             photo = jpeg()
+            pace = {"s": 0.0}  # the paced phases set it
 
             async def ours_talk(result: PhaseResult, i: int, person: Person) -> None:
-                await file_complaint(person, result, category, point_for(i), pages, photo)
+                await file_complaint(person, result, category, point_for(i), pages, photo, pace["s"])
 
             async def echo_mix(result: PhaseResult, i: int, person: Person) -> None:
-                await echo_talk(result, i, person, photo, point_for(i))
+                await echo_talk(result, i, person, photo, point_for(i), pace["s"])
 
             await local.client.create_bot(ECHO_TOKEN, username="bench_echo_bot", first_name="echo")
             b = Bench(local, EchoBot(ECHO_TOKEN, sandbox.bot_base_url, sandbox.file_base_url),
@@ -251,8 +278,17 @@ async def bench(p: Params) -> dict[str, Any]:
                     failed = [f for w in warm for f in w.failures]
                     if failed:
                         raise SystemExit(f"warm-up failed: {failed[0]}")
+                rss_before = rss_mb()
                 ours = await b.phase("measure", p, p.residents, "ours")
+                rss = {"before_measure_mb": rss_before, "after_measure_mb": rss_mb(), "peak_mb": peak_rss_mb()}
                 echo = await b.phase("measure", p, p.residents, "echo")
+                paced: dict[str, Any] = {}
+                if p.paced:  # human pace, not saturated: each resident one step every ~pace_s
+                    pace["s"] = p.pace_s
+                    paced_params = dataclasses.replace(p, concurrency=p.paced, profile=False)
+                    for bot in ("ours", "echo"):
+                        paced[bot] = (await b.phase("paced", paced_params, p.paced, bot)).as_dict()
+                    rss["after_paced_mb"] = rss_mb()
                 flood = dataclasses.asdict(sandbox.flood.config)
             finally:
                 await b.echo.stop()
@@ -270,8 +306,11 @@ async def bench(p: Params) -> dict[str, Any]:
             "poll": {"poll_interval": 0, "timeout_s": 1}, "expect_timeout_s": EXPECT_TIMEOUT_S,
             "profiled": p.profile,
         },
-        "ours": ours.as_dict(),
+        "ours": {**ours.as_dict(), "peak_rss_mb": rss["peak_mb"]},
         "echo": echo.as_dict(),
+        "rss": {**rss, "seeded_tickets": p.seed_tickets,
+                "note": "one process: the bot, the emulator, the echo bot and the residents"},
+        "paced": {**paced, "residents": p.paced, "pace_s": p.pace_s} if paced else {},
         "ratio_updates_per_s": round(ratio, 3),
         "target_ratio": TARGET_RATIO,
         "meets_target": ratio >= TARGET_RATIO,
@@ -341,7 +380,20 @@ def table(report: dict[str, Any]) -> str:
         "",
         f"ratio ours/echo updates/s = {ratio:.2f}  (target >= {target}: {verdict})",
         f"ours p50/p99 ms by step: {steps}",
+        *_paced_lines(report),
+        "process RSS (bot + emulator + echo + residents) MB: " + ", ".join(
+            f"{k.removesuffix('_mb').replace('_', ' ')} {v}" for k, v in report["rss"].items()
+            if k.endswith("_mb")) + f"  ({report['rss']['seeded_tickets']} tickets seeded before the start)",
     ])
+
+
+def _paced_lines(report: dict[str, Any]) -> list[str]:
+    paced = report.get("paced") or {}
+    if "ours" not in paced:
+        return []
+    o, e = paced["ours"]["latency"], paced["echo"]["latency"]
+    return [f"paced ({paced['residents']} residents, a step every ~{paced['pace_s']:g} s): reply latency p50/p99 "
+            f"ms ours {o['p50_ms']:.1f}/{o['p99_ms']:.1f}, echo {e['p50_ms']:.1f}/{e['p99_ms']:.1f}"]
 
 
 def parse_args(argv: list[str] | None) -> Params:
@@ -353,6 +405,11 @@ def parse_args(argv: list[str] | None) -> Params:
                         help="cProfile both measured phases, print where the CPU went")
     parser.add_argument("--webhook", action="store_true",
                         help="our bot receives by webhook into its inbox (default output intake-webhook.json)")
+    parser.add_argument("--paced", type=int, default=0,
+                        help="residents of a paced phase per bot (all at once, a step every ~--pace seconds)")
+    parser.add_argument("--pace", type=float, default=2.0, help="seconds between a paced resident's steps")
+    parser.add_argument("--seed-tickets", type=int, default=0,
+                        help="tickets seeded into the database before the bot starts")
     parser.add_argument("--output", type=Path, default=None)
     parser.add_argument("-v", "--verbose", action="store_true", help="show the bot's log")
     args = parser.parse_args(argv)
@@ -361,7 +418,8 @@ def parse_args(argv: list[str] | None) -> Params:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     output = args.output or RESULTS / ("intake-webhook.json" if args.webhook else "intake.json")
-    return Params(args.residents, args.concurrency, args.warmup, args.profile, output, args.webhook)
+    return Params(args.residents, args.concurrency, args.warmup, args.profile, output, args.webhook,
+                  args.paced, args.pace, args.seed_tickets)
 
 
 def main(argv: list[str] | None = None) -> int:
