@@ -28,7 +28,7 @@ def unreminded(conn: sqlite3.Connection, column: str, after: datetime | None, un
 
 def record(conn: sqlite3.Connection, ticket_id: int, column: str, kind: str, due_at: datetime, now: datetime) -> None:
     """The reminder `kind` about this very deadline is queued (or not needed): never again for it."""
-    conn.execute("INSERT OR IGNORE INTO reminders(ticket_id, kind, due_at, queued_at) VALUES (?, ?, ?, ?)",
+    conn.execute("INSERT INTO reminders(ticket_id, kind, due_at, queued_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                  (ticket_id, f"{column}:{kind}", to_db(due_at), to_db(now)))
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import sqlite3
 import tempfile
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
@@ -23,7 +22,7 @@ from pathlib import Path
 from bot.domain.lifecycle import FINAL_STATES, SPEC, Action
 from storage import backup
 from storage import purge as repo
-from storage.db import Database
+from storage.db import Database, IntegrityError
 from storage.records import to_db
 
 #: Events whose reason is text written to the reporter by staff (besides every resident's own event).
@@ -53,7 +52,7 @@ async def purge_personal_data(db: Database, now: datetime, older_than_days: int,
                 counts = await db.write(lambda c, ids=ids, elsewhere=elsewhere: repo.purge(
                     c, ids, TEXT_TO_REPORTER, stamp, keep, elsewhere))
                 break
-            except sqlite3.IntegrityError:  # someone followed a ticket in between: the batch rolled back
+            except IntegrityError:  # someone followed a ticket in between: the batch rolled back
                 if attempt == RETRIES - 1:
                     raise
         total.add(counts)

@@ -1,10 +1,10 @@
-"""Storage fixtures: a migrated database, as a file opened the way the bot opens it (`db`) or as a bare in-memory
-connection for repository functions (`migrated()`)."""
+"""Storage fixtures: a migrated database opened the way the bot opens it (`db`, once per backend: SQLite and
+PostgreSQL), or a bare in-memory SQLite connection for repository functions (`migrated()`)."""
 
 from __future__ import annotations
 
 import sqlite3
-from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,7 +21,7 @@ def migrated() -> sqlite3.Connection:
 
 
 @pytest.fixture
-async def db(tmp_path: Path):
-    database = await Database.open(tmp_path / "t.sqlite3")
+async def db(storage_target: Any):
+    database = await Database.open(storage_target)
     yield database
     await database.close()
