@@ -130,3 +130,12 @@ CREATE TABLE chat_migrations (
     new_chat_id  BIGINT NOT NULL,
     at           TEXT    NOT NULL
 );
+
+-- SQLite compatibility (PostgreSQL only, no SQLite twin; see storage/dialect.py for what is rewritten instead):
+-- sum() of a comparison counts the rows where it holds, as SQLite's sum() of its 0/1 does (NULL for no rows);
+-- round(x, digits) of a double, as SQLite rounds a REAL.
+CREATE FUNCTION sqlite_sum_bool(state BIGINT, value BOOLEAN) RETURNS BIGINT LANGUAGE sql IMMUTABLE AS
+    $$ SELECT CASE WHEN value IS NULL THEN state ELSE coalesce(state, 0) + value::int END $$;
+CREATE AGGREGATE sum(BOOLEAN) (SFUNC = sqlite_sum_bool, STYPE = BIGINT);
+CREATE FUNCTION round(value DOUBLE PRECISION, digits BIGINT) RETURNS DOUBLE PRECISION LANGUAGE sql IMMUTABLE AS
+    $$ SELECT round(value::numeric, digits::int)::double precision $$;
