@@ -11,6 +11,7 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.texts import Texts
 from storage.db import Database
+from storage.tickets import StaleVersion
 
 T = TypeVar("T")
 
@@ -43,8 +44,15 @@ class WorkflowDeps:
     outbox_kick: Callable[[], None] = field(default=lambda: None)
 
     async def write(self, fn: Callable[[Any], T]) -> T:
-        """Run a use-case's transaction, then wake the outbox sender for what it queued."""
-        result = await self.db.write(fn)
+        """Run a use-case's transaction, then wake the outbox sender for what it queued.
+
+        A version-guarded ticket update that found the ticket already changed (a concurrent writer won the race:
+        possible on PostgreSQL, where transactions run side by side) rolled the whole transaction back; the person
+        gets the same answer as for a stale button."""
+        try:
+            result = await self.db.write(fn)
+        except StaleVersion:
+            raise Refused("deny.stale") from None
         self.outbox_kick()
         return result
 
