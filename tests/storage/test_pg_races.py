@@ -81,7 +81,7 @@ async def test_two_liaisons_signing_at_once_one_wins_the_other_is_told_the_card_
     assert (after.state, after.version) == (TicketState.ACCEPTED, t.version + 1)
     events = await deps.db.read(lambda c: tickets.events(c, t.id))
     assert [e.action for e in events].count("accepted") == 1
-    assert [e.actor_id for e in events if e.action == "accepted"][0] in LIAISONS
+    assert next(e.actor_id for e in events if e.action == "accepted") in LIAISONS
 
 
 async def test_ticket_numbers_never_repeat_under_concurrent_filing(deps: WorkflowDeps) -> None:
