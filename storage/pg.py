@@ -96,20 +96,10 @@ class _BoolAsIntDumper(Dumper):
         return b"1" if obj else b"0"
 
 
-class _IntDumper(Dumper):
-    """Every Python int as bigint (Telegram ids exceed int4; one type keeps comparisons and plans stable)."""
-
-    oid = psycopg.postgres.types["int8"].oid
-
-    def dump(self, obj: Any) -> bytes:
-        return str(int(obj)).encode()
-
-
 def _configure(conn: psycopg.Connection) -> None:
     conn.row_factory = _row_factory  # type: ignore[assignment]
     conn.adapters.register_loader("numeric", _NumberLoader)
     conn.adapters.register_dumper(bool, _BoolAsIntDumper)
-    conn.adapters.register_dumper(int, _IntDumper)
 
 
 def _params(params: Any) -> Any:

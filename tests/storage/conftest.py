@@ -3,7 +3,9 @@ PostgreSQL), or a bare in-memory SQLite connection for repository functions (`mi
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,6 +20,21 @@ def migrated() -> sqlite3.Connection:
     for _, sql in migration_scripts():
         conn.executescript(sql)
     return conn
+
+
+@contextlib.contextmanager
+def rolled_back(url: str) -> Iterator[Any]:
+    """A bare PostgreSQL connection (the repositories' spelling) inside a transaction that is rolled back."""
+    import psycopg
+
+    from storage.pg import PgConnection, _configure
+
+    with psycopg.connect(url) as raw:
+        _configure(raw)
+        try:
+            yield PgConnection(raw)
+        finally:
+            raw.rollback()
 
 
 @pytest.fixture
