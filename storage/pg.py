@@ -222,8 +222,8 @@ class PgDatabase:
             with self._pool.connection() as conn:
                 try:
                     with conn.transaction():
-                        if not write:
-                            conn.execute("SET TRANSACTION READ ONLY")
+                        if not write:  # one snapshot for the whole read, as a SQLite read transaction
+                            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                         return fn(PgConnection(conn))
                 except _RETRYABLE:
                     if attempt == RETRIES - 1:

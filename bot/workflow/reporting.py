@@ -33,8 +33,10 @@ class Reporting:
 
     @property
     def folder(self) -> Path:
-        """Where rendered charts and ledgers wait for the outbox (beside the database)."""
-        return Path(self.d.config.storage.database).parent / "reports"
+        """Where rendered charts and ledgers wait for the outbox (beside a SQLite database; on PostgreSQL in the
+        working directory's ``reports``)."""
+        storage = self.d.config.storage
+        return Path("reports").resolve() if storage.is_postgresql else Path(storage.database).parent / "reports"
 
     def yesterday(self) -> tuple[date, date]:
         today = self.d.clock.now().astimezone(self.d.config.city.timezone).date()
