@@ -117,6 +117,8 @@ def uninstall() -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     install()
+    config.addinivalue_line("markers", "backends: an end-to-end test run on both storage backends (SQLite and "
+                                       "PostgreSQL; see tests/e2e/conftest.py)")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

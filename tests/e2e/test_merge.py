@@ -4,6 +4,8 @@ then hears A's answer with the rating buttons and may rate it; `/status B` says 
 
 from __future__ import annotations
 
+import pytest
+
 from bot.callbacks import TicketButton, TicketOp
 from bot.domain.numbers import format_number
 from sandbox.local import LocalSandbox
@@ -11,6 +13,7 @@ from storage import tickets
 from tests.e2e.talk import eventually, first_line, number_in, plain, rate, zh
 from tests.e2e.test_handling import YINGZHOU, chat, file, liaison, ticket_of
 
+pytestmark = pytest.mark.backends  # run on SQLite and on PostgreSQL (tests/e2e/conftest.py)
 
 def _buttons(message: dict) -> list[str]:
     return [b["text"] for row in message.get("reply_markup", {}).get("inline_keyboard", []) for b in row]
