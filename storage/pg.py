@@ -128,6 +128,9 @@ class PgCursor:
     def __iter__(self) -> Iterator[Any]:
         return iter(self._cur) if self._cur.description is not None else iter(())
 
+    def close(self) -> None:
+        self._cur.close()
+
     @property
     def lastrowid(self) -> Any:
         raise AttributeError("lastrowid does not exist on PostgreSQL: use INSERT … RETURNING id")
@@ -213,8 +216,11 @@ class PgDatabase:
         return cls(url, pool, ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="pg"))
 
     async def close(self) -> None:
+        """Finish every transaction already handed over (as SQLite's connection thread does before it closes:
+        an awaiting task cancelled at shutdown, say the sender recording a message as sent, still commits),
+        then close the pool."""
+        await asyncio.to_thread(self._executor.shutdown, True)
         await asyncio.to_thread(self._pool.close)
-        self._executor.shutdown(wait=False)
 
     def run_sync(self, fn: Callable[[PgConnection], T], *, write: bool = True) -> T:
         """`fn` as one transaction on a pooled connection, in the calling thread (retried on deadlock)."""
@@ -231,12 +237,17 @@ class PgDatabase:
             time.sleep(0.005 * (attempt + 1))
         raise AssertionError("unreachable")
 
+    async def _handed_over(self, job: Callable[[], T]) -> T:
+        # Once handed over, a transaction runs to its end even if the awaiting task is cancelled (a bot stopping
+        # while the sender records a message as sent): what SQLite's connection thread does with its queue.
+        future = asyncio.get_running_loop().run_in_executor(self._executor, job)
+        future.add_done_callback(lambda f: f.cancelled() or f.exception())
+        return await asyncio.shield(future)
+
     async def write(self, fn: Callable[[Any], T]) -> T:
         """Run `fn(conn)` as one transaction: committed if it returns, rolled back if it raises."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, lambda: self.run_sync(fn))
+        return await self._handed_over(lambda: self.run_sync(fn))
 
     async def read(self, fn: Callable[[Any], T]) -> T:
-        """Run a query function in a read-only transaction."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, lambda: self.run_sync(fn, write=False))
+        """Run a query function in one read-only snapshot."""
+        return await self._handed_over(lambda: self.run_sync(fn, write=False))
