@@ -13,7 +13,17 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot import cli_backup, cli_bench, cli_calendar, cli_purge, cli_report, cli_seed, cli_suggest, cli_zones
+from bot import (
+    cli_backup,
+    cli_bench,
+    cli_calendar,
+    cli_migrate,
+    cli_purge,
+    cli_report,
+    cli_seed,
+    cli_suggest,
+    cli_zones,
+)
 from bot.clock import SystemClock
 from bot.config import Config, ConfigError, load_config
 from bot.logs import hold_back_libraries
@@ -64,6 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_seed.register(sub)
     cli_suggest.register(sub)
     cli_backup.register(sub)
+    cli_migrate.register(sub)
     cli_purge.register(sub)
     cli_bench.register(sub)
     return p
@@ -87,6 +98,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cli_suggest.run(args)
         if args.command in cli_backup.COMMANDS:
             return cli_backup.run(args)
+        if args.command in cli_migrate.COMMANDS:
+            return cli_migrate.run(args)
         if args.command == "purge-personal-data":
             return cli_purge.run(args)
         config = load_config(args.config)

@@ -42,6 +42,8 @@ T = TypeVar("T")
 __all__ = ["PgConnection", "PgDatabase", "is_postgresql", "migrate"]
 
 PASSWORD_ENV = "COMPLAINT_BOT_DB_PASSWORD"
+#: Every bot connection says who it is (a restore refuses while one is connected: storage/pg_backup.py).
+APPLICATION_NAME = "complaint-bot"
 POOL_SIZE = int(os.environ.get("COMPLAINT_BOT_DB_POOL", "8"))
 RETRIES = 5
 _RETRYABLE = (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure)
@@ -210,7 +212,8 @@ class PgDatabase:
     @classmethod
     async def open(cls, url: str, *, pool_size: int = POOL_SIZE) -> PgDatabase:
         await asyncio.to_thread(migrate, url)
-        pool = ConnectionPool(url, min_size=1, max_size=pool_size, kwargs=_connect_kwargs(), configure=_configure,
+        pool = ConnectionPool(url, min_size=1, max_size=pool_size,
+                              kwargs={**_connect_kwargs(), "application_name": APPLICATION_NAME}, configure=_configure,
                               open=False, name="complaint-bot")
         await asyncio.to_thread(pool.open, True, 30)
         return cls(url, pool, ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="pg"))
