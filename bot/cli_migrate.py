@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.source.startswith("sqlite:///"):
         return _refuse(f"--from must be sqlite:///PATH, got {args.source!r}")
-    source = Path(args.source.removeprefix("sqlite://"))
+    source = Path(args.source.removeprefix("sqlite:///"))  # sqlite:///rel/path, sqlite:////abs/path
     target = urlsplit(args.target)
     if target.scheme not in ("postgresql", "postgres"):
         return _refuse(f"--to must be a postgresql:// URL, got {args.target!r}")

@@ -173,3 +173,9 @@ def storage_target(backend: str, request: pytest.FixtureRequest, tmp_path: Any) 
     if backend == "postgresql":
         return request.getfixturevalue("pg_url")
     return tmp_path / "t.sqlite3"
+
+
+@pytest.fixture
+def pg_empty_url(pg_cluster: Any) -> str:
+    """A fresh PostgreSQL database with nothing in it (not even our tables)."""
+    return str(pg_cluster.empty_database())
