@@ -32,8 +32,7 @@ def _refuse(why: object) -> int:
 
 def run(args: argparse.Namespace) -> int:
     from storage.backup import NotOurDatabase, inspect
-    from storage.db import migration_scripts
-    from storage.migrate_data import TargetNotEmpty, migrate, report
+    from storage.migrate_data import TargetNotEmpty, migrate, missing_migrations, report
 
     if not args.source.startswith("sqlite:///"):
         return _refuse(f"--from must be sqlite:///PATH, got {args.source!r}")
@@ -47,11 +46,7 @@ def run(args: argparse.Namespace) -> int:
         inspect(source, integrity=False)
     except NotOurDatabase as error:
         return _refuse(error)
-    import sqlite3
-
-    with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as conn:
-        applied = {r[0] for r in conn.execute("SELECT name FROM schema_migrations")}
-    missing = [name for name, _ in migration_scripts() if name not in applied]
+    missing = missing_migrations(source)
     if missing:
         return _refuse(f"{source} lacks migrations {', '.join(missing)}: start the bot (or `complaint-bot "
                        "migrate`) on it once with this version first")

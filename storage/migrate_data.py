@@ -75,6 +75,18 @@ def checksum(rows: Iterable[Iterable[Any]]) -> tuple[int, str]:
     return n, f"{total:064x}"[:16]
 
 
+def missing_migrations(source: Path) -> list[str]:
+    """The migrations of this version the SQLite database has not had (it must be current before a copy)."""
+    from storage.db import migration_scripts
+
+    conn = sqlite3.connect(f"file:{Path(source)}?mode=ro", uri=True)
+    try:
+        applied = {r[0] for r in conn.execute("SELECT name FROM schema_migrations")}
+    finally:
+        conn.close()
+    return [name for name, _ in migration_scripts() if name not in applied]
+
+
 def sqlite_tables(conn: sqlite3.Connection) -> list[str]:
     """Our tables in foreign-key order (a table after every table it refers to; self references aside)."""
     names = [r[0] for r in conn.execute(
