@@ -20,6 +20,7 @@ The password never comes from the URL (the config refuses one): libpq reads ``PG
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -246,6 +247,25 @@ class PgDatabase:
         future = asyncio.get_running_loop().run_in_executor(self._executor, job)
         future.add_done_callback(lambda f: f.cancelled() or f.exception())
         return await asyncio.shield(future)
+
+    async def rolled_back(self, fn: Callable[[Any], T]) -> T:
+        """Run `fn(conn)` in a transaction that is then rolled back (a dry run); its result."""
+
+        class _Undo(Exception):
+            pass
+
+        def job() -> T:
+            result: list[T] = []
+
+            def undone(c: PgConnection) -> None:
+                result.append(fn(c))
+                raise _Undo
+
+            with contextlib.suppress(_Undo):
+                self.run_sync(undone)
+            return result[0]
+
+        return await self._handed_over(job)
 
     async def write(self, fn: Callable[[Any], T]) -> T:
         """Run `fn(conn)` as one transaction: committed if it returns, rolled back if it raises."""

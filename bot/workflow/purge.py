@@ -36,9 +36,20 @@ async def purge_personal_data(db: Database, now: datetime, older_than_days: int,
                               progress: Callable[[repo.PurgeCounts], None] | None = None) -> repo.PurgeCounts:
     """Purge final tickets closed more than `older_than_days` days before `now`; the totals (what would be, for a
     dry run). `keep_users` (the admins) never lose their user row."""
+    cutoff, stamp, keep = to_db(now - timedelta(days=older_than_days)), to_db(now), tuple(keep_users)
+    if dry_run and db.path is None:  # PostgreSQL: every batch in one transaction, rolled back
+        def everything(c) -> repo.PurgeCounts:
+            total, after = repo.PurgeCounts(), 0
+            while ids := repo.candidates(c, FINAL_STATES, cutoff, after, batch):
+                total.add(repo.purge(c, ids, TEXT_TO_REPORTER, stamp, keep, repo.tied_elsewhere(c, ids)))
+                after = ids[-1]
+                if progress:
+                    progress(total)
+            return total
+
+        return await db.rolled_back(everything)  # type: ignore[attr-defined]
     if dry_run:
         return await _on_a_copy(db.path, now, older_than_days, keep_users, batch, progress)
-    cutoff, stamp, keep = to_db(now - timedelta(days=older_than_days)), to_db(now), tuple(keep_users)
     total = repo.PurgeCounts()
     after = 0
     while True:

@@ -53,3 +53,18 @@ async def test_a_stale_read_of_the_ties_cannot_delete_a_follower(storage_target)
         assert (await db.read(lambda c: tickets.get(c, old))).reporter_id == 1  # nothing of the batch stayed
     finally:
         await db.close()
+
+
+async def test_a_dry_run_counts_what_a_purge_would_do_and_changes_nothing(storage_target) -> None:
+    """On SQLite it purges a copy; on PostgreSQL it purges inside one transaction that is rolled back."""
+    db = await Database.open(storage_target)
+    try:
+        old, _ = await db.write(_setup)
+        dry = await purge_personal_data(db, NOW, 30, dry_run=True)
+        assert (dry.tickets, dry.followers) == (1, 1)
+        assert (await db.read(lambda c: tickets.get(c, old))).reporter_id == 1
+        assert await db.read(lambda c: tickets.followers(c, old)) == [1]
+        done = await purge_personal_data(db, NOW, 30)
+        assert (done.tickets, done.followers, done.users) == (dry.tickets, dry.followers, dry.users)
+    finally:
+        await db.close()
