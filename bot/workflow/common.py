@@ -47,10 +47,14 @@ class WorkflowDeps:
         """Run a use-case's transaction, then wake the outbox sender for what it queued.
 
         A version-guarded ticket update that found the ticket already changed (a concurrent writer won the race:
-        possible on PostgreSQL, where transactions run side by side) rolled the whole transaction back; the person
-        gets the same answer as for a stale button."""
+        possible on PostgreSQL, where transactions run side by side) rolled the whole transaction back. It runs
+        once more, now after the winner, as SQLite's one-writer-at-a-time would have run it, so the person gets
+        the answer SQLite gives (the stale card, "already rated", ...); should it lose again, the stale answer."""
         try:
-            result = await self.db.write(fn)
+            try:
+                result = await self.db.write(fn)
+            except StaleVersion:
+                result = await self.db.write(fn)
         except StaleVersion:
             raise Refused("deny.stale") from None
         self.outbox_kick()
