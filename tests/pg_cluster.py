@@ -19,10 +19,10 @@ import socket
 import subprocess
 import tempfile
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 ENV = "COMPLAINT_BOT_TEST_PG"
-TEMPLATE = "complaint_bot_template"
+TEMPLATE = f"complaint_bot_template_{os.getpid()}"  # one per test session, so sessions sharing a server never clash
 
 
 class Unavailable(Exception):
@@ -58,11 +58,11 @@ class Cluster:
 
     def start(self) -> Cluster:
         given = os.environ.get(ENV)
-        if given:
-            self.base_url = given.rsplit("/", 1)[0] if given.count("/") > 2 else given
-            self._admin_db = given.rsplit("/", 1)[1].split("?")[0] if given.count("/") > 2 else "postgres"
-            self._query = ("?" + given.split("?", 1)[1]) if "?" in given else ""
-            self.base_url = self.base_url.split("?")[0]
+        if given:  # postgresql://user@host:port/admin_db?options: new databases beside admin_db
+            parts = urlsplit(given)
+            self.base_url = f"{parts.scheme}://{parts.netloc}"
+            self._admin_db = parts.path.strip("/") or "postgres"
+            self._query = f"?{parts.query}" if parts.query else ""
             return self
         bin_dir = _bin_dir()
         if os.geteuid() == 0:
