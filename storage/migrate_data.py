@@ -136,6 +136,12 @@ def migrate(source: Path, target_url: str, progress: Callable[[str], None] = lam
         pg.migrate(target_url)
         tables = sqlite_tables(src)
         with psycopg.connect(target_url, **pg._connect_kwargs()) as dst:
+            ours = {r[0] for r in dst.execute("SELECT table_name FROM information_schema.tables "
+                                               "WHERE table_schema = 'public'")}
+            unknown = [t for t in tables if t not in ours]
+            if unknown:
+                raise TargetNotEmpty(f"the source has tables this version does not know: {', '.join(unknown)}")
+            dst.commit()
             dst.autocommit = False
             # empty: nothing but what the migrations insert (stand-in reporters, the migration log)
             for table in tables:
