@@ -101,3 +101,16 @@ async def test_a_migrated_chat_takes_its_pending_rows_along(db: Database) -> Non
     await db.write(lambda c: outbox.add(c, -5, "message", {"text": "a"}, NOW))
     await db.write(lambda c: outbox.move_chat(c, -5, -1005, NOW))
     assert [r.chat_id for r in await db.read(lambda c: outbox.due(c, NOW))] == [-1005]
+
+
+async def test_postgresql_migrations_apply_once_and_are_sqlites(pg_url: str) -> None:
+    from storage.db import migration_scripts
+
+    first = await Database.open(pg_url)  # the template was migrated already: nothing to apply
+    applied = await first.read(lambda c: [r[0] for r in c.execute("SELECT name FROM schema_migrations ORDER BY name")])
+    await first.close()
+    again = await Database.open(pg_url)
+    assert await again.read(lambda c: [r[0] for r in c.execute("SELECT name FROM schema_migrations "
+                                                               "ORDER BY name")]) == applied
+    await again.close()
+    assert applied == [name for name, _ in migration_scripts()]
