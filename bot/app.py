@@ -182,7 +182,9 @@ class BotRunner:
 
     async def start(self) -> None:
         # One bot per database, and `restore` can tell one runs (storage/running.py): raises DatabaseInUse.
-        self._lock = RunningLock(self.services.db.path).acquire()
+        # (PostgreSQL has no file to lock: several instances may share it, see storage/pg.py)
+        path = self.services.db.path
+        self._lock = RunningLock(path).acquire() if path is not None else None
         await self.app.initialize()
         await set_command_menu(self.app)
         await self.app.start()

@@ -20,6 +20,7 @@ from bot import (
     cli_calendar,
     cli_import,
     cli_inbox,
+    cli_migrate,
     cli_purge,
     cli_report,
     cli_seed,
@@ -79,6 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_seed.register(sub)
     cli_suggest.register(sub)
     cli_backup.register(sub)
+    cli_migrate.register(sub)
     cli_purge.register(sub)
     cli_bench.register(sub)
     cli_api.register(sub)
@@ -109,6 +111,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cli_suggest.run(args)
         if args.command in cli_backup.COMMANDS:
             return cli_backup.run(args)
+        if args.command in cli_migrate.COMMANDS:
+            return cli_migrate.run(args)
         if args.command == "purge-personal-data":
             return cli_purge.run(args)
         if args.command == "api":

@@ -36,7 +36,10 @@ def run(args: argparse.Namespace) -> int:
     from storage.backup import NotOurDatabase, copy, inspect, replace_with
     from storage.running import DatabaseInUse, RunningLock
 
-    database = Path(load_config(args.config).storage.database)
+    storage = load_config(args.config).storage
+    if storage.is_postgresql:
+        return _run_postgresql(args, str(storage.database))
+    database = Path(storage.database)
     if args.command == "backup":
         target: Path = args.to
         if target.exists():
@@ -67,4 +70,29 @@ def run(args: argparse.Namespace) -> int:
     print(f"restored {database} from {source}: {got.tickets} tickets, {got.events} events, "
           f"{got.pending_outbox} pending outbox rows; integrity check ok"
           + (f"; the previous file is kept as {kept}" if kept else ""))
+    return 0
+
+
+def _run_postgresql(args: argparse.Namespace, url: str) -> int:
+    """The same two commands on PostgreSQL: pg_dump (custom format) and pg_restore (storage/pg_backup.py)."""
+    from storage.pg_backup import DatabaseInUse, NotOurDump, dump, restore
+
+    if args.command == "backup":
+        target: Path = args.to
+        if target.exists():
+            return _refuse("backup", f"{target} already exists; choose a new file")
+        try:
+            got = dump(url, target)
+        except NotOurDump as error:
+            return _refuse("backup", error)
+        print(f"backup of {got.database} written to {target}: {got.tables} tables, {got.bytes / 1e6:.1f} MB in "
+              f"{got.seconds:.2f} s (pg_dump, custom format); its table of contents checked")
+        return 0
+    try:
+        got = restore(url, args.source)
+    except DatabaseInUse as error:
+        return _refuse("restore", f"refused: {error}; stop it first")
+    except NotOurDump as error:
+        return _refuse("restore", f"refused: {error}")
+    print(f"restored {got.database} from {args.source}: {got.tables} tables (pg_restore)")
     return 0

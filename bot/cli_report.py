@@ -41,10 +41,11 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     config = load_config(args.config)
     db_path = args.db or config.storage.database
-    if not Path(db_path).exists():
+    if not config.storage.is_postgresql and not Path(db_path).exists():
         print(f"complaint-bot report: no database at {db_path}", file=sys.stderr)
         return EXIT_USAGE
-    return asyncio.run(_report(config.city, Path(db_path), args, config.reports.ranking_weights))
+    target = db_path if isinstance(db_path, str) else Path(db_path)
+    return asyncio.run(_report(config.city, target, args, config.reports.ranking_weights))
 
 
 async def _report(city, db_path: Path, args: argparse.Namespace,  # type: ignore[no-untyped-def]

@@ -39,7 +39,11 @@ def run(args: argparse.Namespace) -> int:
     from storage.bulk import is_empty
 
     config = load_config(args.config)
-    db_path: Path = args.db or config.storage.database
+    if args.db is None and config.storage.is_postgresql:
+        print("complaint-bot seed-demo: seeds a SQLite file (--db PATH); move it to PostgreSQL with "
+              "`complaint-bot migrate-data`", file=sys.stderr)
+        return EXIT_USAGE
+    db_path: Path = args.db or config.storage.database  # type: ignore[assignment]
     if not args.force and not is_empty(db_path):
         print(f"complaint-bot seed-demo: {db_path} already holds tickets; use --force to add demo data to it",
               file=sys.stderr)

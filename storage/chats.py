@@ -73,10 +73,15 @@ def all_bindings(conn: sqlite3.Connection) -> list[Binding]:
 
 def move_binding(conn: sqlite3.Connection, old_chat_id: int, new_chat_id: int) -> None:
     """A group became a supergroup: its binding and its cards follow it."""
-    conn.execute("UPDATE OR REPLACE chat_bindings SET chat_id = ? WHERE chat_id = ?", (new_chat_id, old_chat_id))
+    # (the new chat's own binding or cards, if any, give way: what UPDATE OR REPLACE did, in SQL both backends speak)
+    conn.execute("DELETE FROM chat_bindings WHERE chat_id = ? "
+                 "AND EXISTS (SELECT 1 FROM chat_bindings WHERE chat_id = ?)", (new_chat_id, old_chat_id))
+    conn.execute("UPDATE chat_bindings SET chat_id = ? WHERE chat_id = ?", (new_chat_id, old_chat_id))
     # a card already sent stays in the old group, where nothing can edit it any more: it is re-posted (see
     # ``Messages.repost_cards``), so its row no longer points at the old message
-    conn.execute("UPDATE OR REPLACE cards SET chat_id = ?, message_id = NULL, "
+    conn.execute("DELETE FROM cards WHERE chat_id = ? AND EXISTS (SELECT 1 FROM cards AS o WHERE o.chat_id = ? "
+                 "AND o.ticket_id = cards.ticket_id AND o.kind = cards.kind)", (new_chat_id, old_chat_id))
+    conn.execute("UPDATE cards SET chat_id = ?, message_id = NULL, "
                  "outbox_id = CASE WHEN message_id IS NULL THEN outbox_id END WHERE chat_id = ?",
                  (new_chat_id, old_chat_id))
     conn.execute("UPDATE pending_inputs SET chat_id = ? WHERE chat_id = ?", (new_chat_id, old_chat_id))
@@ -109,7 +114,7 @@ def take_code(conn: sqlite3.Connection, code: str, purpose: str, by: int, now: d
 # -- people who act for a unit or a role --------------------------------------------------------------------------
 
 def add_liaison(conn: sqlite3.Connection, user_id: int, unit: str, now: datetime) -> None:
-    conn.execute("INSERT OR IGNORE INTO liaisons(user_id, unit, registered_at) VALUES (?, ?, ?)",
+    conn.execute("INSERT INTO liaisons(user_id, unit, registered_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                  (user_id, unit, to_db(now)))
 
 
@@ -118,7 +123,7 @@ def is_liaison(conn: sqlite3.Connection, user_id: int, unit: str) -> bool:
 
 
 def add_social_supervisor(conn: sqlite3.Connection, user_id: int, now: datetime) -> None:
-    conn.execute("INSERT OR IGNORE INTO social_supervisors(user_id, registered_at) VALUES (?, ?)",
+    conn.execute("INSERT INTO social_supervisors(user_id, registered_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
                  (user_id, to_db(now)))
 
 
@@ -147,8 +152,10 @@ def social_supervisors(conn: sqlite3.Connection) -> list[int]:
 def ask(conn: sqlite3.Connection, chat_id: int, user_id: int, action: str, ticket_id: int, version: int,
         data: dict[str, Any], now: datetime, expires_at: datetime) -> None:
     conn.execute(
-        "INSERT OR REPLACE INTO pending_inputs(chat_id, user_id, action, ticket_id, version, data, created_at, "
-        "expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO pending_inputs(chat_id, user_id, action, ticket_id, version, data, created_at, "
+        "expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(chat_id, user_id) DO UPDATE SET "
+        "action = excluded.action, ticket_id = excluded.ticket_id, version = excluded.version, "
+        "data = excluded.data, created_at = excluded.created_at, expires_at = excluded.expires_at",
         (chat_id, user_id, action, ticket_id, version, json.dumps(data, ensure_ascii=False), to_db(now),
          to_db(expires_at)),
     )
@@ -184,8 +191,10 @@ def card_messages_in(conn: sqlite3.Connection, ticket_id: int, chat_id: int) -> 
 
 
 def card_queued(conn: sqlite3.Connection, ticket_id: int, kind: str, chat_id: int, outbox_id: int) -> None:
-    conn.execute("INSERT OR REPLACE INTO cards(ticket_id, kind, chat_id, message_id, outbox_id) "
-                 "VALUES (?, ?, ?, NULL, ?)", (ticket_id, kind, chat_id, outbox_id))
+    conn.execute("INSERT INTO cards(ticket_id, kind, chat_id, message_id, outbox_id) VALUES (?, ?, ?, NULL, ?) "
+                 "ON CONFLICT(ticket_id, kind, chat_id) DO UPDATE SET message_id = NULL, "
+                 "outbox_id = excluded.outbox_id",
+                 (ticket_id, kind, chat_id, outbox_id))
 
 
 def card_sent(conn: sqlite3.Connection, outbox_id: int, message_id: int) -> None:

@@ -4,6 +4,10 @@ All access goes through one aiosqlite connection. A use-case hands `Database.wri
 `sqlite3.Connection`; that function runs on the connection's own thread between ``BEGIN IMMEDIATE`` and
 ``COMMIT`` in a single hop (one await, not one per statement), so a use-case is atomic and nothing else can
 interleave with it. A crash at any instant leaves either all of it or none of it.
+
+`Database.open` also takes a ``postgresql://`` URL and then returns storage/pg.py's `PgDatabase`, which keeps the
+same `write(fn)` / `read(fn)` contract over a connection pool. `IntegrityError` is the one name to catch a
+constraint violation by, on either backend.
 """
 
 from __future__ import annotations
@@ -18,6 +22,18 @@ from typing import TypeVar
 import aiosqlite
 
 T = TypeVar("T")
+
+
+def _integrity_errors() -> tuple[type[Exception], ...]:
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is a dependency; SQLite works without it
+        return (sqlite3.IntegrityError,)
+    return (sqlite3.IntegrityError, psycopg.IntegrityError)
+
+
+#: A constraint violation (unique, foreign key, not null) on either backend: ``except IntegrityError``.
+IntegrityError = _integrity_errors()
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -64,8 +80,17 @@ class Database:
         self._conn = conn
         self.path = path
 
+    path: Path | None
+
     @classmethod
     async def open(cls, path: str | Path) -> Database:
+        """The SQLite file at `path`, or the PostgreSQL database of a ``postgresql://`` URL; migrated."""
+        from storage.dialect import is_postgresql
+
+        if is_postgresql(path):
+            from storage.pg import PgDatabase
+
+            return await PgDatabase.open(str(path))  # type: ignore[return-value]
         path = Path(path)
         if str(path) != ":memory:":
             path.parent.mkdir(parents=True, exist_ok=True)

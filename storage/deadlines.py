@@ -26,10 +26,13 @@ def unreminded(conn: sqlite3.Connection, column: str, after: datetime | None, un
     return [ticket_from_row(r) for r in rows]
 
 
-def record(conn: sqlite3.Connection, ticket_id: int, column: str, kind: str, due_at: datetime, now: datetime) -> None:
-    """The reminder `kind` about this very deadline is queued (or not needed): never again for it."""
-    conn.execute("INSERT OR IGNORE INTO reminders(ticket_id, kind, due_at, queued_at) VALUES (?, ?, ?, ?)",
-                 (ticket_id, f"{column}:{kind}", to_db(due_at), to_db(now)))
+def record(conn: sqlite3.Connection, ticket_id: int, column: str, kind: str, due_at: datetime, now: datetime) -> bool:
+    """The reminder `kind` about this very deadline is queued (or not needed): never again for it. False if it
+    was recorded already: a concurrent sweep (PostgreSQL runs transactions side by side) got there first, and
+    this one must not queue it again."""
+    return conn.execute(
+        "INSERT INTO reminders(ticket_id, kind, due_at, queued_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING "
+        "RETURNING ticket_id", (ticket_id, f"{column}:{kind}", to_db(due_at), to_db(now))).fetchone() is not None
 
 
 def resolved_before(conn: sqlite3.Connection, cutoff: datetime, limit: int) -> list[Ticket]:

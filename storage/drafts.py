@@ -105,8 +105,9 @@ def note_album(conn: sqlite3.Connection, user_id: int, media_group_id: str, igno
     """Add one picture's outcome to the album's pending row (created by the album's first picture)."""
     conn.execute(
         "INSERT INTO draft_albums(user_id, media_group_id, ignored, location_from_exif) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT(user_id, media_group_id) DO UPDATE SET ignored = ignored + excluded.ignored, "
-        "location_from_exif = max(location_from_exif, excluded.location_from_exif)",
+        "ON CONFLICT(user_id, media_group_id) DO UPDATE SET ignored = draft_albums.ignored + excluded.ignored, "
+        "location_from_exif = CASE WHEN excluded.location_from_exif > draft_albums.location_from_exif "
+        "THEN excluded.location_from_exif ELSE draft_albums.location_from_exif END",
         (user_id, media_group_id, ignored, int(from_exif)),
     )
 

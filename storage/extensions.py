@@ -23,8 +23,8 @@ def add(conn: sqlite3.Connection, ticket_id: int, unit: str, requested_by: int, 
         now: datetime, old_due: datetime | None) -> int:
     return int(conn.execute(
         "INSERT INTO extensions(ticket_id, unit, requested_by, days, reason, requested_at, old_due_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (ticket_id, unit, requested_by, days, reason, to_db(now), to_db(old_due) if old_due else None)).lastrowid)
+        "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        (ticket_id, unit, requested_by, days, reason, to_db(now), to_db(old_due) if old_due else None)).fetchone()[0])
 
 
 def get(conn: sqlite3.Connection, extension_id: int, ticket_id: int) -> Extension | None:

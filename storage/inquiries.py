@@ -39,8 +39,9 @@ def add(conn: sqlite3.Connection, ticket_id: int, unit: str, asked_by: int, repo
                           (ticket_id,)).fetchone()[0]
     cur = conn.execute(
         "INSERT INTO inquiries(ticket_id, round, unit, asked_by, reporter_id, question, asked_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)", (ticket_id, number, unit, asked_by, reporter_id, question, to_db(now)))
-    found = get(conn, cur.lastrowid)  # type: ignore[arg-type]
+        "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        (ticket_id, number, unit, asked_by, reporter_id, question, to_db(now)))
+    found = get(conn, cur.fetchone()[0])
     assert found is not None
     return found
 

@@ -32,12 +32,13 @@ def add(
 ) -> int | None:
     """Queue a message; its row id, or None when a row with the same dedupe key already exists."""
     cur = conn.execute(
-        "INSERT OR IGNORE INTO outbox(chat_id, kind, payload, ticket_id, dedupe_key, created_at, not_before) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO outbox(chat_id, kind, payload, ticket_id, dedupe_key, created_at, not_before) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
         (chat_id, kind, json.dumps(payload, ensure_ascii=False), ticket_id, dedupe_key, to_db(now),
          to_db(not_before or now)),
     )
-    return cur.lastrowid if cur.rowcount == 1 else None
+    row = cur.fetchone()
+    return int(row[0]) if row else None
 
 
 def due(conn: sqlite3.Connection, now: datetime, limit: int = 50) -> list[OutboxMessage]:
@@ -95,7 +96,8 @@ def mark_superseded(conn: sqlite3.Connection, row_id: int, newer_row_id: int) ->
 #: Pending edits of one card in one chat, named by its message id or by the outbox row sending it (params: chat id,
 #: message id, card row). One predicate for both directions, so "the same card" means the same thing in each.
 _PENDING_EDITS_OF_CARD = ("status = 'pending' AND chat_id = ? AND kind = 'edit_card' "
-                          "AND (json_extract(payload, '$.message_id') = ? OR json_extract(payload, '$.card_row') = ?)")
+                          "AND (CAST(json_extract(payload, '$.message_id') AS BIGINT) = ? "
+                          "OR CAST(json_extract(payload, '$.card_row') AS BIGINT) = ?)")
 
 
 def newer_card_edit(conn: sqlite3.Connection, row_id: int, chat_id: int, message_id: int | None,
@@ -145,7 +147,8 @@ def move_chat(conn: sqlite3.Connection, old_chat_id: int, new_chat_id: int, now:
     whatever message bears that id in the new chat. Edits of a card still on its way (``card_row``) move with it.
     """
     conn.execute(
-        "INSERT OR REPLACE INTO chat_migrations(old_chat_id, new_chat_id, at) VALUES (?, ?, ?)",
+        "INSERT INTO chat_migrations(old_chat_id, new_chat_id, at) VALUES (?, ?, ?) "
+        "ON CONFLICT(old_chat_id) DO UPDATE SET new_chat_id = excluded.new_chat_id, at = excluded.at",
         (old_chat_id, new_chat_id, to_db(now)),
     )
     reason = f"edit of a message left behind in a migrated group (now {new_chat_id})"

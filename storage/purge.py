@@ -94,8 +94,8 @@ def purge(conn: sqlite3.Connection, ids: Sequence[int], text_events: Iterable[st
     people = people_of(conn, ids) - set(keep_users)
     if elsewhere is None:
         elsewhere = tied_elsewhere(conn, ids)
-    conn.execute("INSERT OR IGNORE INTO users(id, language, reachable, first_seen, last_seen) "
-                 "VALUES (?, 'zh', 0, ?, ?)",
+    conn.execute("INSERT INTO users(id, language, reachable, first_seen, last_seen) "
+                 "VALUES (?, 'zh', 0, ?, ?) ON CONFLICT DO NOTHING",
                  (PURGED_USER, now, now))
     n = PurgeCounts()
     n.tickets = conn.execute(

@@ -73,7 +73,7 @@ class Counts:
 
 
 _GROUP_WHERE = (
-    "WHERE unit IS :unit AND district IS :district AND category = :category "
+    "WHERE unit IS NOT DISTINCT FROM :unit AND district IS NOT DISTINCT FROM :district AND category = :category "
     "AND created_at >= :start AND created_at < :end AND state != 'merged'"
 )
 _COUNTS_SQL = f"""
@@ -118,7 +118,7 @@ Group = tuple[str | None, str | None, str]
 
 def _distinct(conn: sqlite3.Connection, column: str, prefix: dict[str, str | None]) -> list[str | None]:
     """Distinct values of ``column`` after an equality prefix of tickets_report: one index seek per value."""
-    where = "".join(f"{c} IS :{c} AND " for c in prefix)
+    where = "".join(f"{c} IS NOT DISTINCT FROM :{c} AND " for c in prefix)
     found: list[str | None] = []
     if conn.execute(f"SELECT 1 FROM tickets INDEXED BY tickets_report WHERE {where}{column} IS NULL LIMIT 1",
                     prefix).fetchone():

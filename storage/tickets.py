@@ -50,12 +50,12 @@ def insert(conn: sqlite3.Connection, new: NewTicket, now: datetime) -> Ticket:
     cur = conn.execute(
         "INSERT INTO tickets(number, state, category, reporter_id, description, lat, lon, location_source, "
         "place_key, place_text, district, deadline_class, channel, channel_client, created_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (new.number, new.state, new.category, new.reporter_id, new.description, new.lat, new.lon,
          new.location_source, new.place_key, new.place_text, new.district, new.deadline_class, new.channel,
          new.channel_client, t, t),
     )
-    return get(conn, cur.lastrowid)  # type: ignore[arg-type, return-value]
+    return get(conn, cur.fetchone()[0])  # type: ignore[return-value]
 
 
 def get(conn: sqlite3.Connection, ticket_id: int) -> Ticket | None:
@@ -120,7 +120,7 @@ def photo_count(conn: sqlite3.Connection, ticket_id: int) -> int:
 def follow(conn: sqlite3.Connection, ticket_id: int, user_id: int, now: datetime) -> bool:
     """Add a follower; False if they already followed it."""
     cur = conn.execute(
-        "INSERT OR IGNORE INTO followers(ticket_id, user_id, since) VALUES (?, ?, ?)",
+        "INSERT INTO followers(ticket_id, user_id, since) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
         (ticket_id, user_id, to_db(now)),
     )
     return cur.rowcount == 1
@@ -150,7 +150,7 @@ def move_followers(conn: sqlite3.Connection, duplicate: Ticket, into_id: int, no
     rows = [(user_id, duplicate.id) for user_id in its_raters] + [
         (user_id, None) for user_id in followers(conn, duplicate.id) if user_id not in its_raters]
     cur = conn.executemany(
-        "INSERT OR IGNORE INTO followers(ticket_id, user_id, since, merged_from) VALUES (?, ?, ?, ?)",
+        "INSERT INTO followers(ticket_id, user_id, since, merged_from) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
         [(into_id, user_id, to_db(now), merged_from) for user_id, merged_from in rows])
     return cur.rowcount
 
@@ -267,11 +267,11 @@ def add_photo(conn: sqlite3.Connection, ticket_id: int, photo: Photo, kind: str)
                             (ticket_id,)).fetchone()[0]
     cur = conn.execute(
         "INSERT INTO ticket_photos(ticket_id, position, source, file_id, file_unique_id, data, width, height, kind) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (ticket_id, position, photo.source, photo.file_id, photo.file_unique_id, photo.data, photo.width,
          photo.height, kind),
     )
-    return int(cur.lastrowid or 0)
+    return int(cur.fetchone()[0])
 
 
 def photo_count_of_kind(conn: sqlite3.Connection, ticket_id: int, kind: str) -> int:

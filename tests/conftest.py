@@ -117,6 +117,8 @@ def uninstall() -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     install()
+    config.addinivalue_line("markers", "backends: an end-to-end test run on both storage backends (SQLite and "
+                                       "PostgreSQL; see tests/e2e/conftest.py)")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -131,3 +133,49 @@ def _no_network_refusal_swallowed() -> Iterator[None]:
     refused, REFUSED[:] = list(REFUSED), []
     if refused:
         pytest.fail("\n".join(refused), pytrace=False)
+
+
+# -- PostgreSQL: one throwaway server per session (tests/pg_cluster.py), one fresh database per test -------------
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Any]:
+    from tests.pg_cluster import Cluster, Unavailable
+
+    cluster = Cluster()
+    try:
+        cluster.start()
+    except Unavailable as reason:
+        pytest.skip(f"PostgreSQL tests skipped: {reason}")
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def pg_url(pg_cluster: Any) -> str:
+    """A fresh, migrated PostgreSQL database of its own for this test."""
+    return str(pg_cluster.new_database())
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Run the test once per storage backend (sqlite, postgresql)."""
+    return str(request.param)
+
+
+@pytest.fixture
+def storage_target(backend: str, request: pytest.FixtureRequest, tmp_path: Any) -> Any:
+    """What `Database.open` takes for this backend: a fresh SQLite file's path, or a fresh PostgreSQL URL."""
+    if backend == "postgresql":
+        return request.getfixturevalue("pg_url")
+    return tmp_path / "t.sqlite3"
+
+
+@pytest.fixture
+def pg_empty_url(pg_cluster: Any) -> str:
+    """A fresh PostgreSQL database with nothing in it (not even our tables)."""
+    return str(pg_cluster.empty_database())

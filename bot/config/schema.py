@@ -79,7 +79,41 @@ class WebhookConfig:
 
 @dataclass(frozen=True)
 class StorageConfig:
-    database: Path  # absolute: a relative path in the file is resolved against the config file's directory
+    #: A SQLite file's absolute path (a relative path in the file is resolved against the config file's
+    #: directory), or a PostgreSQL URL as text (``postgresql://user@host:port/db``, its password from the
+    #: environment only): what `storage.db.Database.open` takes.
+    database: Path | str
+
+    @property
+    def is_postgresql(self) -> bool:
+        return isinstance(self.database, str)
+
+
+def _storage(table: _Table, config_dir: Path) -> StorageConfig:
+    """``url`` (or its older name ``database``): a SQLite path, or a PostgreSQL URL without a password."""
+    from urllib.parse import urlsplit
+
+    table.check_keys(["url", "database"])
+    if table.has("url") and table.has("database"):
+        table.fail("database", "give the database once, as `url` (a SQLite path or a postgresql:// URL)")
+    key = "database" if table.has("database") else "url"
+    value = table.string(key)
+    if "://" in value:
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018  (a bad port raises here)
+        except ValueError as error:
+            table.fail(key, f"not a valid URL: {error}")
+        if parts.scheme not in ("postgresql", "postgres"):
+            table.fail(key, f"unknown database URL scheme {parts.scheme!r}: a SQLite path or postgresql://")
+        if parts.password is not None or "password=" in parts.query:
+            table.fail(key, "must not contain a password: give it in the environment (PGPASSWORD or "
+                            "COMPLAINT_BOT_DB_PASSWORD), never in the file")
+        if not parts.path.strip("/"):
+            table.fail(key, "names no database: postgresql://user@host:port/DATABASE")
+        return StorageConfig(database=value)
+    path = Path(value)
+    return StorageConfig(database=path if path.is_absolute() else config_dir / path)
 
 
 @dataclass(frozen=True)
@@ -329,9 +363,7 @@ def load_config(path: str | Path) -> Config:
     _check_telegram(telegram_table, telegram)
 
     storage_table = top.table("storage", required=True)
-    storage_table.check_keys(["database"])
-    database = Path(storage_table.string("database"))
-    storage = StorageConfig(database=database if database.is_absolute() else config_path.parent / database)
+    storage = _storage(storage_table, config_path.parent)
 
     intake_table = top.table("intake")
     intake = _section(intake_table, IntakeConfig)

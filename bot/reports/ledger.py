@@ -194,6 +194,6 @@ async def write_ledger(db: Database, city: City, start: date, end: date, out: Pa
     def run(conn: sqlite3.Connection) -> LedgerStats:
         return _write(conn, city, period, as_of, out, lang, texts, batch, sheet_rows, progress, weights)
 
-    if str(db.path) == ":memory:":
+    if db.path is None or str(db.path) == ":memory:":  # PostgreSQL: a read is one snapshot already
         return await db.read(run)
     return await asyncio.to_thread(sql.snapshot, db.path, run)

@@ -346,7 +346,7 @@ async def build_report(db: Database, city: City, start: date, end: date, *, as_o
     def run(conn: sqlite3.Connection) -> RawFigures:
         return query(conn, period, city.timezone, as_of_text)
 
-    if str(db.path) == ":memory:":
+    if db.path is None or str(db.path) == ":memory:":  # PostgreSQL: a read is one snapshot already
         raw = await db.read(run)
     else:
         raw = await asyncio.to_thread(sql.snapshot, db.path, run)

@@ -11,6 +11,7 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.texts import Texts
 from storage.db import Database
+from storage.tickets import StaleVersion
 
 T = TypeVar("T")
 
@@ -43,8 +44,19 @@ class WorkflowDeps:
     outbox_kick: Callable[[], None] = field(default=lambda: None)
 
     async def write(self, fn: Callable[[Any], T]) -> T:
-        """Run a use-case's transaction, then wake the outbox sender for what it queued."""
-        result = await self.db.write(fn)
+        """Run a use-case's transaction, then wake the outbox sender for what it queued.
+
+        A version-guarded ticket update that found the ticket already changed (a concurrent writer won the race:
+        possible on PostgreSQL, where transactions run side by side) rolled the whole transaction back. It runs
+        once more, now after the winner, as SQLite's one-writer-at-a-time would have run it, so the person gets
+        the answer SQLite gives (the stale card, "already rated", ...); should it lose again, the stale answer."""
+        try:
+            try:
+                result = await self.db.write(fn)
+            except StaleVersion:
+                result = await self.db.write(fn)
+        except StaleVersion:
+            raise Refused("deny.stale") from None
         self.outbox_kick()
         return result
 

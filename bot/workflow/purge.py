@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import sqlite3
 import tempfile
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
@@ -23,7 +22,7 @@ from pathlib import Path
 from bot.domain.lifecycle import FINAL_STATES, SPEC, Action
 from storage import backup
 from storage import purge as repo
-from storage.db import Database
+from storage.db import Database, IntegrityError
 from storage.records import to_db
 
 #: Events whose reason is text written to the reporter by staff (besides every resident's own event).
@@ -37,9 +36,20 @@ async def purge_personal_data(db: Database, now: datetime, older_than_days: int,
                               progress: Callable[[repo.PurgeCounts], None] | None = None) -> repo.PurgeCounts:
     """Purge final tickets closed more than `older_than_days` days before `now`; the totals (what would be, for a
     dry run). `keep_users` (the admins) never lose their user row."""
+    cutoff, stamp, keep = to_db(now - timedelta(days=older_than_days)), to_db(now), tuple(keep_users)
+    if dry_run and db.path is None:  # PostgreSQL: every batch in one transaction, rolled back
+        def everything(c) -> repo.PurgeCounts:
+            total, after = repo.PurgeCounts(), 0
+            while ids := repo.candidates(c, FINAL_STATES, cutoff, after, batch):
+                total.add(repo.purge(c, ids, TEXT_TO_REPORTER, stamp, keep, repo.tied_elsewhere(c, ids)))
+                after = ids[-1]
+                if progress:
+                    progress(total)
+            return total
+
+        return await db.rolled_back(everything)  # type: ignore[attr-defined]
     if dry_run:
         return await _on_a_copy(db.path, now, older_than_days, keep_users, batch, progress)
-    cutoff, stamp, keep = to_db(now - timedelta(days=older_than_days)), to_db(now), tuple(keep_users)
     total = repo.PurgeCounts()
     after = 0
     while True:
@@ -53,7 +63,7 @@ async def purge_personal_data(db: Database, now: datetime, older_than_days: int,
                 counts = await db.write(lambda c, ids=ids, elsewhere=elsewhere: repo.purge(
                     c, ids, TEXT_TO_REPORTER, stamp, keep, elsewhere))
                 break
-            except sqlite3.IntegrityError:  # someone followed a ticket in between: the batch rolled back
+            except IntegrityError:  # someone followed a ticket in between: the batch rolled back
                 if attempt == RETRIES - 1:
                     raise
         total.add(counts)

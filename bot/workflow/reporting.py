@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import tempfile
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from bot.reports.chart import render_png
 from bot.reports.ledger import write_ledger
@@ -33,8 +35,13 @@ class Reporting:
 
     @property
     def folder(self) -> Path:
-        """Where rendered charts and ledgers wait for the outbox (beside the database)."""
-        return Path(self.d.config.storage.database).parent / "reports"
+        """Where rendered charts and ledgers wait for the outbox (beside a SQLite database; on PostgreSQL, which
+        has no file, under the system's temporary directory, one folder per database)."""
+        storage = self.d.config.storage
+        if storage.is_postgresql:
+            name = urlsplit(str(storage.database)).path.strip("/") or "postgresql"
+            return Path(tempfile.gettempdir()) / f"complaint-bot-reports-{name}"
+        return Path(storage.database).parent / "reports"
 
     def yesterday(self) -> tuple[date, date]:
         today = self.d.clock.now().astimezone(self.d.config.city.timezone).date()

@@ -80,8 +80,7 @@ class Sweeper:
                 horizon = now + timedelta(hours=hours)  # the calendar warning is sent elsewhere; remind anyway
             kind = f"before:{hours:g}h"
             for t, column in self._due_within(c, now, horizon, kind):
-                self._record(c, t, column, kind, now)
-                if (t.id, column) in listed:
+                if not self._record(c, t, column, kind, now) or (t.id, column) in listed:
                     continue
                 listed.add((t.id, column))
                 chat = unit_chats.get(t.unit)
@@ -89,11 +88,12 @@ class Sweeper:
                     digests[chat].soon.append(self._soon_line(t, column, now))
                 result.reminders += 1
         for t, column in self._passed(c, now, "overdue"):
+            if not self._record(c, t, column, "overdue", now):
+                continue  # a concurrent sweep queued it
             late = self._hours(self._working_seconds(getattr(t, column), now))
             chat = unit_chats.get(t.unit)
             if chat is not None:
                 digests[chat].overdue.append(self._late_line("remind.overdue_line", t, column, late))
-            self._record(c, t, column, "overdue", now)
             result.overdue += 1
             if supervision is not None and self.d.config.reminders.escalate_overdue:
                 digests[supervision].escalated.append(self._late_line("remind.escalation_line", t, column, late))
@@ -119,8 +119,8 @@ class Sweeper:
                 for t in deadlines.unreminded(c, column, None, now, kind, BATCH)]
 
     @staticmethod
-    def _record(c: sqlite3.Connection, t: Ticket, column: str, kind: str, now: datetime) -> None:
-        deadlines.record(c, t.id, column, kind, getattr(t, column), now)
+    def _record(c: sqlite3.Connection, t: Ticket, column: str, kind: str, now: datetime) -> bool:
+        return deadlines.record(c, t.id, column, kind, getattr(t, column), now)
 
     def _auto_close(self, c: sqlite3.Connection, now: datetime) -> int:
         cutoff = now - timedelta(days=self.d.config.handling.auto_close_days)

@@ -17,13 +17,15 @@ ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "777:cli_test_token_abcdefghijklmnop"
 
 
-def config_text(tmp_path: Path, base: str = "https://api.telegram.org") -> str:
+def config_text(tmp_path: Path, base: str = "https://api.telegram.org", storage: str | None = None) -> str:
+    """The example config made runnable in `tmp_path`; `storage` (a path or a postgresql:// URL) replaces the
+    default SQLite file there."""
     text = (ROOT / "config.example.toml").read_text(encoding="utf-8")
     text = text.replace('city = "examples/fuyang/city.toml"', f'city = "{ROOT / "examples/fuyang/city.toml"}"')
     text = text.replace('base_url = "https://api.telegram.org/bot"', f'base_url = "{base}/bot"')
     text = text.replace('base_file_url = "https://api.telegram.org/file/bot"', f'base_file_url = "{base}/file/bot"')
     text = text.replace('poll_timeout_s = 30', 'poll_timeout_s = 1')
-    return text.replace('database = "data/complaint-bot.sqlite3"', f'database = "{tmp_path / "bot.sqlite3"}"')
+    return text.replace('url = "data/complaint-bot.sqlite3"', f'url = "{storage or tmp_path / "bot.sqlite3"}"')
 
 
 def test_a_bad_config_stops_with_one_line_and_exit_code_2(tmp_path: Path, capsys) -> None:

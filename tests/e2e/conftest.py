@@ -15,6 +15,7 @@ import pytest
 from bot.clock import FakeClock
 from bot.config import Config, load_config
 from sandbox.local import LocalSandbox
+from tests.conftest import BACKENDS
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN_ID = 999  # the tests' administrator (config `admins`)
@@ -38,8 +39,24 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def config(tmp_path: Path) -> Config:
-    return e2e_config(tmp_path)
+def e2e_backend() -> str:
+    """The storage backend of the bot under test: sqlite, or both for tests marked ``backends``."""
+    return "sqlite"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test (or module) marked ``backends`` runs once on SQLite and once on PostgreSQL."""
+    if "e2e_backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("backends"):
+        metafunc.parametrize("e2e_backend", BACKENDS)
+
+
+@pytest.fixture
+def config(tmp_path: Path, e2e_backend: str, request: pytest.FixtureRequest) -> Config:
+    cfg = e2e_config(tmp_path)
+    if e2e_backend == "postgresql":
+        url = request.getfixturevalue("pg_url")
+        cfg = dataclasses.replace(cfg, storage=dataclasses.replace(cfg.storage, database=url))
+    return cfg
 
 
 @pytest.fixture

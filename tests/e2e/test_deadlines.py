@@ -7,6 +7,8 @@ import dataclasses
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from bot.clock import FakeClock
 from bot.domain.numbers import format_number, number_for_sequence
 from sandbox.client import Person
@@ -17,6 +19,7 @@ from tests.e2e.conftest import e2e_config
 from tests.e2e.talk import eventually, first_line, zh
 from tests.e2e.test_handling import YINGZHOU, chat, file, liaison
 
+pytestmark = pytest.mark.backends  # run on SQLite and on PostgreSQL (tests/e2e/conftest.py)
 SHANGHAI = timedelta(hours=8)
 
 

@@ -3,6 +3,8 @@ the wrong people, and groups that move."""
 
 from __future__ import annotations
 
+import pytest
+
 from bot.callbacks import TicketButton
 from bot.domain.numbers import format_number
 from sandbox.client import Person
@@ -12,6 +14,7 @@ from tests.e2e.conftest import ADMIN_ID
 from tests.e2e.talk import first_line, number_in, rate, to_summary, zh
 from tests.images import jpeg
 
+pytestmark = pytest.mark.backends  # run on SQLite and on PostgreSQL (tests/e2e/conftest.py)
 HEFEI_AVENUE = (32.8220, 115.8620)  # inside 阜合园区, which was carved out of 颍州区
 YINGZHOU = (32.8830, 115.8120)  # 颍州区, outside the park
 

@@ -10,6 +10,8 @@ import base64
 import json
 from datetime import timedelta
 
+import pytest
+
 from bot.domain.numbers import format_number
 from bot.reports.model import build_report
 from bot.reports.text import render_text
@@ -21,6 +23,7 @@ from tests.e2e.talk import eventually, first_line, plain, zh
 from tests.e2e.test_handling import YINGZHOU, chat, file, liaison, ticket_of
 from tests.images import jpeg
 
+pytestmark = pytest.mark.backends  # run on SQLite and on PostgreSQL (tests/e2e/conftest.py)
 STREET_LIGHTS = "市政设施"
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
 from sandbox.client import Person
 from sandbox.local import LocalSandbox
 from storage import outbox, tickets
 from tests.e2e.talk import PAGES, first_line, number_in, zh
 from tests.images import jpeg
 
+pytestmark = pytest.mark.backends  # run on SQLite and on PostgreSQL (tests/e2e/conftest.py)
 STATION = (32.8906, 115.8149)  # near Fuyang railway station, inside the city
 DESCRIPTION = "小区门口的路灯坏了两个星期，晚上一片漆黑，老人出门很危险。"
 

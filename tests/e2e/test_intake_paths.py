@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from PIL import Image
 
 from sandbox.local import LocalSandbox
@@ -13,6 +14,7 @@ from tests.e2e.talk import PAGES, en, first_line, number_in, zh
 from tests.e2e.test_intake_happy import DESCRIPTION, STATION, file_complaint
 from tests.images import jpeg, jpeg_with_gps
 
+pytestmark = pytest.mark.backends  # run on SQLite and on PostgreSQL (tests/e2e/conftest.py)
 PARK = (32.8625, 115.9105)  # 阜合园区, a point with an EXIF tag
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from bot.callbacks import TicketButton, TicketOp
 from bot.domain.numbers import format_number
 from sandbox.local import LocalSandbox
@@ -14,6 +16,7 @@ from tests.e2e.talk import eventually, plain, zh
 from tests.e2e.test_handling import YINGZHOU, chat, file, liaison, ticket_of
 from tests.e2e.test_lifecycle_history import _answered
 
+pytestmark = pytest.mark.backends  # run on SQLite and on PostgreSQL (tests/e2e/conftest.py)
 
 def _buttons(message: dict) -> list[str]:
     return [b["text"] for row in message.get("reply_markup", {}).get("inline_keyboard", []) for b in row]

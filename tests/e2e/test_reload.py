@@ -23,7 +23,7 @@ def _write_config(folder: Path) -> Path:
     text = (ROOT / "config.example.toml").read_text(encoding="utf-8")
     for old, new in (('city = "examples/fuyang/city.toml"', 'city = "city/city.toml"'),
                      ("admins = []", f"admins = [{ADMIN_ID}]"),
-                     ('database = "data/complaint-bot.sqlite3"', 'database = "bot.sqlite3"'),
+                     ('url = "data/complaint-bot.sqlite3"', 'url = "bot.sqlite3"'),
                      ("poll_interval_s = 1.0", "poll_interval_s = 0.05"),
                      ("backoff_base_s = 2.0", "backoff_base_s = 1.0"),
                      ("album_settle_s = 0.8", "album_settle_s = 0.3"),
@@ -84,10 +84,10 @@ async def test_a_good_file_takes_effect_and_a_bad_one_keeps_the_running_config(l
     _edit(city_file, 'kind = "distrikt"', 'kind = "district"')
 
     # a change that needs a restart: refused, naming the key
-    _edit(config_file, 'database = "bot.sqlite3"', 'database = "other.sqlite3"')
+    _edit(config_file, 'url = "bot.sqlite3"', 'url = "other.sqlite3"')
     await admin.say("/reload")
-    await admin.expect(zh("reload.restart_only", setting="storage.database"))
-    _edit(config_file, 'database = "other.sqlite3"', 'database = "bot.sqlite3"')
+    await admin.expect(zh("reload.restart_only", setting="storage.url"))
+    _edit(config_file, 'url = "other.sqlite3"', 'url = "bot.sqlite3"')
 
     # a unit key that tickets refer to cannot disappear
     _edit(city_file, 'key = "yingshang"', 'key = "yingshang_county"')

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.domain.numbers import damm_digit, format_number
 from sandbox.local import LocalSandbox
 from tests.e2e.talk import en, zh
 from tests.e2e.test_intake_happy import DESCRIPTION, file_complaint
 
+pytestmark = pytest.mark.backends  # run on SQLite and on PostgreSQL (tests/e2e/conftest.py)
 
 def mistype(number: str) -> str:
     """Change one digit: the check digit catches it."""

@@ -1,10 +1,12 @@
-"""Storage fixtures: a migrated database, as a file opened the way the bot opens it (`db`) or as a bare in-memory
-connection for repository functions (`migrated()`)."""
+"""Storage fixtures: a migrated database opened the way the bot opens it (`db`, once per backend: SQLite and
+PostgreSQL), or a bare in-memory SQLite connection for repository functions (`migrated()`)."""
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
-from pathlib import Path
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -20,8 +22,23 @@ def migrated() -> sqlite3.Connection:
     return conn
 
 
+@contextlib.contextmanager
+def rolled_back(url: str) -> Iterator[Any]:
+    """A bare PostgreSQL connection (the repositories' spelling) inside a transaction that is rolled back."""
+    import psycopg
+
+    from storage.pg import PgConnection, _configure
+
+    with psycopg.connect(url) as raw:
+        _configure(raw)
+        try:
+            yield PgConnection(raw)
+        finally:
+            raw.rollback()
+
+
 @pytest.fixture
-async def db(tmp_path: Path):
-    database = await Database.open(tmp_path / "t.sqlite3")
+async def db(storage_target: Any):
+    database = await Database.open(storage_target)
     yield database
     await database.close()

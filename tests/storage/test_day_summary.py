@@ -25,7 +25,7 @@ from bot.workflow.transitions import Transitions
 from storage import reports, tickets, users
 from storage.records import to_db
 from tests.e2e.conftest import e2e_config
-from tests.storage.conftest import migrated
+from tests.storage.conftest import migrated, rolled_back
 
 START = datetime(2026, 1, 27, 2, 0, tzinfo=UTC)  # a Tuesday; the walk crosses days and months
 CATEGORIES = ("housing", "municipal", "traffic")
@@ -70,6 +70,19 @@ step = st.one_of(
 )
 
 
+_DEPENDENTS = ("events", "followers", "outbox", "reminders", "ticket_ratings", "cards", "ticket_helpers",
+               "pending_inputs", "extensions", "inquiries", "ticket_photos", "ticket_contacts")
+
+
+def _delete_ticket(c: sqlite3.Connection, ticket_id: int) -> None:
+    """Delete a ticket and what refers to it (PostgreSQL enforces the foreign keys the bare SQLite one does not)."""
+    for table in _DEPENDENTS:
+        c.execute(f"DELETE FROM {table} WHERE ticket_id = ?", (ticket_id,))
+    c.execute("UPDATE followers SET merged_from = NULL WHERE merged_from = ?", (ticket_id,))
+    c.execute("UPDATE tickets SET merged_into = NULL WHERE merged_into = ?", (ticket_id,))
+    c.execute("DELETE FROM tickets WHERE id = ?", (ticket_id,))
+
+
 def _walk(c: sqlite3.Connection, steps: list[tuple[str, int, int]]) -> None:
     clock = FakeClock()
     clock.set(START)
@@ -87,7 +100,7 @@ def _walk(c: sqlite3.Connection, steps: list[tuple[str, int, int]]) -> None:
             continue
         ticket_id = filed[choice % len(filed)]
         if kind == "delete":
-            c.execute("DELETE FROM tickets WHERE id = ?", (ticket_id,))
+            _delete_ticket(c, ticket_id)
             filed.remove(ticket_id)
             continue
         t = tickets.get(c, ticket_id)
@@ -116,7 +129,21 @@ def _key(counts: reports.Counts) -> tuple:
        periods=st.lists(st.tuples(st.integers(-48, 24 * 120), st.integers(1, 24 * 150)), min_size=1, max_size=4))
 def test_the_summaries_equal_a_recount_after_any_walk(steps: list[tuple[str, int, int]],
                                                      periods: list[tuple[int, int]]) -> None:
-    c = migrated()
+    _check_walk(migrated(), steps, periods)
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(step, min_size=1, max_size=60),
+       periods=st.lists(st.tuples(st.integers(-48, 24 * 120), st.integers(1, 24 * 150)), min_size=1, max_size=4))
+def test_the_postgresql_triggers_keep_the_summaries_equal_to_a_recount(
+        pg_url: str, steps: list[tuple[str, int, int]], periods: list[tuple[int, int]]) -> None:
+    """The same walk on PostgreSQL (its plpgsql triggers), each example in a transaction rolled back after."""
+    with rolled_back(pg_url) as c:
+        _check_walk(c, steps, periods)
+
+
+def _check_walk(c: sqlite3.Connection, steps: list[tuple[str, int, int]], periods: list[tuple[int, int]]) -> None:
     _walk(c, steps)
     recount = c.execute(_RECOUNT, {"n": 10}).fetchall()
     assert _table(c, "ticket_day_summary", "day") == {tuple(r[:4]): tuple(r[4:]) for r in recount}

@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 
 from storage import outbox, sequences, users
-from storage.db import Database
+from storage.db import Database, IntegrityError
 
 NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])
 async def test_connection_is_configured(db: Database) -> None:
     assert await db.read(lambda c: c.execute("PRAGMA journal_mode").fetchone()[0]) == "wal"
     assert await db.read(lambda c: c.execute("PRAGMA foreign_keys").fetchone()[0]) == 1
@@ -46,7 +47,7 @@ async def test_a_failing_write_leaves_nothing(db: Database) -> None:
 
 
 async def test_foreign_keys_are_enforced(db: Database) -> None:
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(IntegrityError):
         await db.write(lambda c: c.execute(
             "INSERT INTO drafts(user_id, id, step, created_at, updated_at) "
             "VALUES (99, 'abcdef', 'category', 'x', 'x')"))
@@ -57,7 +58,7 @@ def test_a_process_killed_mid_transaction_leaves_nothing(tmp_path: Path) -> None
     path = tmp_path / "k.sqlite3"
     script = textwrap.dedent(f"""
         import asyncio, os
-        from storage.db import Database
+        from storage.db import Database, IntegrityError
         async def main():
             db = await Database.open({str(path)!r})
             def tx(c):
@@ -100,3 +101,16 @@ async def test_a_migrated_chat_takes_its_pending_rows_along(db: Database) -> Non
     await db.write(lambda c: outbox.add(c, -5, "message", {"text": "a"}, NOW))
     await db.write(lambda c: outbox.move_chat(c, -5, -1005, NOW))
     assert [r.chat_id for r in await db.read(lambda c: outbox.due(c, NOW))] == [-1005]
+
+
+async def test_postgresql_migrations_apply_once_and_are_sqlites(pg_url: str) -> None:
+    from storage.db import migration_scripts
+
+    first = await Database.open(pg_url)  # the template was migrated already: nothing to apply
+    applied = await first.read(lambda c: [r[0] for r in c.execute("SELECT name FROM schema_migrations ORDER BY name")])
+    await first.close()
+    again = await Database.open(pg_url)
+    assert await again.read(lambda c: [r[0] for r in c.execute("SELECT name FROM schema_migrations "
+                                                               "ORDER BY name")]) == applied
+    await again.close()
+    assert applied == [name for name, _ in migration_scripts()]

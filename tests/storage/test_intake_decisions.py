@@ -23,8 +23,8 @@ MAX_MB = 10
 
 
 @pytest.fixture
-async def intake(tmp_path: Path):
-    db = await Database.open(tmp_path / "w.sqlite3")
+async def intake(tmp_path: Path, storage_target):
+    db = await Database.open(storage_target)
     yield Intake(WorkflowDeps(db=db, config=e2e_config(tmp_path), clock=FakeClock(), texts=Texts()))
     await db.close()
 
@@ -137,8 +137,8 @@ async def test_a_good_image_file_is_kept_clean_and_gives_its_exif_point(intake: 
 
 # -- albums --------------------------------------------------------------------------------------------------
 
-async def test_an_album_tally_survives_a_restart(tmp_path: Path) -> None:
-    config, clock, path = e2e_config(tmp_path), FakeClock(), tmp_path / "a.sqlite3"
+async def test_an_album_tally_survives_a_restart(tmp_path: Path, storage_target) -> None:
+    config, clock, path = e2e_config(tmp_path), FakeClock(), storage_target
     db = await Database.open(path)
     before = Intake(WorkflowDeps(db=db, config=config, clock=clock, texts=Texts()))
     await at_photos(before)

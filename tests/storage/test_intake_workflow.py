@@ -19,8 +19,8 @@ USER = 501
 
 
 @pytest.fixture
-async def intake(tmp_path: Path):
-    db = await Database.open(tmp_path / "w.sqlite3")
+async def intake(tmp_path: Path, storage_target):
+    db = await Database.open(storage_target)
     deps = WorkflowDeps(db=db, config=e2e_config(tmp_path), clock=FakeClock(), texts=Texts())
     yield Intake(deps)
     await db.close()

@@ -28,8 +28,8 @@ PAIRS = sorted(TRANSITIONS, key=str)
 
 
 @pytest.fixture
-async def deps(tmp_path: Path):
-    db = await Database.open(tmp_path / "spec.sqlite3")
+async def deps(tmp_path: Path, storage_target):
+    db = await Database.open(storage_target)
     clock = FakeClock()
     clock.set(clock.now().replace(year=2026, month=3, day=2, hour=2, minute=0))  # a Monday, 10:00 in Fuyang
     yield WorkflowDeps(db=db, config=e2e_config(tmp_path), clock=clock, texts=Texts())

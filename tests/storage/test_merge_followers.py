@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import UTC, datetime
-from pathlib import Path
 
 from bot.domain.lifecycle import TicketState
 from bot.seed import TicketSeed, seed_tickets
@@ -14,8 +13,8 @@ from storage.db import Database
 NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 
 
-async def test_raters_follow_a_chain_of_merges_and_plain_followers_stay_followers(tmp_path: Path) -> None:
-    db = await Database.open(tmp_path / "m.sqlite3")
+async def test_raters_follow_a_chain_of_merges_and_plain_followers_stay_followers(storage_target) -> None:
+    db = await Database.open(storage_target)
 
     def tx(c: sqlite3.Connection) -> tuple[list[int], list[int], list[int]]:
         for user in (1, 2, 3, 4):

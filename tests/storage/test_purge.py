@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -12,7 +11,7 @@ from bot.domain.lifecycle import TicketState
 from bot.seed import TicketSeed, seed_tickets
 from bot.workflow.purge import TEXT_TO_REPORTER, purge_personal_data
 from storage import purge, tickets, users
-from storage.db import Database
+from storage.db import Database, IntegrityError
 from storage.records import to_db
 
 OLD = datetime(2025, 1, 6, 2, 0, tzinfo=UTC)
@@ -31,8 +30,8 @@ def _setup(c: sqlite3.Connection) -> tuple[int, int]:
     return old, open_
 
 
-async def test_a_follower_of_an_open_ticket_keeps_their_user_row(tmp_path: Path) -> None:
-    db = await Database.open(tmp_path / "p.sqlite3")
+async def test_a_follower_of_an_open_ticket_keeps_their_user_row(storage_target) -> None:
+    db = await Database.open(storage_target)
     try:
         old, open_ = await db.write(_setup)
         assert await db.read(lambda c: purge.tied_elsewhere(c, [old])) == {1}
@@ -43,14 +42,29 @@ async def test_a_follower_of_an_open_ticket_keeps_their_user_row(tmp_path: Path)
         await db.close()
 
 
-async def test_a_stale_read_of_the_ties_cannot_delete_a_follower(tmp_path: Path) -> None:
+async def test_a_stale_read_of_the_ties_cannot_delete_a_follower(storage_target) -> None:
     """The follow-and-rating scan runs before the batch's transaction; if it missed a follow made in between,
     the foreign key refuses the delete and the whole batch rolls back (the workflow reads it again)."""
-    db = await Database.open(tmp_path / "p.sqlite3")
+    db = await Database.open(storage_target)
     try:
         old, _ = await db.write(_setup)
-        with pytest.raises(sqlite3.IntegrityError):
+        with pytest.raises(IntegrityError):
             await db.write(lambda c: purge.purge(c, [old], TEXT_TO_REPORTER, to_db(NOW), elsewhere=set()))
         assert (await db.read(lambda c: tickets.get(c, old))).reporter_id == 1  # nothing of the batch stayed
+    finally:
+        await db.close()
+
+
+async def test_a_dry_run_counts_what_a_purge_would_do_and_changes_nothing(storage_target) -> None:
+    """On SQLite it purges a copy; on PostgreSQL it purges inside one transaction that is rolled back."""
+    db = await Database.open(storage_target)
+    try:
+        old, _ = await db.write(_setup)
+        dry = await purge_personal_data(db, NOW, 30, dry_run=True)
+        assert (dry.tickets, dry.followers) == (1, 1)
+        assert (await db.read(lambda c: tickets.get(c, old))).reporter_id == 1
+        assert await db.read(lambda c: tickets.followers(c, old)) == [1]
+        done = await purge_personal_data(db, NOW, 30)
+        assert (done.tickets, done.followers, done.users) == (dry.tickets, dry.followers, dry.users)
     finally:
         await db.close()

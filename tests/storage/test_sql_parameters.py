@@ -37,7 +37,7 @@ FRAGMENTS = {
     ("reports.py", "column"): "a column of the report index (constants in groups())",
     ("reports.py", "', '.join((f'sum({f})' for f in _SUMMARY_FIELDS))"): "sums of the summary's columns, a constant",
     ("reports.py", "table"): "one of the two summary tables, from a constant tuple",
-    ("reports.py", "where"): "`c IS :c AND` for those columns, named parameters",
+    ("reports.py", "where"): "`c IS NOT DISTINCT FROM :c AND` for those columns, named parameters",
     ("states.py", "OPEN_IN"): "state set from the lifecycle",
     ("states.py", "', '.join(values)"): "the lifecycle's state names, quoted (enum values, not input)",
     ("states.py", "column"): "a column name written literally by each caller in storage/",
@@ -56,6 +56,16 @@ FRAGMENTS = {
     ("open311.py", "_marks(numbers)"): "placeholders for an IN list",
     ("open311.py", "_marks(categories)"): "placeholders for an IN list",
     ("open311.py", "_marks(states)"): "placeholders for an IN list",
+    # migrate_data.py copies whole tables: their names are the ones both catalogues list (our migrations made
+    # the target's, and a source table the target lacks is refused), column names are quoted.
+    ("migrate_data.py", "table"): "a table name our migrations created in the target (checked against it)",
+    ("migrate_data.py", "t"): "a table name from the source's catalogue, only read through pragma functions",
+    ("migrate_data.py", "', '.join((_quote(c) for c in columns))"): "the table's column names, quoted",
+    ("migrate_data.py", "col"): "a foreign key's column, from the catalogue of one of our tables",
+    ("migrate_data.py", "ref"): "a foreign key's table, from the catalogue of one of our tables",
+    ("migrate_data.py", "ref_col"): "a foreign key's referenced column, from the catalogue",
+    ("migrate_data.py", "ident[0]"): "an identity column's name, from the target's information_schema",
+    ("migrate_data.py", "where"): "a constant condition",
 }
 
 

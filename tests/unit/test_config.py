@@ -114,7 +114,7 @@ def test_example_config_spells_out_every_setting_with_its_default(section: str, 
     for f in dataclasses.fields(cls):
         assert f.name in raw[section], f"{section}.{f.name} missing from config.example.toml"
         assert raw[section][f.name] == f.default, f"{section}.{f.name}"
-    assert "database" in raw["storage"]
+    assert "url" in raw["storage"]
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -405,7 +405,23 @@ def test_missing_database_is_required(tmp_path: Path) -> None:
     write_city(tmp_path)
     path = tmp_path / "config.toml"
     path.write_text(CONFIG_TOP + "[storage]\n", encoding="utf-8")
-    expect_error(lambda: load_config(path), path, "storage.database", "required key is missing")
+    expect_error(lambda: load_config(path), path, "storage.url", "required key is missing")
+
+
+def test_storage_url_selects_postgresql_and_never_holds_a_password(tmp_path: Path) -> None:
+    write_city(tmp_path)
+    path = tmp_path / "config.toml"
+    url = "postgresql://bot@db.example:5432/complaints"
+    path.write_text(CONFIG_TOP + f'[storage]\nurl = "{url}"\n', encoding="utf-8")
+    config = load_config(path)
+    assert (config.storage.database, config.storage.is_postgresql) == (url, True)
+    path.write_text(CONFIG_TOP + '[storage]\nurl = "postgresql://bot:secret@db.example:5432/complaints"\n',
+                    encoding="utf-8")
+    expect_error(lambda: load_config(path), path, "storage.url", "must not contain a password", "PGPASSWORD")
+    path.write_text(CONFIG_TOP + '[storage]\nurl = "mysql://bot@db.example/complaints"\n', encoding="utf-8")
+    expect_error(lambda: load_config(path), path, "storage.url", "unknown database URL scheme")
+    path.write_text(CONFIG_TOP + '[storage]\nurl = "var/bot.sqlite3"\n', encoding="utf-8")
+    assert load_config(path).storage.database == tmp_path.resolve() / "var" / "bot.sqlite3"
 
 
 # --------------------------------------------------------------------------------------------------------------
