@@ -91,9 +91,29 @@ def sqlite_schema(conn: sqlite3.Connection) -> Schema:
                 f"SELECT * FROM pragma_foreign_key_list('{table}')").fetchall():
             fks.add((table, src, ref, dst, on_delete.upper()))
         sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", (table,)).fetchone()[0]
-        checks |= {(table, m) for m in re.findall(r"CHECK\s*\((.*?)\)", sql, re.IGNORECASE)}
+        checks |= {(table, _check(m)) for m in _sqlite_checks(sql)}
     return {"tables": tables, "columns": columns, "keys": keys, "indexes": indexes, "foreign keys": fks,
             "checks": checks}
+
+
+def _sqlite_checks(sql: str) -> list[str]:
+    """The conditions of a CREATE TABLE's CHECK clauses (balanced parentheses)."""
+    found = []
+    for m in re.finditer(r"CHECK\s*\(", sql, re.IGNORECASE):
+        depth, i = 1, m.end()
+        while depth and i < len(sql):
+            depth += {"(": 1, ")": -1}.get(sql[i], 0)
+            i += 1
+        found.append(sql[m.end():i - 1])
+    return found
+
+
+def _check(condition: str) -> str:
+    """A check's condition in one spelling: PostgreSQL's `CHECK ((s = ANY (ARRAY['a'::text])))` and SQLite's
+    `s IN ('a')` both become `s in 'a'` without parentheses, casts or spaces."""
+    c = re.sub(r"^CHECK\s*", "", condition.strip(), flags=re.IGNORECASE).replace("::text", "")
+    c = re.sub(r"(\w+) = ANY \(ARRAY\[(.*?)\]\)", r"\1 IN (\2)", c)
+    return re.sub(r"[()\s]", "", c).lower()
 
 
 def pg_schema(conn) -> Schema:
@@ -128,7 +148,7 @@ def pg_schema(conn) -> Schema:
                 "WHERE k.contype = 'f' AND k.conrelid = %s::regclass", (table,)).fetchall():
             fks.add((table, src, ref, dst, {"a": "NO ACTION", "c": "CASCADE", "n": "SET NULL", "r": "RESTRICT",
                                             "d": "SET DEFAULT"}[on_delete]))
-        checks |= {(table, r[0]) for r in conn.execute(
+        checks |= {(table, _check(r[0])) for r in conn.execute(
             "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'c' AND conrelid = %s::regclass",
             (table,))}
     return {"tables": tables, "columns": columns, "keys": keys, "indexes": indexes, "foreign keys": fks,
