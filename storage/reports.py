@@ -319,6 +319,12 @@ def ledger_rows(conn: sqlite3.Connection, start: str, end: str, batch: int = 500
         cur.close()
 
 
+def ledger_count(conn: sqlite3.Connection, start: str, end: str) -> int:
+    """How many rows :func:`ledger_rows` gives for [start, end) (for a progress line)."""
+    return conn.execute("SELECT count(*) FROM tickets INDEXED BY tickets_created "
+                        "WHERE created_at >= ? AND created_at < ?", (start, end)).fetchone()[0]
+
+
 def ticket_count(conn: sqlite3.Connection, start: str, end: str) -> int:
     return count_between(conn, [start, end])[0]
 
