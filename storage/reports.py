@@ -329,7 +329,7 @@ def ticket_count(conn: sqlite3.Connection, start: str, end: str) -> int:
     return count_between(conn, [start, end])[0]
 
 
-def snapshot(path: str | Path, fn: Callable[[sqlite3.Connection], T]) -> T:
+def snapshot(path: str | Path, fn: Callable[[sqlite3.Connection], T], cache_kib: int = 65536) -> T:
     """Run ``fn`` on a fresh read-only connection inside one read transaction (a consistent snapshot).
 
     Blocking: call it from a worker thread (``asyncio.to_thread``) in the bot.
@@ -338,7 +338,7 @@ def snapshot(path: str | Path, fn: Callable[[sqlite3.Connection], T]) -> T:
                            check_same_thread=False)
     try:
         conn.execute("PRAGMA query_only=ON")
-        conn.execute("PRAGMA cache_size=-65536")  # 64 MiB: the report index fits in a few scans
+        conn.execute(f"PRAGMA cache_size=-{int(cache_kib)}")  # 64 MiB: the report index fits in a few scans
         conn.execute("BEGIN")
         try:
             return fn(conn)

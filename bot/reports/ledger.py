@@ -100,7 +100,6 @@ class _RowFormatter:
                              "basic": texts.get(lang, "report.satisfaction_basic"),
                              "dissatisfied": texts.get(lang, "report.satisfaction_dissatisfied"), None: None}
         self.channels = channel_names(texts, lang)
-
         self.hours: dict[str, str | None] = {}
 
     def time(self, text: str | None) -> str | None:
@@ -152,6 +151,12 @@ class _RowFormatter:
         ]
 
 
+#: The ledger columns whose values repeat (names, states, yes/no): shared strings in the streamed .xlsx.
+_REPEATING = frozenset(LEDGER_HEADERS.index(h) for h in (
+    "col_category", "col_district", "col_unit", "col_state", "col_signed_on_time", "col_resolved_on_time",
+    "col_rating", "col_solved_answer", "col_satisfaction_answer", "col_channel", "col_channel_client"))
+
+
 class _OpenpyxlBook:
     """openpyxl's write-only (streaming) workbook; with lxml installed (``openpyxl.LXML``) it serialises through
     lxml.etree.xmlfile, else through the standard library's."""
@@ -163,7 +168,7 @@ class _OpenpyxlBook:
         self.wb = Workbook(write_only=True)
         self.sheet: Any = None
 
-    def add_sheet(self, name: str, titles: list[str]) -> None:
+    def add_sheet(self, name: str, titles: list[str], shared: frozenset[int] | None = None) -> None:
         from openpyxl.cell import WriteOnlyCell
         from openpyxl.styles import Font
 
@@ -198,7 +203,7 @@ class _XlsxWriterBook:
         self.sheet: Any = None
         self.row = 0
 
-    def add_sheet(self, name: str, titles: list[str]) -> None:
+    def add_sheet(self, name: str, titles: list[str], shared: frozenset[int] | None = None) -> None:
         self.sheet = self.wb.add_worksheet(name)
         self.sheet.write_row(0, 0, titles, self.bold)
         self.row = 1
@@ -211,8 +216,16 @@ class _XlsxWriterBook:
         self.wb.close()
 
 
-WRITERS: dict[str, Callable[[Path | BinaryIO], Any]] = {"xlsxwriter": _XlsxWriterBook, "openpyxl": _OpenpyxlBook}
-DEFAULT_WRITER = "xlsxwriter"  # the faster of the two on the same rows (bench/ledger_writers.py, bench/README.md)
+def _stream_book(out: Path | BinaryIO) -> Any:
+    from bot.reports.xlsx import StreamBook
+
+    return StreamBook(out)
+
+
+WRITERS: dict[str, Callable[[Path | BinaryIO], Any]] = {
+    "stream": _stream_book, "xlsxwriter": _XlsxWriterBook, "openpyxl": _OpenpyxlBook}
+#: The fastest on the same rows (bench/ledger_writers.py; figures in bench/README.md).
+DEFAULT_WRITER = "stream"
 
 
 def _write(conn: sqlite3.Connection, city: City, period: model.Period, as_of: datetime, out: Path | BinaryIO,
@@ -234,7 +247,7 @@ def _write(conn: sqlite3.Connection, city: City, period: model.Period, as_of: da
         for row in chunk:
             if sheets == 0 or in_sheet >= sheet_rows - 1:
                 sheets += 1
-                book.add_sheet(name if sheets == 1 else f"{name} ({sheets})", headers)
+                book.add_sheet(name if sheets == 1 else f"{name} ({sheets})", headers, _REPEATING)
                 in_sheet = 0
             book.append(fmt(row))
             in_sheet += 1
@@ -322,4 +335,5 @@ async def write_ledger(db: Database, city: City, start: date, end: date, out: Pa
 
     if str(db.path) == ":memory:":
         return await db.read(run)
-    return await asyncio.to_thread(sql.snapshot, db.path, run)
+    # A smaller page cache than the reports' snapshot: the rows are read once, and the export's memory stays low.
+    return await asyncio.to_thread(sql.snapshot, db.path, run, cache_kib=16384)
