@@ -302,10 +302,29 @@ def count_between(conn: sqlite3.Connection, bounds: list[str]) -> list[int]:
             for pair in itertools.pairwise(bounds)]
 
 
-def ledger_rows(conn: sqlite3.Connection, start: str, end: str, batch: int = 5000) -> Iterator[list[tuple]]:
-    """Ledger rows (``LEDGER_COLUMNS``) of tickets created in [start, end), by creation, in batches."""
+_LEDGER_TIMES = frozenset({"created_at", "due_at", "resolved_at"})
+_LEDGER_FREE_TEXT = frozenset({"description", "channel_client"})
+#: A CSV cell starting with one of these would be run by Excel as a formula (CSV injection).
+_FORMULA_START = "('=', '+', '-', '@', char(9), char(13))"
+
+
+def ledger_rows(conn: sqlite3.Connection, start: str, end: str, batch: int = 5000, *,
+                offset_minutes: int | None = None, csv_safe: bool = False) -> Iterator[list[tuple]]:
+    """Ledger rows (``LEDGER_COLUMNS``) of tickets created in [start, end), by creation, in batches.
+
+    ``offset_minutes``: the three times come as local "YYYY-MM-DD HH:MM" at that fixed UTC offset (SQLite's
+    strftime, for a zone without changes over the ledger's times), else as stored. ``csv_safe``: free text
+    starting like a formula gets a leading apostrophe (CSV injection)."""
+    columns = []
+    for name in LEDGER_COLUMNS:
+        if offset_minutes is not None and name in _LEDGER_TIMES:
+            columns.append(f"strftime('%Y-%m-%d %H:%M', {name}, '{int(offset_minutes):+d} minutes')")
+        elif csv_safe and name in _LEDGER_FREE_TEXT:
+            columns.append(f"CASE WHEN substr({name}, 1, 1) IN {_FORMULA_START} THEN '''' || {name} ELSE {name} END")
+        else:
+            columns.append(name)
     cur = conn.execute(
-        f"SELECT {', '.join(LEDGER_COLUMNS)} FROM tickets INDEXED BY tickets_created "
+        f"SELECT {', '.join(columns)} FROM tickets INDEXED BY tickets_created "
         "WHERE created_at >= ? AND created_at < ? ORDER BY created_at",
         (start, end),
     )
@@ -314,7 +333,7 @@ def ledger_rows(conn: sqlite3.Connection, start: str, end: str, batch: int = 500
             rows = cur.fetchmany(batch)
             if not rows:
                 return
-            yield [tuple(r) for r in rows]
+            yield rows
     finally:
         cur.close()
 

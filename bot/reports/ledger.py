@@ -21,11 +21,13 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import queue
 import sqlite3
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
@@ -131,12 +133,44 @@ class _RowFormatter:
         return datetime.fromisoformat(text).astimezone(self.tz).strftime("%Y-%m-%d %H:%M")
 
     def state(self, state: str) -> str:
+        hit = self.states.get(state)
+        if hit is not None:
+            return hit
         if state not in self.states:
             try:
                 self.states[state] = self.texts.get(self.lang, f"state.{state}")
             except KeyError:
                 self.states[state] = state
         return self.states[state]
+
+    def fixed_offset(self, first: date, last: date) -> int | None:
+        """The zone's UTC offset in minutes if it is the same from a day before ``first`` to two years after
+        ``last`` (every six hours: a summer time lasts months), else None. Then SQLite can give local times."""
+        at = datetime.combine(first - timedelta(days=1), datetime.min.time(), UTC)
+        stop = datetime.combine(last + timedelta(days=731), datetime.min.time(), UTC)
+        seen = None
+        while at <= stop:
+            offset = at.astimezone(self.tz).utcoffset()
+            if offset is None or (seen is not None and offset != seen):
+                return None
+            seen = offset
+            at += timedelta(hours=6)
+        return None if seen is None else int(seen.total_seconds() // 60)
+
+    def local_rows(self, rows: list[tuple]) -> list[list[object]]:
+        """A batch of rows whose times SQLite already made local (``ledger_rows(offset_minutes=...)``)."""
+        categories, units, state, flag = self.categories, self.units, self.state, self.flag
+        rating, solved_names, satisfaction_names, channels = self.rating, self.solved, self.satisfaction, self.channels
+        return [[
+            number, created, categories.get(category, category), units.get(district, district),
+            units.get(unit, unit), state(s), due, flag.get(signed_on_time), resolved, flag.get(resolved_on_time),
+            rating.get(r, r), reopen_count, bounces, description, solved_names.get(solved, solved),
+            satisfaction_names.get(satisfaction, satisfaction), channels.get(channel, channel), client,
+        ] for (number, created, category, district, unit, s, due, signed_on_time, resolved, resolved_on_time,
+               r, reopen_count, bounces, description, solved, satisfaction, channel, client) in rows]
+
+    def rows(self, rows: list[tuple]) -> list[list[object]]:
+        return [self(row) for row in rows]
 
     def __call__(self, row: tuple) -> list[object]:
         (number, created, category, district, unit, state, due, signed_on_time, resolved, resolved_on_time,
@@ -149,6 +183,63 @@ class _RowFormatter:
             self.solved.get(solved, solved), self.satisfaction.get(satisfaction, satisfaction),
             self.channels.get(channel, channel), client,
         ]
+
+
+def _prefetched(chunks: Iterator[list[tuple]], depth: int = 2) -> Iterator[list[tuple]]:
+    """``chunks`` fetched by a thread of their own, ``depth`` batches ahead: SQLite's stepping (it lets go of the
+    GIL) overlaps the formatting and writing of the previous batch. Ends the thread before returning."""
+    q: queue.Queue[object] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    end = object()
+
+    def put(item: object) -> None:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def produce() -> None:
+        last: object = end
+        try:
+            for chunk in chunks:
+                put(chunk)
+                if stop.is_set():
+                    break
+        except BaseException as error:  # handed to the consumer, raised there
+            last = error
+        finally:
+            chunks.close()  # type: ignore[attr-defined]
+        put(last)
+
+    worker = threading.Thread(target=produce, name="ledger-fetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = q.get()
+            if item is end:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        worker.join()
+
+
+def _batches(conn: sqlite3.Connection, fmt: _RowFormatter, period: model.Period, as_of: date, batch: int,
+             csv_safe: bool = False, prefetch: bool = False) -> Iterator[list[list[object]]]:
+    """The period's ledger rows as sheet values, batch by batch. Local times come from SQLite where the zone's
+    offset is fixed (Asia/Shanghai's since 1991), else from the formatter."""
+    start, end = period.utc_bounds(fmt.tz)
+    offset = fmt.fixed_offset(period.start, max(period.end, as_of))
+    chunks = sql.ledger_rows(conn, start, end, batch, offset_minutes=offset, csv_safe=csv_safe)
+    if prefetch:
+        chunks = _prefetched(chunks)
+    convert = fmt.rows if offset is None else fmt.local_rows
+    for chunk in chunks:
+        yield convert(chunk)
 
 
 #: The ledger columns whose values repeat (names, states, yes/no): shared strings in the streamed .xlsx.
@@ -231,7 +322,7 @@ DEFAULT_WRITER = "stream"
 def _write(conn: sqlite3.Connection, city: City, period: model.Period, as_of: datetime, out: Path | BinaryIO,
            lang: str, texts: Texts, batch: int, sheet_rows: int,
            progress: Callable[[int, int], None] | None, weights: model.Weights = (),
-           writer: str = DEFAULT_WRITER) -> LedgerStats:
+           writer: str = DEFAULT_WRITER, prefetch: bool = False) -> LedgerStats:
     started = time.perf_counter()
     start, end = period.utc_bounds(city.timezone)
     as_of_text = as_of.astimezone(UTC).isoformat(timespec="microseconds")
@@ -243,13 +334,13 @@ def _write(conn: sqlite3.Connection, city: City, period: model.Period, as_of: da
     fmt = _RowFormatter(city, lang, texts)
     sheets = 0
     in_sheet = rows = 0
-    for chunk in sql.ledger_rows(conn, start, end, batch):
-        for row in chunk:
+    for chunk in _batches(conn, fmt, period, as_of.astimezone(city.timezone).date(), batch, prefetch=prefetch):
+        for values in chunk:
             if sheets == 0 or in_sheet >= sheet_rows - 1:
                 sheets += 1
                 book.add_sheet(name if sheets == 1 else f"{name} ({sheets})", headers, _REPEATING)
                 in_sheet = 0
-            book.append(fmt(row))
+            book.append(values)
             in_sheet += 1
         rows += len(chunk)
         if progress is not None:
@@ -268,43 +359,34 @@ def _write(conn: sqlite3.Connection, city: City, period: model.Period, as_of: da
                        report=report)
 
 
-#: Free text a resident or an imported file wrote: a CSV cell of it starting with one of these gets a leading
-#: apostrophe, so Excel shows it as text instead of running it as a formula (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_FREE_TEXT = (LEDGER_HEADERS.index("col_description"), LEDGER_HEADERS.index("col_channel_client"))
-
-
-def csv_safe(values: list[object]) -> list[object]:
-    for i in _FREE_TEXT:
-        v = values[i]
-        if isinstance(v, str) and v.startswith(_FORMULA_START):
-            values[i] = "'" + v
-    return values
-
-
-def _write_csv(conn: sqlite3.Connection, city: City, period: model.Period, out: Path | BinaryIO, lang: str,
-               texts: Texts, batch: int, progress: Callable[[int, int], None] | None) -> LedgerStats:
+def _write_csv(conn: sqlite3.Connection, city: City, period: model.Period, as_of: datetime, out: Path | BinaryIO,
+               lang: str, texts: Texts, batch: int, progress: Callable[[int, int], None] | None,
+               prefetch: bool = False) -> LedgerStats:
+    """The rows as CSV: each batch formatted into one string and encoded once. Free text that starts like a
+    formula ("=", "+", "-", "@") gets a leading apostrophe, so Excel shows it instead of running it."""
     started = time.perf_counter()
     start, end = period.utc_bounds(city.timezone)
     total = sql.ledger_count(conn, start, end) if progress is not None else 0
     fmt = _RowFormatter(city, lang, texts)
     binary = open(out, "wb") if isinstance(out, Path) else out  # noqa: SIM115 (closed below)
-    text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="", write_through=False)
     rows = 0
     try:
+        text = io.StringIO()
         w = csv.writer(text)
         w.writerow([texts.get(lang, f"report.{h}") for h in LEDGER_HEADERS])
-        for chunk in sql.ledger_rows(conn, start, end, batch):
-            w.writerows([csv_safe(fmt(row)) for row in chunk])
+        binary.write(b"\xef\xbb\xbf" + text.getvalue().encode("utf-8"))  # the BOM: Excel then reads UTF-8
+        local_today = as_of.astimezone(city.timezone).date()
+        for chunk in _batches(conn, fmt, period, local_today, batch, csv_safe=True, prefetch=prefetch):
+            text.seek(0)
+            text.truncate()
+            w.writerows(chunk)
+            binary.write(text.getvalue().encode("utf-8"))
             rows += len(chunk)
             if progress is not None:
                 progress(rows, total)
-        text.flush()
     finally:
         if isinstance(out, Path):
-            text.close()
-        else:
-            text.detach()  # the caller's stream stays open
+            binary.close()
     return LedgerStats(rows=rows, ledger_sheets=0, seconds=round(time.perf_counter() - started, 2), report=None)
 
 
@@ -329,9 +411,11 @@ async def write_ledger(db: Database, city: City, start: date, end: date, out: Pa
     as_of = as_of or datetime.now(UTC)
 
     def run(conn: sqlite3.Connection) -> LedgerStats:
+        prefetch = str(db.path) != ":memory:"  # on the snapshot's own connection only
         if kind == "csv":
-            return _write_csv(conn, city, period, out, lang, texts, batch, progress)
-        return _write(conn, city, period, as_of, out, lang, texts, batch, sheet_rows, progress, weights, writer)
+            return _write_csv(conn, city, period, as_of, out, lang, texts, batch, progress, prefetch)
+        return _write(conn, city, period, as_of, out, lang, texts, batch, sheet_rows, progress, weights, writer,
+                      prefetch)
 
     if str(db.path) == ":memory:":
         return await db.read(run)

@@ -172,3 +172,21 @@ def test_progress_line_on_a_terminal_only() -> None:
     quiet(10, 100)
     quiet.done()
     assert piped.getvalue() == ""
+
+
+def test_sqlite_local_times_equal_the_formatters(seeded_path: Path, city: City) -> None:
+    from storage import reports as sql
+
+    fmt = _RowFormatter(city, "zh", Texts())
+    assert fmt.fixed_offset(*YEAR) == 480  # Shanghai: no summer time since 1991
+    berlin = _RowFormatter(city, "zh", Texts())
+    berlin.tz = ZoneInfo("Europe/Berlin")
+    assert berlin.fixed_offset(*YEAR) is None  # summer time: the formatter's per-hour path
+    conn = sqlite3.connect(seeded_path)
+    start, end = "2025-12-31T16:00:00", "2026-12-31T16:00:00"
+    by_sqlite = [r for chunk in sql.ledger_rows(conn, start, end, 999, offset_minutes=480)
+                 for r in fmt.local_rows(chunk)]
+    by_python = [r for chunk in sql.ledger_rows(conn, start, end, 999) for r in fmt.rows(chunk)]
+    conn.close()
+    assert len(by_sqlite) == 4000 and by_sqlite == by_python
+    assert sum(r[8] is not None for r in by_sqlite) > 1000  # resolved times compared too, not only None
