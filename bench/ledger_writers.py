@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -41,13 +40,15 @@ def child(db: Path, days: int, name: str, out: Path) -> dict[str, object]:
     import asyncio
 
     kind, writer, _ = WRITERS[name]
-    rss_start = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    from bench.peak_rss import maxrss_mb, peak_rss_mb
+
+    rss_start = peak_rss_mb()
     from bot.config import load_city
     from bot.reports.ledger import DEFAULT_WRITER, write_ledger
     from storage.db import Database
 
     city = load_city(CITY)
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rss_before = peak_rss_mb()
     start = YEAR_END - timedelta(days=days - 1)
 
     async def run() -> object:
@@ -67,8 +68,8 @@ def child(db: Path, days: int, name: str, out: Path) -> dict[str, object]:
         extra["lxml"] = openpyxl.LXML
     return {"writer": name, "rows": stats.rows, "seconds": round(seconds, 1),  # type: ignore[attr-defined]
             "rows_per_s": round(stats.rows / seconds),  # type: ignore[attr-defined]
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-            "rss_after_imports_mb": round(rss_before / 1024, 1), "rss_at_start_mb": round(rss_start / 1024, 1),
+            "peak_rss_mb": peak_rss_mb(), "ru_maxrss_mb": maxrss_mb(),
+            "rss_after_imports_mb": rss_before, "rss_at_start_mb": rss_start,
             "file_mb": round(out.stat().st_size / 2**20, 1), **extra}
 
 
