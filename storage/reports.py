@@ -305,7 +305,8 @@ def count_between(conn: sqlite3.Connection, bounds: list[str]) -> list[int]:
 _LEDGER_TIMES = frozenset({"created_at", "due_at", "resolved_at"})
 _LEDGER_FREE_TEXT = frozenset({"description", "channel_client"})
 #: A CSV cell starting with one of these would be run by Excel as a formula (CSV injection).
-_FORMULA_START = "('=', '+', '-', '@', char(9), char(13))"
+#: (A tab and a carriage return written as themselves: both backends take them in a literal; char() is SQLite's.)
+_FORMULA_START = "('=', '+', '-', '@', '\t', '\r')"
 
 
 def ledger_rows(conn: sqlite3.Connection, start: str, end: str, batch: int = 5000, *,

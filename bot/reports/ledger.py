@@ -233,7 +233,8 @@ def _batches(conn: sqlite3.Connection, fmt: _RowFormatter, period: model.Period,
     """The period's ledger rows as sheet values, batch by batch. Local times come from SQLite where the zone's
     offset is fixed (Asia/Shanghai's since 1991), else from the formatter."""
     start, end = period.utc_bounds(fmt.tz)
-    offset = fmt.fixed_offset(period.start, max(period.end, as_of))
+    # SQLite's strftime makes them local; PostgreSQL's rows are converted by the formatter
+    offset = fmt.fixed_offset(period.start, max(period.end, as_of)) if isinstance(conn, sqlite3.Connection) else None
     chunks = sql.ledger_rows(conn, start, end, batch, offset_minutes=offset, csv_safe=csv_safe)
     if prefetch:
         chunks = _prefetched(chunks)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
+
 from bot.clock import FakeClock
 from bot.reports.ledger import LEDGER_HEADERS
 from bot.texts import Texts
@@ -14,6 +16,8 @@ from sandbox.local import LocalSandbox
 from tests.e2e.talk import eventually, zh
 from tests.e2e.test_deadlines import local_time
 from tests.e2e.test_handling import YINGZHOU, chat, file, liaison
+
+pytestmark = pytest.mark.backends  # run on SQLite and on PostgreSQL (tests/e2e/conftest.py)
 
 
 async def test_report_with_csv_brings_the_ledger_as_csv(local: LocalSandbox, sb, clock: FakeClock) -> None:
