@@ -1,7 +1,8 @@
 """An imported ledger's cases: which source case ids are known, and the fast path for finished (historical) cases.
 
 Finished cases go in with one executemany per table for a whole batch, inside the caller's transaction; the
-summary triggers of the reports (migration 0009) see each ticket row as any insert. Open cases do not come here:
+reports' summaries (migrations 0009, 0013) get the batch's contribution once (storage.bulk.insert_tickets), not
+a trigger upsert per row. Open cases do not come here:
 they are registered through the intake like any new ticket (bot.workflow.importing), then :func:`remember`.
 """
 
@@ -11,6 +12,8 @@ import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any
+
+from storage import bulk
 
 #: Column order of a finished ticket row (:func:`insert_finished`).
 FINISHED_COLUMNS = (
@@ -75,7 +78,7 @@ def insert_finished(conn: sqlite3.Connection, source: str, tickets: Sequence[Seq
                     events: Iterable[Sequence[Any]], ratings: Iterable[Sequence[Any]],
                     refs: Iterable[tuple[str, int]]) -> None:
     """Rows in FINISHED_COLUMNS / EVENT_COLUMNS / RATING_COLUMNS order, and (source case id, ticket id) pairs."""
-    conn.executemany(_TICKETS, tickets)
+    bulk.insert_tickets(conn, _TICKETS, tickets)
     conn.executemany(_EVENTS, events)
     conn.executemany(_RATINGS, ratings)
     conn.executemany("INSERT INTO ticket_sources(source, source_ref, ticket_id) VALUES (?, ?, ?)",
