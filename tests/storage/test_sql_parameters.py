@@ -23,6 +23,8 @@ FRAGMENTS = {
     ("bulk.py", "groups"): "GROUP BY positions 1..n",
     ("bulk.py", "conflict"): "the table's primary key columns, from _SUMMARIES",
     ("bulk.py", "adds"): "`f = f + excluded.f` for the constant figure columns",
+    ("bulk.py", "', '.join(columns)"): "column names, module constants of its callers (json_insert_sql)",
+    ("bulk.py", "picks"): "json_extract of positions 0..n, the row's values come in the JSON parameter",
     ("db.py", "BUSY_TIMEOUT_MS"): "an integer constant (PRAGMA takes no parameters)",
     ("deadlines.py", "RUNNING_CLOCKS"): "state set from the lifecycle (storage/states.py)",
     ("deadlines.py", "_STATES[column]"): "state set; the lookup also rejects any column but the two deadlines",
