@@ -14,7 +14,8 @@ paused.
 
 A backend that cannot do this (PostgreSQL, whose plpgsql trigger functions know no such switch) answers False to
 :func:`defers_summaries`; the bulk code then inserts with the triggers on and adds nothing itself, so the
-summaries are right either way, only slower.
+summaries are right either way, only slower. (:func:`insert_json`'s SQL, json_each / json_extract, is SQLite's
+too: another backend brings its own batch insert.)
 """
 
 from __future__ import annotations
