@@ -1,7 +1,8 @@
 """An imported ledger's cases: which source case ids are known, and the fast path for finished (historical) cases.
 
 Finished cases go in with one executemany per table for a whole batch, inside the caller's transaction; the
-summary triggers of the reports (migration 0009) see each ticket row as any insert. Open cases do not come here:
+reports' summaries (migrations 0009, 0013) get the batch's contribution once (storage.bulk.insert_tickets), not
+a trigger upsert per row. Open cases do not come here:
 they are registered through the intake like any new ticket (bot.workflow.importing), then :func:`remember`.
 """
 
@@ -11,6 +12,8 @@ import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any
+
+from storage import bulk
 
 #: Column order of a finished ticket row (:func:`insert_finished`).
 FINISHED_COLUMNS = (
@@ -22,16 +25,10 @@ FINISHED_COLUMNS = (
 EVENT_COLUMNS = ("ticket_id", "at", "actor_kind", "action", "from_state", "to_state", "unit", "public")
 RATING_COLUMNS = ("ticket_id", "round", "version", "user_id", "at", "solved", "satisfaction")
 
-_TICKETS = (
-    "INSERT INTO tickets(id, number, state, category, reporter_id, description, location_source, place_text, unit, "
-    "district, deadline_class, due_at, created_at, updated_at, closed_at, dispatched_at, first_dispatched_at, "
-    "accepted_at, resolved_at, answer, rating, resolved_on_time, solved, satisfaction, channel, channel_client) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-_EVENTS = ("INSERT INTO events(ticket_id, at, actor_kind, action, from_state, to_state, unit, public) "
-           "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-_RATINGS = ("INSERT INTO ticket_ratings(ticket_id, round, version, user_id, at, solved, satisfaction) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)")
+_TICKETS = bulk.json_insert_sql("tickets", FINISHED_COLUMNS)
+_EVENTS = bulk.json_insert_sql("events", EVENT_COLUMNS)
+_RATINGS = bulk.json_insert_sql("ticket_ratings", RATING_COLUMNS)
+_SOURCES = bulk.json_insert_sql("ticket_sources", ("source", "source_ref", "ticket_id"))
 
 
 def known(conn: sqlite3.Connection, source: str, refs: Sequence[str]) -> set[str]:
@@ -74,9 +71,9 @@ def reserve_sequence(conn: sqlite3.Connection, name: str, count: int) -> int:
 def insert_finished(conn: sqlite3.Connection, source: str, tickets: Sequence[Sequence[Any]],
                     events: Iterable[Sequence[Any]], ratings: Iterable[Sequence[Any]],
                     refs: Iterable[tuple[str, int]]) -> None:
-    """Rows in FINISHED_COLUMNS / EVENT_COLUMNS / RATING_COLUMNS order, and (source case id, ticket id) pairs."""
-    conn.executemany(_TICKETS, tickets)
-    conn.executemany(_EVENTS, events)
-    conn.executemany(_RATINGS, ratings)
-    conn.executemany("INSERT INTO ticket_sources(source, source_ref, ticket_id) VALUES (?, ?, ?)",
-                     ((source, ref, tid) for ref, tid in refs))
+    """Rows in FINISHED_COLUMNS / EVENT_COLUMNS / RATING_COLUMNS order, and (source case id, ticket id) pairs: one
+    statement per table (storage.bulk.insert_json: the parsing of the next batch goes on meanwhile)."""
+    bulk.insert_tickets(conn, _TICKETS, tickets, as_json=True)
+    bulk.insert_json(conn, _EVENTS, list(events))
+    bulk.insert_json(conn, _RATINGS, list(ratings))
+    bulk.insert_json(conn, _SOURCES, [(source, ref, tid) for ref, tid in refs])
