@@ -14,8 +14,9 @@ paused.
 
 A backend that cannot do this (PostgreSQL, whose plpgsql trigger functions know no such switch) answers False to
 :func:`defers_summaries`; the bulk code then inserts with the triggers on and adds nothing itself, so the
-summaries are right either way, only slower. (:func:`insert_json`'s SQL, json_each / json_extract, is SQLite's
-too: another backend brings its own batch insert.)
+summaries are right either way, only slower. :func:`insert_json`'s one-statement form (json_each / json_extract)
+is SQLite's too: on PostgreSQL (storage.dialect.on_postgresql) the same batch goes in as a plain executemany of
+the statement's VALUES form (psycopg sends it pipelined).
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
+
+from storage.dialect import on_postgresql
 
 #: Column order of the ticket and event rows a bulk load writes.
 TICKET_COLUMNS = (
@@ -130,31 +133,45 @@ def deferred_summaries(conn: sqlite3.Connection, first_id: int, last_id: int) ->
         conn.execute(sql, (first_id, last_id))
 
 
-def insert_tickets(conn: sqlite3.Connection, sql: str, ticket_rows: Sequence[Sequence[Any]], *,
-                   as_json: bool = False) -> None:
-    """``executemany(sql, ticket_rows)`` of new tickets (id first), or with ``as_json`` one statement of
-    :func:`json_insert_sql` (:func:`insert_json`); their summaries added once for the batch when the ids fill a
-    range (:func:`deferred_summaries`), else by the triggers row by row."""
+def insert_tickets(conn: sqlite3.Connection, sql: str | BatchInsert, ticket_rows: Sequence[Sequence[Any]]) -> None:
+    """``executemany(sql, ticket_rows)`` of new tickets (id first), or for a :class:`BatchInsert`
+    :func:`insert_json`; their summaries added once for the batch when the ids fill a range
+    (:func:`deferred_summaries`), else by the triggers row by row."""
     span = id_range(ticket_rows)
     with deferred_summaries(conn, *span) if span else contextlib.nullcontext():
-        if as_json:
+        if isinstance(sql, BatchInsert):
             insert_json(conn, sql, ticket_rows)
         else:
             conn.executemany(sql, ticket_rows)
 
 
-def json_insert_sql(table: str, columns: Sequence[str]) -> str:
-    """An INSERT of rows given as one JSON array of arrays (values in ``columns`` order): :func:`insert_json`."""
+class BatchInsert(NamedTuple):
+    """An INSERT of rows in one column order, in the two forms :func:`insert_json` sends (:func:`json_insert_sql`)."""
+
+    json: str  # SQLite: every row from one JSON array of arrays
+    values: str  # any other backend: one row of placeholders, for an executemany
+
+
+def json_insert_sql(table: str, columns: Sequence[str]) -> BatchInsert:
+    """An INSERT of rows given in ``columns`` order, for :func:`insert_json`."""
+    names = ", ".join(columns)
     picks = ", ".join(f"json_extract(value, '$[{n}]')" for n in range(len(columns)))
-    return f"INSERT INTO {table}({', '.join(columns)}) SELECT {picks} FROM json_each(?)"
+    marks = ", ".join("?" * len(columns))
+    return BatchInsert(f"INSERT INTO {table}({names}) SELECT {picks} FROM json_each(?)",
+                       f"INSERT INTO {table}({names}) VALUES ({marks})")
 
 
-def insert_json(conn: sqlite3.Connection, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-    """A whole batch in ONE statement (of :func:`json_insert_sql`): SQLite reads the rows from one JSON parameter
+def insert_json(conn: sqlite3.Connection, sql: BatchInsert, rows: Sequence[Sequence[Any]]) -> None:
+    """A whole batch in ONE statement (the ``json`` form): SQLite reads the rows from one JSON parameter
     and runs without Python's GIL throughout. An executemany takes the GIL back after every row, so a thread
     busy in Python (the import parsing its next batch) all but stops it: 12,000 rows/s alone, 1,400 beside a
-    spinning thread, against 14,000 for this (bench/README.md). Values: str, int, float, None."""
-    conn.execute(sql, (json.dumps(rows, ensure_ascii=False, check_circular=False),))
+    spinning thread, against 14,000 for this (bench/README.md). Values: str, int, float, None. On PostgreSQL
+    (which has no json_each): an executemany of the ``values`` form."""
+    if on_postgresql(conn):
+        if rows:
+            conn.executemany(sql.values, rows)
+        return
+    conn.execute(sql.json, (json.dumps(rows, ensure_ascii=False, check_circular=False),))
 
 
 def is_empty(db_path: Path) -> bool:
