@@ -274,3 +274,7 @@ class PgDatabase:
     async def read(self, fn: Callable[[Any], T]) -> T:
         """Run a query function in one read-only snapshot."""
         return await self._handed_over(lambda: self.run_sync(fn, write=False))
+
+    async def read_point(self, fn: Callable[[Any], T]) -> T:
+        """SQLite's fast path for point lookups; here every read goes over the pool anyway."""
+        return await self.read(fn)

@@ -37,7 +37,7 @@ class Lookup:
                 raise Refused("status.not_found", number=number)
             return self._view(c, ticket)
 
-        return await self.d.db.read(q)
+        return await self.d.db.read_point(q)  # a few lookups by key: no hop to the writer's thread
 
     async def search(self, *, numbers: Sequence[str] = (), categories: Sequence[str] = (),
                      states: Sequence[str] = (), since: datetime | None = None, until: datetime | None = None,

@@ -114,3 +114,15 @@ async def test_postgresql_migrations_apply_once_and_are_sqlites(pg_url: str) -> 
                                                                "ORDER BY name")]) == applied
     await again.close()
     assert applied == [name for name, _ in migration_scripts()]
+
+
+async def test_a_point_read_sees_what_was_committed_and_cannot_write(db: Database) -> None:
+    """`read_point` (/status's path) reads committed rows on a connection of its own, and only reads."""
+    now = datetime(2026, 3, 2, tzinfo=UTC)
+    await db.write(lambda c: users.upsert(c, 4242, "en", now))
+    assert (await db.read_point(lambda c: users.get(c, 4242))).language == "en"  # type: ignore[union-attr]
+    await db.write(lambda c: users.upsert(c, 4242, "zh", now))
+    assert (await db.read_point(lambda c: users.get(c, 4242))).language == "zh"  # type: ignore[union-attr]
+    with pytest.raises(Exception, match=r"(?i)read.only|readonly"):
+        await db.read_point(lambda c: users.upsert(c, 4343, "zh", now))
+    assert await db.read(lambda c: users.get(c, 4343)) is None
