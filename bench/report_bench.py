@@ -4,8 +4,9 @@ and the .xlsx ledger streamed in bounded memory.
     python -m bench.report_bench                    # seeds bench/results/year.sqlite3 once (1.5M tickets)
     python -m bench.report_bench --tickets 200000 --db /tmp/small.sqlite3 --ledger-days 31
 
-Writes bench/results/reports.json. The ledger runs in a child process so its peak RSS
-(resource.getrusage) is the export's own, not the seeding's. Not a test: nothing asserts a timing.
+Writes bench/results/reports.json. The ledger (.xlsx: ``ledger``) and the same rows as CSV (``ledger_csv``) each
+run in a child process of their own, so each peak RSS (VmHWM, bench/peak_rss.py) is that export's own, not the
+seeding's. Not a test: nothing asserts a timing.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import argparse
 import asyncio
 import json
 import platform
-import resource
 import sqlite3
 import statistics
 import subprocess
@@ -128,8 +128,9 @@ def bench_queries(db: Path) -> dict[str, object]:
     }
 
 
-def ledger_child(db: Path, days: int, out: Path) -> dict[str, object]:
-    """Run in a child process: write the ledger and report rows/s and this process's peak RSS."""
+def ledger_child(db: Path, days: int, out: Path, kind: str = "xlsx") -> dict[str, object]:
+    """Run in a child process: write the ledger (``kind`` xlsx or csv) and report rows/s and this process's peak
+    RSS (``rss_before_mb``: after the imports and the city, before the export)."""
     from bot.reports.ledger import write_ledger
     from storage.db import Database
 
@@ -139,18 +140,20 @@ def ledger_child(db: Path, days: int, out: Path) -> dict[str, object]:
     async def run() -> object:
         d = await Database.open(db)
         try:
-            return await write_ledger(d, city, start, YEAR_END, out, "zh")
+            return await write_ledger(d, city, start, YEAR_END, out, "zh", kind=kind)
         finally:
             await d.close()
 
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    from bench.peak_rss import maxrss_mb, peak_rss_mb
+
+    rss_before = peak_rss_mb()
     t0 = time.perf_counter()
     stats = asyncio.run(run())
     seconds = time.perf_counter() - t0
-    return {"days": days, "rows": stats.rows, "sheets": stats.ledger_sheets, "seconds": round(seconds, 1),  # type: ignore[attr-defined]
-            "rows_per_s": round(stats.rows / seconds), "peak_rss_mb": round(  # type: ignore[attr-defined]
-                resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-            "rss_before_mb": round(rss_before / 1024, 1), "file_mb": round(out.stat().st_size / 2**20, 1)}
+    return {"kind": kind, "days": days, "rows": stats.rows, "sheets": stats.ledger_sheets, "seconds": round(seconds, 1),  # type: ignore[attr-defined]
+            "rows_per_s": round(stats.rows / seconds),  # type: ignore[attr-defined]
+            "peak_rss_mb": peak_rss_mb(), "rss_before_mb": rss_before, "ru_maxrss_mb": maxrss_mb(),
+            "file_mb": round(out.stat().st_size / 2**20, 1)}
 
 
 def main() -> int:
@@ -159,11 +162,12 @@ def main() -> int:
     p.add_argument("--db", type=Path, default=RESULTS / "year.sqlite3")
     p.add_argument("--ledger-days", type=int, default=365, help="days of ledger to export (0: skip)")
     p.add_argument("--output", type=Path, default=RESULTS / "reports.json")
-    p.add_argument("--ledger-child", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--ledger-child", choices=("xlsx", "csv"), help=argparse.SUPPRESS)
     args = p.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     if args.ledger_child:
-        print(json.dumps(ledger_child(args.db, args.ledger_days, RESULTS / "ledger.xlsx")))
+        kind = args.ledger_child
+        print(json.dumps(ledger_child(args.db, args.ledger_days, RESULTS / f"ledger.{kind}", kind)))
         return 0
     result: dict[str, object] = {"machine": {"python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
                                              "cpus": __import__("os").cpu_count()}}
@@ -173,11 +177,13 @@ def main() -> int:
     result["queries"] = bench_queries(args.db)
     print(json.dumps(result["queries"], indent=1), flush=True)
     if args.ledger_days:
-        child = subprocess.run([sys.executable, "-m", "bench.report_bench", "--ledger-child", "--db", str(args.db),
-                                "--ledger-days", str(args.ledger_days)], cwd=ROOT, capture_output=True, text=True,
-                               check=True)
-        result["ledger"] = json.loads(child.stdout.strip().splitlines()[-1])
-        print(json.dumps(result["ledger"]), flush=True)
+        for name, kind in (("ledger", "xlsx"), ("ledger_csv", "csv")):
+            print(f"writing the {kind} ledger ({args.ledger_days} days) in a child process", flush=True)
+            child = subprocess.run([sys.executable, "-m", "bench.report_bench", "--ledger-child", kind, "--db",
+                                    str(args.db), "--ledger-days", str(args.ledger_days)], cwd=ROOT,
+                                   capture_output=True, text=True, check=True)
+            result[name] = json.loads(child.stdout.strip().splitlines()[-1])
+            print(json.dumps(result[name]), flush=True)
     args.output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print("written", args.output)
     return 0

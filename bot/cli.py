@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import dataclasses
 import logging
-import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,6 +28,7 @@ from bot import (
 from bot.clock import SystemClock
 from bot.config import Config, ConfigError, load_config
 from bot.logs import hold_back_libraries
+from bot.stop_signal import until_stop_signal
 
 log = logging.getLogger("complaint-bot")
 
@@ -166,15 +165,6 @@ async def _sweep(config: Config, morning: bool) -> int:
     return 0
 
 
-async def _wait_for_signal() -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-
-
 async def _run(config: Config, token: str, webhook_secret: str | None = None) -> int:
     """Poll, or with `webhook_secret` receive by webhook (``[telegram.webhook]``)."""
     from bot.app import BotRunner, build_application
@@ -185,7 +175,7 @@ async def _run(config: Config, token: str, webhook_secret: str | None = None) ->
                        webhook=config.webhook if webhook_secret else None, webhook_secret=webhook_secret or "")
     try:
         await runner.start()
-        await _wait_for_signal()
+        await until_stop_signal()
     finally:
         await runner.stop()
         await db.close()
@@ -209,7 +199,7 @@ async def _sandbox(config: Config, args: argparse.Namespace) -> int:
             if not args.stay:
                 return 0 if ok else 1
             print(f"\nThe web chat shows the demo's chats: {local.sandbox.url}/   Stop with Ctrl-C.", flush=True)
-        await _wait_for_signal()
+        await until_stop_signal()
     return 0
 
 

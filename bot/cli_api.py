@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import secrets
-import signal
 import sys
 from pathlib import Path
 
 from bot.config import KEY_MAX_LENGTH, KEY_PATTERN, load_config
+from bot.stop_signal import until_stop_signal
 
 COMMANDS = ("api", "api-key")
 
@@ -67,12 +66,7 @@ async def _serve(args: argparse.Namespace) -> int:
     try:
         url = await server.start()
         print(f"Open311 API: {url}/services.xml   Stop with Ctrl-C.", flush=True)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError):
-                loop.add_signal_handler(sig, stop.set)
-        await stop.wait()
+        await until_stop_signal()
     finally:
         await server.stop()
         await db.close()

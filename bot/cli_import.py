@@ -29,13 +29,21 @@ SHOWN_REFUSALS = 20
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+def _target(text: str) -> Path | str:
+    """A --db value: a PostgreSQL URL as it is (a Path would fold its //), else a file's path."""
+    from storage.dialect import is_postgresql
+
+    return text if is_postgresql(text) else Path(text)
+
+
 def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = subparsers.add_parser("import", help="import a hotline ledger (CSV or .xlsx) through a column mapping")
     p.add_argument("file", type=Path, help="the ledger: .csv (UTF-8 or GB18030) or .xlsx")
     p.add_argument("--mapping", required=True, type=Path, help="the mapping TOML (see examples/import/)")
     p.add_argument("--config", type=Path, default=REPO_ROOT / "config.example.toml",
                    help="the deployment config (its city and database)")
-    p.add_argument("--db", type=Path, help="database file (default: storage.database of the config)")
+    p.add_argument("--db", type=_target, help="database file or postgresql:// URL (default: storage.database of "
+                   "the config)")
     p.add_argument("--source", help="the source's name, the tickets' channel client (default: the mapping's)")
     p.add_argument("--dry-run", action="store_true", help="read and check everything, write nothing")
     p.add_argument("--refused", type=Path, help="where to write the refused rows (default: FILE.refused.csv)")
@@ -108,7 +116,7 @@ def summary_lines(result: ImportSummary, source: str, seconds: float, dry_run: b
     return lines
 
 
-async def import_file(config: Config, db_path: Path, file: Path, mapping: LedgerMapping, *,
+async def import_file(config: Config, db_path: Path | str, file: Path, mapping: LedgerMapping, *,
                       dry_run: bool = False, clock: Clock | None = None, progress: Progress | None = None
                       ) -> ImportSummary:
     """Open the database, import ``file`` and close it (the bot may be running on the same file meanwhile)."""
@@ -141,7 +149,7 @@ async def import_file(config: Config, db_path: Path, file: Path, mapping: Ledger
 
 def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    db_path: Path = args.db or config.storage.database
+    db_path: Path | str = args.db or config.storage.database
     try:
         mapping = mapping_for(config, args.mapping, args.source)
     except MappingError as error:

@@ -1,4 +1,5 @@
-"""/report in the supervision group: the figures of any period as text, chart and ledger."""
+"""/report in the supervision group: the figures of any period as text, chart and ledger (.xlsx, or CSV with a
+trailing ``csv``)."""
 
 from __future__ import annotations
 
@@ -7,16 +8,15 @@ from datetime import date
 
 from telegram import Update
 
-from bot.workflow.reporting import FORMATS
+from bot.workflow.reporting import CSV_FORMATS, FORMATS
 from handlers.context import BotContext
 
 log = logging.getLogger(__name__)
 MAX_DAYS = 400
 
 
-def _period(context: BotContext) -> tuple[date, date] | None:
+def _period(context: BotContext, args: list[str]) -> tuple[date, date] | None:
     """FROM TO (ISO dates, at most MAX_DAYS apart), or the last seven days without arguments; None if malformed."""
-    args = context.args or []
     if not args:
         return context.services.reporting.last_days(7)
     try:
@@ -35,7 +35,12 @@ async def cmd_report(update: Update, context: BotContext) -> None:
     if binding is None or binding.role != "supervision":
         await message.reply_text(context.t(update, "report.only_supervision"))
         return
-    period = _period(context)
+    args = list(context.args or [])
+    formats = FORMATS
+    if args and args[-1].lower() == "csv":
+        args.pop()
+        formats = CSV_FORMATS
+    period = _period(context, args)
     if period is None:
         await message.reply_text(context.t(update, "report.usage"))
         return
@@ -44,7 +49,7 @@ async def cmd_report(update: Update, context: BotContext) -> None:
 
     async def produce() -> None:  # a year's ledger takes minutes: never hold up other updates for it
         try:
-            await s.reporting.queue(chat.id, start, end, FORMATS)
+            await s.reporting.queue(chat.id, start, end, formats)
         except Exception:
             log.exception("report %s..%s failed", start, end)
             await context.bot.send_message(chat.id, context.t(update, "common.error"))

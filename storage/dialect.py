@@ -24,6 +24,12 @@ def is_postgresql(target: object) -> bool:
     return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
 
 
+def on_postgresql(conn: object) -> bool:
+    """Whether an open connection (what a repository function gets) is PostgreSQL's (storage/pg.py's
+    ``PgConnection``) rather than SQLite's: the one test of the few repositories with a branch per backend."""
+    return getattr(conn, "dialect", None) == "postgresql"
+
+
 _INDEXED_BY = re.compile(r"\s+INDEXED\s+BY\s+\w+", re.IGNORECASE)
 _JULIANDAY = re.compile(r"\bjulianday\(\s*([\w.]+)\s*\)", re.IGNORECASE)
 _JSON_EXTRACT = re.compile(r"\bjson_extract\(\s*([\w.]+)\s*,\s*'\$\.(\w+)'\s*\)", re.IGNORECASE)

@@ -302,10 +302,30 @@ def count_between(conn: sqlite3.Connection, bounds: list[str]) -> list[int]:
             for pair in itertools.pairwise(bounds)]
 
 
-def ledger_rows(conn: sqlite3.Connection, start: str, end: str, batch: int = 5000) -> Iterator[list[tuple]]:
-    """Ledger rows (``LEDGER_COLUMNS``) of tickets created in [start, end), by creation, in batches."""
+_LEDGER_TIMES = frozenset({"created_at", "due_at", "resolved_at"})
+_LEDGER_FREE_TEXT = frozenset({"description", "channel_client"})
+#: A CSV cell starting with one of these would be run by Excel as a formula (CSV injection).
+#: (A tab and a carriage return written as themselves: both backends take them in a literal; char() is SQLite's.)
+_FORMULA_START = "('=', '+', '-', '@', '\t', '\r')"
+
+
+def ledger_rows(conn: sqlite3.Connection, start: str, end: str, batch: int = 5000, *,
+                offset_minutes: int | None = None, csv_safe: bool = False) -> Iterator[list[tuple]]:
+    """Ledger rows (``LEDGER_COLUMNS``) of tickets created in [start, end), by creation, in batches.
+
+    ``offset_minutes``: the three times come as local "YYYY-MM-DD HH:MM" at that fixed UTC offset (SQLite's
+    strftime, for a zone without changes over the ledger's times), else as stored. ``csv_safe``: free text
+    starting like a formula gets a leading apostrophe (CSV injection)."""
+    columns = []
+    for name in LEDGER_COLUMNS:
+        if offset_minutes is not None and name in _LEDGER_TIMES:
+            columns.append(f"strftime('%Y-%m-%d %H:%M', {name}, '{int(offset_minutes):+d} minutes')")
+        elif csv_safe and name in _LEDGER_FREE_TEXT:
+            columns.append(f"CASE WHEN substr({name}, 1, 1) IN {_FORMULA_START} THEN '''' || {name} ELSE {name} END")
+        else:
+            columns.append(name)
     cur = conn.execute(
-        f"SELECT {', '.join(LEDGER_COLUMNS)} FROM tickets INDEXED BY tickets_created "
+        f"SELECT {', '.join(columns)} FROM tickets INDEXED BY tickets_created "
         "WHERE created_at >= ? AND created_at < ? ORDER BY created_at",
         (start, end),
     )
@@ -314,16 +334,22 @@ def ledger_rows(conn: sqlite3.Connection, start: str, end: str, batch: int = 500
             rows = cur.fetchmany(batch)
             if not rows:
                 return
-            yield [tuple(r) for r in rows]
+            yield rows
     finally:
         cur.close()
+
+
+def ledger_count(conn: sqlite3.Connection, start: str, end: str) -> int:
+    """How many rows :func:`ledger_rows` gives for [start, end) (for a progress line)."""
+    return conn.execute("SELECT count(*) FROM tickets INDEXED BY tickets_created "
+                        "WHERE created_at >= ? AND created_at < ?", (start, end)).fetchone()[0]
 
 
 def ticket_count(conn: sqlite3.Connection, start: str, end: str) -> int:
     return count_between(conn, [start, end])[0]
 
 
-def snapshot(path: str | Path, fn: Callable[[sqlite3.Connection], T]) -> T:
+def snapshot(path: str | Path, fn: Callable[[sqlite3.Connection], T], cache_kib: int = 65536) -> T:
     """Run ``fn`` on a fresh read-only connection inside one read transaction (a consistent snapshot).
 
     Blocking: call it from a worker thread (``asyncio.to_thread``) in the bot.
@@ -332,7 +358,7 @@ def snapshot(path: str | Path, fn: Callable[[sqlite3.Connection], T]) -> T:
                            check_same_thread=False)
     try:
         conn.execute("PRAGMA query_only=ON")
-        conn.execute("PRAGMA cache_size=-65536")  # 64 MiB: the report index fits in a few scans
+        conn.execute(f"PRAGMA cache_size=-{int(cache_kib)}")  # 64 MiB: the report index fits in a few scans
         conn.execute("BEGIN")
         try:
             return fn(conn)

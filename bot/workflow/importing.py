@@ -212,11 +212,10 @@ class LedgerImport:
         new = [p for p in prepared if p[0] not in seen] if seen else prepared
         if not new:
             return 0
-        first_id = imports.next_ticket_id(c)
+        ids = imports.new_ticket_ids(c, len(new))
         first_seq = imports.reserve_sequence(c, TICKET_SEQUENCE, len(new))
         rows, events, ratings, refs = [], [], [], []
-        for i, (ref, ticket, steps, rating) in enumerate(new):
-            tid = first_id + i
+        for i, (tid, (ref, ticket, steps, rating)) in enumerate(zip(ids, new, strict=True)):
             rows.append((tid, number_for_sequence(first_seq + i), *ticket))
             events.extend((tid, *e) for e in steps)
             if rating is not None:

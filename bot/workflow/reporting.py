@@ -11,7 +11,6 @@ from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bot.reports.chart import render_png
 from bot.reports.ledger import write_ledger
 from bot.reports.model import build_report
 from bot.reports.text import render_text
@@ -19,6 +18,8 @@ from bot.workflow.common import WorkflowDeps
 from storage import chats, outbox
 
 FORMATS = frozenset({"text", "png", "xlsx"})
+#: ``/report FROM TO csv``: the ledger as CSV in place of the .xlsx.
+CSV_FORMATS = frozenset({"text", "png", "csv"})
 
 
 @dataclass(frozen=True)
@@ -74,19 +75,23 @@ class Reporting:
         if "text" in formats:
             rows += [("message", {"text": part, "parse_mode": "HTML"}) for part in render_text(report, lang, texts)]
         if "png" in formats:
+            from bot.reports.chart import render_png  # matplotlib: loaded when a chart is drawn
+
             png = await asyncio.to_thread(render_png, report, lang, texts)
             path = self.folder / f"{stem}.png"
             path.write_bytes(png)
             rows.append(("photo_file", {"path": str(path), "caption": texts.get(
                 lang, "report.chart_caption", start=start.isoformat(), end=end.isoformat())}))
         ledger_rows = None
-        if "xlsx" in formats:
-            path = self.folder / f"{stem}.xlsx"
+        for kind in ("xlsx", "csv"):
+            if kind not in formats:
+                continue
+            path = self.folder / f"{stem}.{kind}"
             stats = await write_ledger(self.d.db, city, start, end, path, lang, texts=texts, as_of=now,
-                                       weights=weights)
+                                       weights=weights, kind=kind)
             ledger_rows = stats.rows
             name = texts.get(lang, "report.sheet_ledger")
-            rows.append(("document_file", {"path": str(path), "filename": f"{name}-{start}-{end}.xlsx",
+            rows.append(("document_file", {"path": str(path), "filename": f"{name}-{start}-{end}.{kind}",
                                            "caption": texts.get(lang, "report.ledger_caption", start=start.isoformat(),
                                                                 end=end.isoformat(), rows=stats.rows)}))
 

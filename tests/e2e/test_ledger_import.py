@@ -1,13 +1,15 @@
 """A hotline ledger imported while the bot runs (the CLI's own path, its own database connection): the open case's
 card reaches the unit's liaison chat and its deadline runs from when the hotline received it (the reminder comes
 on that clock); the finished case is in the report and the ledger with no message sent; a re-import adds
-nothing; the report breaks the figures down by channel."""
+nothing; the report breaks the figures down by channel. On SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
 import csv
 import io
 from pathlib import Path
+
+import pytest
 
 from bot.cli_import import import_file, mapping_for
 from bot.clock import FakeClock
@@ -18,6 +20,8 @@ from tests.e2e.talk import eventually, first_line, zh
 from tests.e2e.test_deadlines import _outbox_idle, local_time, sweeper_of
 from tests.e2e.test_handling import chat, liaison
 from tests.unit.test_ledger_import import EXAMPLES, HEADER
+
+pytestmark = pytest.mark.backends  # run on SQLite and on PostgreSQL (tests/e2e/conftest.py)
 
 OPEN = ["FY-OPEN-1", "2026-03-02 09:00:00", "小区楼道灯坏了很久，晚上看不见。", "颍州区西湖大道12号", "物业管理",
         "颍州区政府", "办理中", "", "", ""]
@@ -42,6 +46,8 @@ async def test_an_imported_ledger_enters_the_workflow_and_the_reports(local: Loc
     ledger = tmp_path / "fy12345.csv"
     with open(ledger, "w", encoding="gb18030", newline="") as f:
         csv.writer(f).writerows([HEADER, OPEN, FINISHED])
+    unit_chat = chat(local, "yingzhou_liaison")
+    a = await liaison(local, "yingzhou_liaison")  # watching before the import: its card may go out at once
     config = local.config
     mapping = mapping_for(config, EXAMPLES / "fy12345.mapping.toml")
     result = await import_file(config, config.storage.database, ledger, mapping, clock=clock)
@@ -52,8 +58,6 @@ async def test_an_imported_ledger_enters_the_workflow_and_the_reports(local: Loc
 
     opened, done = await local.db.read(numbers)
     assert opened.sign_due_at == local_time(2, 15, 30)  # 4 working hours from 09:00, not from the import at 10:00
-    unit_chat = chat(local, "yingzhou_liaison")
-    a = await liaison(local, "yingzhou_liaison")
     card = await a.expect(f"工单 {format_number(opened.number)}", chat=unit_chat)
     assert "楼道灯" in card["text"]
 

@@ -185,12 +185,14 @@ def test_the_migration_backfills_existing_tickets() -> None:
     c = sqlite3.connect(":memory:")
     c.row_factory = sqlite3.Row
     scripts = migration_scripts()
-    for name, sql in scripts:  # every migration but 0009 (the later ones touch none of its tables)
-        if not name.startswith("0009"):
+    later = [sql for name, sql in scripts if name.startswith("0009") or name.endswith("_bulk_summaries")]
+    for _, sql in scripts:  # every migration but 0009 and the one recreating its insert trigger (the others
+        if sql not in later:  # touch none of its tables)
             c.executescript(sql)
     users.upsert(c, 501, "zh", START)
     _walk(c, [("file", i, 600 * i) for i in range(9)] + [("act", i, 30) for i in range(40)])
-    c.executescript(next(sql for name, sql in scripts if name.startswith("0009")))
+    for sql in later:
+        c.executescript(sql)
     recount = c.execute(_RECOUNT, {"n": 10}).fetchall()
     assert _table(c, "ticket_day_summary", "day") == {tuple(r[:4]): tuple(r[4:]) for r in recount}
     assert recount, "the walk filed tickets"
