@@ -98,12 +98,13 @@ def peak_rss_mb() -> float:
 # ---- configuration ----
 
 
-def bench_config(workdir: Path) -> Config:
-    """config.example.toml with a temporary database, no client-side rate limiter, limits that never bite."""
+def bench_config(workdir: Path, database: str | None = None) -> Config:
+    """config.example.toml with a temporary database (or `database`, e.g. a postgresql:// URL), no client-side
+    rate limiter, limits that never bite."""
     cfg = load_config(ROOT / "config.example.toml")
     return dataclasses.replace(
         cfg,
-        storage=dataclasses.replace(cfg.storage, database=workdir / "bench.sqlite3"),
+        storage=dataclasses.replace(cfg.storage, database=database or workdir / "bench.sqlite3"),
         telegram=dataclasses.replace(cfg.telegram, rate_limiter=False),
         limits=dataclasses.replace(cfg.limits, messages_per_minute=NEVER, tickets_per_day=NEVER),
     )
@@ -212,6 +213,9 @@ class Params:
     paced: int = 0  # residents of the paced phases (all at once, each one step every ~pace_s); 0: none
     pace_s: float = 2.0
     seed_tickets: int = 0  # tickets in the database before the bot starts (its RSS must not grow with them)
+    database: str | None = None  # None: a temporary SQLite file; else what storage.url takes (bench/pg_bench.py)
+    #: CPU seconds used so far outside this process (a PostgreSQL server): charged per update of each phase
+    server_cpu: Callable[[], float] | None = None
 
     def profile_path(self, phase: str) -> Path | None:
         return self.output.parent / f"intake_{phase}.prof" if self.profile else None
@@ -237,17 +241,22 @@ class Bench:
         stats = self.local.sandbox.stats
         before = dict(stats.methods)
         meter.reset()
+        server_before = p.server_cpu() if p.server_cpu else 0.0
         with profiled(p.profile_path(bot) if name == "measure" else None):
             await run_phase(result, people, talk)
         result.api_calls = counter_delta(stats.methods, before)
         result.update_processing = meter.as_dict(result.wall_s)
+        if p.server_cpu and result.updates:
+            result.update_processing["server_cpu_ms_per_update"] = round(
+                (p.server_cpu() - server_before) / result.updates * 1000, 2)
         return result
 
 
 async def bench(p: Params) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="intake-bench-") as tmp:
-        config = bench_config(Path(tmp))
-        if p.seed_tickets:  # a year's worth of tickets already there: the bot must not hold them in memory
+        config = bench_config(Path(tmp), p.database)
+        # a year's worth of tickets already there (SQLite only): the bot must not hold them in memory
+        if p.seed_tickets and p.database is None:
             from bot.seed import seed_demo
 
             await asyncio.to_thread(seed_demo, config.storage.database, config.city, p.seed_tickets,
@@ -300,7 +309,8 @@ async def bench(p: Params) -> dict[str, Any]:
         "machine": machine_info(),
         "parameters": {
             "residents": p.residents, "concurrency": p.concurrency, "warmup_residents_per_bot": p.warmup,
-            "updates_per_resident": UPDATES_PER_INTAKE, "clock": "SystemClock", "database": "temporary file",
+            "updates_per_resident": UPDATES_PER_INTAKE, "clock": "SystemClock",
+            "database": "temporary file" if p.database is None else "postgresql",
             "telegram.rate_limiter": False, "emulator_flood_limits": flood,
             "limits.messages_per_minute": NEVER, "limits.tickets_per_day": NEVER,
             "poll": {"poll_interval": 0, "timeout_s": 1}, "expect_timeout_s": EXPECT_TIMEOUT_S,

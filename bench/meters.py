@@ -59,7 +59,8 @@ class UpdateMeter:
         self.costs = UpdateCosts()
 
     def install(self, app: Any, db: Any | None = None) -> None:
-        """Wrap `app.process_update`, the bot's general request (not getUpdates) and, if given, `db._run`."""
+        """Wrap `app.process_update`, the bot's general request (not getUpdates) and, if given, the database's one
+        hop: `_run` (SQLite's connection thread) or `_handed_over` (PostgreSQL's pool, storage/pg.py)."""
         original = app.process_update
 
         async def process_update(update: object) -> None:
@@ -77,7 +78,8 @@ class UpdateMeter:
                                     lambda: self.costs.api, lambda: self.costs.api_outside,
                                     skip=lambda args: bool(args) and str(args[0]).endswith("/getUpdates"))
         if db is not None:
-            db._run = _timed(db._run, lambda: self.costs.db, lambda: self.costs.db_outside)
+            hop = "_run" if hasattr(db, "_run") else "_handed_over"
+            setattr(db, hop, _timed(getattr(db, hop), lambda: self.costs.db, lambda: self.costs.db_outside))
 
     def reset(self) -> None:
         self.costs = UpdateCosts()

@@ -69,6 +69,10 @@ BENCHES: tuple[Bench, ...] = (
     Bench("suggest", "bench.suggest_bench", (), (), "category suggestions vs the city file's frequency order"),
     Bench("import", "bench.import_bench", ("--rows", "100000", "--bad", "300"), ("--rows", "20000", "--bad", "60"),
           "a 12345 ledger (CSV, xlsx) imported vs a bare csv.reader pass and a bare executemany"),
+    Bench("postgres", "bench.pg_bench",
+          ("--tickets", "1500000", "--residents", "200", "--db", str(RESULTS / "year.sqlite3")),
+          ("--quick", "--tickets", "50000", "--residents", "30", "--db", str(RESULTS / "year-50k.sqlite3")),
+          "PostgreSQL vs SQLite: intake, the yearly report and /status at the seeded year, migrate-data of it"),
 )
 BY_NAME = {b.name: b for b in BENCHES}
 
@@ -111,6 +115,7 @@ class Spec:
     unit: str = ""
     ratio: str = "ours/baseline"  # or "baseline/ours" (a time: how many times faster)
     note: str = ""
+    unmeasured: str = ""  # the note when the bench writes no figure (why), instead of the generic one
 
 
 def _below(limit: float) -> Callable[[float | None, float | None, float | None], bool | None]:
@@ -194,6 +199,36 @@ FIGURES: dict[str, tuple[Spec, ...]] = {
         Spec("import: rows/s, xlsx with open cases", "xlsx.rows_per_s", None, "report it", None, "rows/s"),
         Spec("import: re-import (all known)", "reimport_csv.seconds", None, "report it", None, "s"),
     ),
+    "postgres": (
+        Spec("intake upd/s: PostgreSQL, 1 instance vs SQLite", "intake.postgresql_1.updates_per_s",
+             "intake.sqlite_1.updates_per_s", "report it", None, "upd/s"),
+        *(Spec(f"intake upd/s: PostgreSQL, {n} instances vs SQLite", f"intake.postgresql_{n}.updates_per_s",
+               "intake.sqlite_1.updates_per_s", "report it", None, "upd/s",
+               unmeasured="needs the multi-instance wiring (branch multi) on main") for n in (2, 3)),
+        Spec("intake process CPU ms/update: PostgreSQL vs SQLite", "intake.postgresql_1.process_cpu_ms_per_update",
+             "intake.sqlite_1.process_cpu_ms_per_update", "report it", None, "ms",
+             note="the bot, the emulator and the residents (one process)"),
+        Spec("intake database ms/update: PostgreSQL vs SQLite", "intake.postgresql_1.db_ms_per_update",
+             "intake.sqlite_1.db_ms_per_update", "report it", None, "ms", note="hops inside process_update"),
+        Spec("intake PostgreSQL server CPU ms/update", "intake.postgresql_1.server_cpu_ms_per_update", None,
+             "report it", None, "ms"),
+        Spec("intake ceiling on 2 cores: PostgreSQL vs SQLite",
+             "intake.postgresql_1.projected_updates_per_s_per_core_pair",
+             "intake.sqlite_1.projected_updates_per_s_per_core_pair", "report it", None, "upd/s",
+             note="2000 ms ÷ (process + server CPU) per update; SQLite 1000 ms ÷ process CPU"),
+        Spec("yearly ranking: PostgreSQL vs SQLite", "year.postgresql.ranking.median_s",
+             "year.sqlite.ranking.median_s", "< 0.1 s", _below(0.1), "s"),
+        Spec("whole report: PostgreSQL vs SQLite", "year.postgresql.full_report.median_s",
+             "year.sqlite.full_report.median_s", "report it", None, "s",
+             unmeasured="abandoned past the bench's cap (see the bench's output)"),
+        Spec("/status p99: PostgreSQL vs SQLite", "year.postgresql.status.p99_ms", "year.sqlite.status.p99_ms",
+             "report it", None, "ms", note="the bot's lookup path on both"),
+        Spec("migrate-data of the year: rows/s", "year.migrate.rows_per_s", None, "report it", None, "rows/s",
+             note="copy, foreign-key check and verification, end to end"),
+        Spec("migrate-data of the year: seconds", "year.migrate.seconds", None, "report it", None, "s"),
+        Spec("migrate-data: tables verified of all", "year.migrate.tables_verified", "year.migrate.tables",
+             "all", lambda ours, base, ratio: None if ours is None or base is None else ours == base, ""),
+    ),
 }
 # Figures of issue 9 that no bench of this suite measures yet (they belong to other parts of the issue).
 UNMEASURED: tuple[tuple[str, str, str], ...] = ()
@@ -216,7 +251,7 @@ def figures_of(name: str, data: dict[str, Any] | None) -> list[Figure]:
             top, bottom = (ours, base) if spec.ratio == "ours/baseline" else (base, ours)
             ratio = top / bottom if bottom else None
         met = spec.judge(ours, base, ratio) if spec.judge else None
-        note = spec.note if ours is not None else "not measured by this bench (yet)"
+        note = spec.note if ours is not None else (spec.unmeasured or "not measured by this bench (yet)")
         out.append(Figure(name, spec.figure, ours, base, ratio, spec.target, met, spec.unit, note))
     return out
 

@@ -107,6 +107,14 @@ class Cluster:
                             "-w", "stop"], capture_output=True)
         self._cleanup()
 
+    def server_pid(self) -> int | None:
+        """The postmaster's process id of a server this cluster started (None for a given server): what
+        bench/pg_bench.py reads the server's CPU time from."""
+        pid_file = self._dir / "data" / "postmaster.pid" if self._dir else None
+        if pid_file is None or not pid_file.exists():
+            return None
+        return int(pid_file.read_text().split()[0])
+
     def _cleanup(self) -> None:
         if self._dir:
             shutil.rmtree(self._dir, ignore_errors=True)
