@@ -43,7 +43,6 @@ FRAGMENTS = {
     ("reports.py", "name"): "a column name of the constant LEDGER_COLUMNS",
     ("reports.py", "_FORMULA_START"): "a constant list of characters",
     ("reports.py", "int(cache_kib)"): "an integer (PRAGMA takes no parameters)",
-    ("reports.py", "_GROUP_WHERE"): "a constant condition with named parameters",
     ("reports.py", "_OPEN_IN"): "state set from the lifecycle",
     ("reports.py", "c"): "a column of the report index's prefix (constants in groups())",
     ("reports.py", "column"): "a column of the report index (constants in groups())",
