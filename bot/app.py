@@ -39,7 +39,7 @@ from handlers.context import BotApp, BotContext
 from scheduler import schedule
 from scheduler.outbox import OutboxSender
 from storage.db import Database
-from storage.leadership import Leadership, SoleProcess
+from storage.leadership import Leadership, PostgresLeadership, SoleProcess
 from storage.running import RunningLock
 
 log = logging.getLogger(__name__)
@@ -85,8 +85,9 @@ def build_application(config: Config, db: Database, clock: Clock, token: str,
                                                       max_retries=0))
     app: BotApp = builder.build()  # type: ignore[assignment]
     services = Services.build(config, db, clock, Texts())
-    # Who runs the once-only jobs (storage/leadership.py): on SQLite this process, always.
-    leadership = leadership or SoleProcess()
+    # Who runs the once-only jobs (storage/leadership.py): on SQLite this process, always; on PostgreSQL the
+    # holder of each job's advisory lock (a follower asks again every tick, so failover is within one interval).
+    leadership = leadership or default_leadership(db)
     sender = OutboxSender(db, app.bot, clock, config.outbox, leadership=leadership)
     services.set_outbox_kick(sender.kick)
     sender.on_unreachable = services.forget_user
@@ -97,6 +98,11 @@ def build_application(config: Config, db: Database, clock: Clock, token: str,
     app.bot_data["leadership"] = leadership
     _register(app)
     return app
+
+
+def default_leadership(db: Database) -> Leadership:
+    url = getattr(db, "url", None)
+    return PostgresLeadership(url) if db.path is None and url else SoleProcess()
 
 
 def _register(app: BotApp) -> None:
