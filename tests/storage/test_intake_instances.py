@@ -1,0 +1,43 @@
+"""Two bot instances on one database (two `Intake`s, as two processes have): on PostgreSQL, where several
+instances share it, what one moved on the other sees at the resident's next update (the draft cache is off);
+on SQLite one process owns the file and keeps its cache."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.clock import FakeClock
+from bot.domain.intake import Step
+from bot.texts import Texts
+from bot.workflow import Intake, WorkflowDeps
+from storage.db import Database
+from tests.e2e.conftest import e2e_config
+
+USER = 502
+
+
+async def test_a_draft_moved_on_by_another_instance_is_seen_here(tmp_path: Path, pg_url: str) -> None:
+    db = await Database.open(pg_url)
+    try:
+        config, clock = e2e_config(tmp_path), FakeClock()
+        here = Intake(WorkflowDeps(db=db, config=config, clock=clock, texts=Texts()))
+        there = Intake(WorkflowDeps(db=db, config=config, clock=clock, texts=Texts()))
+        assert not here.caching
+        await here.begin(USER, "zh")
+        assert (await here.draft(USER)).step == Step.CATEGORY.value
+        await there.choose_category(USER, "housing")  # the resident's next update went to the other instance
+        draft = await here.draft(USER)
+        assert draft.step != Step.CATEGORY.value and draft.category == "housing"
+        await there.cancel(USER)
+        assert await here.draft(USER) is None
+    finally:
+        await db.close()
+
+
+async def test_one_process_on_sqlite_keeps_its_cache(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "t.sqlite3")
+    try:
+        intake = Intake(WorkflowDeps(db=db, config=e2e_config(tmp_path), clock=FakeClock(), texts=Texts()))
+        assert intake.caching
+    finally:
+        await db.close()
