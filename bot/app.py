@@ -29,6 +29,7 @@ from bot.callbacks import IntakeButton
 from bot.clock import Clock
 from bot.config import Config, WebhookConfig
 from bot.logs import hold_back_libraries
+from bot.send_limits import SharedRateLimiter
 from bot.services import Services
 from bot.telegram_http import AiohttpRequest
 from bot.texts import LANGUAGES, Texts
@@ -81,8 +82,10 @@ def build_application(config: Config, db: Database, clock: Clock, token: str,
         # where the default capacity of 30 lets a burst of 30 through and then 30 more within the same second.
         # Per group (20/min): the default bucket, so a liaison's button presses are answered at once; digests keep
         # the scheduler's share of a group's minute small. A 429 that still comes is the outbox's to handle.
-        builder = builder.rate_limiter(AIORateLimiter(overall_max_rate=1, overall_time_period=1 / 29,
-                                                      max_retries=0))
+        # Several instances (PostgreSQL): the same limits counted in the database, for the bot as a whole.
+        builder = builder.rate_limiter(
+            SharedRateLimiter(db) if _shared(db) else
+            AIORateLimiter(overall_max_rate=1, overall_time_period=1 / 29, max_retries=0))
     app: BotApp = builder.build()  # type: ignore[assignment]
     services = Services.build(config, db, clock, Texts())
     # Who runs the once-only jobs (storage/leadership.py): on SQLite this process, always; on PostgreSQL the
@@ -100,9 +103,13 @@ def build_application(config: Config, db: Database, clock: Clock, token: str,
     return app
 
 
+def _shared(db: Database) -> bool:
+    """Whether other processes may share this database (PostgreSQL: it has a URL, no file)."""
+    return db.path is None and bool(getattr(db, "url", None))
+
+
 def default_leadership(db: Database) -> Leadership:
-    url = getattr(db, "url", None)
-    return PostgresLeadership(url) if db.path is None and url else SoleProcess()
+    return PostgresLeadership(db.url) if _shared(db) else SoleProcess()  # type: ignore[attr-defined]
 
 
 def _register(app: BotApp) -> None:

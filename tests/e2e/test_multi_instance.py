@@ -33,7 +33,8 @@ async def test_three_instances_behind_nginx_survive_kill_9(tmp_path: Path, pg_ur
                      sweep_interval_s=3, kill_after_s=(2.0, 5.0), finish_within_s=70.0)
     result = await run_chaos(plan, tmp_path / "run", database=pg_url, front=nginx_front(tmp_path / "nginx"))
     f: Figures = result.figures
-    logs = "".join(f"\n--- {log.name}:\n{log.read_text()[-1500:]}" for log in sorted((tmp_path / "run").glob("bot*.log")))
+    logs = "".join(f"\n--- {log.name}:\n{log.read_text()[-1500:]}"
+                   for log in sorted((tmp_path / "run").glob("bot*.log")))
     report = "\n".join(f.lines()) + logs
     assert result.restarts >= 3, report
     assert f.confirmed == f.tickets == result.residents, report  # every confirmed ticket exists once
