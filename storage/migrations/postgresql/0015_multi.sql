@@ -10,3 +10,9 @@ CREATE TABLE rate_hits (
     at    DOUBLE PRECISION NOT NULL    -- seconds since the epoch
 );
 CREATE INDEX rate_hits_window ON rate_hits(scope, key, at);
+
+-- An album arrives as one update per picture, and with several instances consecutive pictures may be handled by
+-- different ones, each starting its own "acknowledge when no more came" timer. When the album's last picture
+-- was noted tells a timer that fires early (a later picture came, elsewhere) to leave the acknowledgement to
+-- the later one; the acknowledged album's row is gone, so it is acknowledged once.
+ALTER TABLE draft_albums ADD COLUMN noted_at TEXT;
