@@ -37,6 +37,7 @@ async def test_three_instances_behind_nginx_survive_kill_9(tmp_path: Path, pg_ur
                    for log in sorted((tmp_path / "run").glob("bot*.log")))
     report = "\n".join(f.lines()) + logs
     assert result.restarts >= 3, report
+    assert f.drafts_at_kills > 0, report  # the kills landed while residents were filing
     assert f.confirmed == f.tickets == result.residents, report  # every confirmed ticket exists once
     assert not f.confirmed_missing and not f.tickets_unconfirmed and not f.filed_twice, report
     assert f.owed_text_rows and not f.undelivered, report  # every owed message delivered ...
