@@ -9,14 +9,16 @@ from typing import Any
 from storage import rate_windows
 from storage.rate_windows import Window
 
-#: Telegram's limits for the bot as a whole. A slot is reserved a moment before the request reaches Telegram,
-#: and requests travel at different speeds, so the windows are a little longer than Telegram's: a request that
-#: left later but arrived earlier must not make the 21st in Telegram's minute (the multi-instance test's
-#: emulator counted two 429s with windows of exactly 1 s and 60 s).
-SENDS_PER_S = 29
-SEND_WINDOW_S = 1.05
+#: Telegram's limits for the bot as a whole (30/s over all chats, 20/min per group), with a margin. A slot is
+#: reserved a moment before the request reaches Telegram, and on a loaded machine requests travel at different
+#: speeds (queued behind other tasks, a pool, a proxy): requests reserved in different windows can arrive in
+#: one. With windows of exactly 29/1 s and 20/60 s the multi-instance test's emulator counted two 429s, and with
+#: 29/1.05 s the 3-instance chaos bench (16 residents, 8 kills) four global ones; 25 per 1.25 s (20/s) leaves
+#: a quarter of a second of travel jitter before Telegram's second could see a 31st request.
+SENDS_PER_S = 25
+SEND_WINDOW_S = 1.25
 GROUP_SENDS_PER_MIN = 20
-GROUP_WINDOW_S = 61.0
+GROUP_WINDOW_S = 63.0
 
 
 async def count_message(db: Any, user_id: int, per_minute: int, now_s: float) -> float:
