@@ -49,3 +49,8 @@ def take(conn: sqlite3.Connection, windows: list[Window], now: float) -> float:
     conn.executemany("INSERT INTO rate_hits(scope, key, at) VALUES (?, ?, ?)",
                      [(w.scope, w.key, now) for w in ordered])
     return 0.0
+
+
+def prune(conn: sqlite3.Connection, before: float) -> int:
+    """Forget every hit older than `before` (keys that are never hit again are not pruned by `take`)."""
+    return conn.execute("DELETE FROM rate_hits WHERE at < ?", (before,)).rowcount

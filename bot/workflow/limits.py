@@ -35,3 +35,10 @@ async def reserve_send(db: Any, chat_id: int | None, group: bool, now_s: float) 
     if group and chat_id is not None:
         windows.append(Window("group", chat_id, GROUP_WINDOW_S, GROUP_SENDS_PER_MIN))
     return await db.write(lambda c: rate_windows.take(c, windows, now_s))
+
+
+async def forget_old_hits(db: Any, now_s: float) -> int:
+    """Drop hits older than every window (run with the sweep, by the leader): what `take` leaves of keys that are
+    never hit again."""
+    before = now_s - 2 * max(60.0, GROUP_WINDOW_S)
+    return await db.write(lambda c: rate_windows.prune(c, before))

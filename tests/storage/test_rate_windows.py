@@ -11,7 +11,7 @@ from pathlib import Path
 from bot.clock import FakeClock
 from bot.send_limits import SharedRateLimiter
 from bot.services import Services
-from bot.workflow.limits import GROUP_SENDS_PER_MIN, reserve_send
+from bot.workflow.limits import GROUP_SENDS_PER_MIN, forget_old_hits, reserve_send
 from storage import rate_windows
 from storage.db import Database
 from storage.rate_windows import Window
@@ -26,6 +26,8 @@ async def test_a_window_admits_its_limit_then_says_how_long_to_wait(db) -> None:
     assert await db.write(lambda c: rate_windows.take(c, [w], 1060.0)) == 0.0
     other = Window("user", 8, 60.0, 3)
     assert await db.write(lambda c: rate_windows.take(c, [other], 1060.0)) == 0.0  # per key
+    assert await forget_old_hits(db, 1060.0 + 60) == 0  # hits within twice the longest window are kept
+    assert await forget_old_hits(db, 5000.0) == 4  # a user never heard of again leaves nothing behind
 
 
 async def test_a_send_to_a_group_needs_room_in_both_windows(db) -> None:
