@@ -52,7 +52,9 @@ MENU = ("new", "status", "my", "cancel", "lang", "help")
 
 
 def build_application(config: Config, db: Database, clock: Clock, token: str,
-                      leadership: Leadership | None = None) -> BotApp:
+                      leadership: Leadership | None = None, shared_limits: bool = False) -> BotApp:
+    """`shared_limits`: Telegram's send limits counted in the database for the bot as a whole (several webhook
+    instances on PostgreSQL: `complaint-bot run --webhook` on a PostgreSQL URL); otherwise per process."""
     hold_back_libraries(token)  # however the bot is run: no request URLs (which hold the token) in the log
     tg = config.telegram
     builder = (
@@ -82,9 +84,9 @@ def build_application(config: Config, db: Database, clock: Clock, token: str,
         # where the default capacity of 30 lets a burst of 30 through and then 30 more within the same second.
         # Per group (20/min): the default bucket, so a liaison's button presses are answered at once; digests keep
         # the scheduler's share of a group's minute small. A 429 that still comes is the outbox's to handle.
-        # Several instances (PostgreSQL): the same limits counted in the database, for the bot as a whole.
+        # Several webhook instances (PostgreSQL): the same limits counted in the database, for the bot as a whole.
         builder = builder.rate_limiter(
-            SharedRateLimiter(db) if _shared(db) else
+            SharedRateLimiter(db) if shared_limits and _shared(db) else
             AIORateLimiter(overall_max_rate=1, overall_time_period=1 / 29, max_retries=0))
     app: BotApp = builder.build()  # type: ignore[assignment]
     services = Services.build(config, db, clock, Texts())
