@@ -64,10 +64,12 @@ class Figures:
 
     @property
     def sweep_ok(self) -> bool:
-        """Once per interval: never twice in one, and never a gap longer than one failover (an interval for the
-        follower's next tick, one more for the run) plus a few seconds of process start."""
+        """Once per interval: twice in one only right after a kill (the dead leader swept, the follower took over
+        at its next tick, sooner than a full interval later: at most one such early run per kill; the sweep is
+        idempotent), and never a gap longer than one failover (an interval for the follower's next tick, one
+        more for the run) plus a few seconds of process start."""
         return not self.sweep_interval_s or (
-            self.sweep_runs > 0 and not self.sweep_too_close
+            self.sweep_runs > 0 and self.sweep_too_close <= self.kills
             and self.sweep_longest_gap_s <= 2 * self.sweep_interval_s + 5)
 
     @property

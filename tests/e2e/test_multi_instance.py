@@ -44,7 +44,8 @@ async def test_three_instances_behind_nginx_survive_kill_9(tmp_path: Path, pg_ur
     assert f.duplicates <= f.duplicate_bound, report  # ... duplicates within the crash bound
     assert not f.out_of_order, report
     assert f.flood_429 == 0, report
-    assert f.sweep_runs >= 3 and not f.sweep_too_close and f.sweep_ok, report  # once per interval, failover
+    # once per interval; an early run only right after a kill (the follower's takeover), none without one
+    assert f.sweep_runs >= 3 and f.sweep_too_close <= f.kills and f.sweep_ok, report
     assert result.finished == result.residents and f.ok, report
     with psycopg.connect(pg_url) as conn:  # it came through nginx, by webhook, and all of it was processed
         states = dict(conn.execute("SELECT state, COUNT(*) FROM inbox GROUP BY state").fetchall())
