@@ -84,6 +84,9 @@ class ChaosPlan:
     flood_limits: bool = False
     #: ``[reminders] sweep_interval_s`` (None: the default), short so a bounded run sees many sweeps.
     sweep_interval_s: int | None = None
+    #: After the people finished: how long the instances keep running before they are stopped (real time), so
+    #: the sweep is seen running in steady state too, not only between kills.
+    linger_s: float = 0.0
 
 
 @dataclass
@@ -434,6 +437,8 @@ async def run_chaos(plan: ChaosPlan, work: Path, progress: Callable[[str], None]
             if isinstance(outcome, Exception):
                 progress(f"a scripted person failed: {outcome!r}")
         await _outbox_quiet(db, plan.patience_s * 10)  # the people stopped: what the bot owes goes out
+        if plan.linger_s:
+            await asyncio.sleep(plan.linger_s)
         for one in bots:
             exit_code = await one.stop()
             if exit_code != 0:

@@ -30,7 +30,7 @@ def nginx_front(folder: Path):
 
 async def test_three_instances_behind_nginx_survive_kill_9(tmp_path: Path, pg_url: str) -> None:
     plan = ChaosPlan(residents=8, kills=3, seed=13, webhook=True, instances=3, flood_limits=True,
-                     sweep_interval_s=3, kill_after_s=(2.0, 5.0), finish_within_s=60.0)
+                     sweep_interval_s=3, kill_after_s=(1.0, 3.0), finish_within_s=60.0, linger_s=10.0)
     result = await run_chaos(plan, tmp_path / "run", database=pg_url, front=nginx_front(tmp_path / "nginx"))
     f: Figures = result.figures
     logs = "".join(f"\n--- {log.name}:\n{log.read_text()[-1500:]}"
