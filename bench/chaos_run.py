@@ -3,6 +3,12 @@ with SIGKILL at seeded random instants and restarted each time; then the invaria
 
 Used by the bounded test (tests/e2e/test_chaos.py, a few kills) and by `bench/chaos_bench.py` (20+ kills).
 
+Several instances (`ChaosPlan.instances`, on a PostgreSQL `database`, webhook mode): N `run --webhook` processes
+share the database behind a `front` (nginx in tests/e2e/test_multi_instance.py) that the emulator posts to; each
+kill picks one instance at random and restarts it. Then also: each chat's replies in order, no 429 under the
+emulator's Telegram-like flood limits (`flood_limits`), and the sweep once per interval (counted from the
+instances' logs, one line per run).
+
 The people act as people would: each looks at the bot's latest message in their chat, does what it asks, and
 when no answer comes within `patience_s` (real time: the bot may be dead) looks again and repeats. Nothing here
 asserts on time; the harness only waits for the world to settle.
@@ -30,6 +36,7 @@ from bench.chaos_invariants import Figures, check, due_now
 from bot.config import load_config
 from bot.texts import Texts
 from sandbox.client import Person, SandboxClient, SandboxError
+from sandbox.limits import FloodConfig
 from sandbox.server import Sandbox
 from storage import chats
 from storage.db import Database
@@ -71,6 +78,15 @@ class ChaosPlan:
     finish_within_s: float = 90.0
     #: `run --webhook`: the emulator delivers by webhook into the bot's inbox instead of being polled.
     webhook: bool = False
+    #: How many bot processes share the database (more than one: webhook mode on PostgreSQL, behind a front).
+    instances: int = 1
+    #: The emulator answers 429 past Telegram's limits (30 messages/s per bot, 20/min per group).
+    flood_limits: bool = False
+    #: ``[reminders] sweep_interval_s`` (None: the default), short so a bounded run sees many sweeps.
+    sweep_interval_s: int | None = None
+    #: After the people finished: how long the instances keep running before they are stopped (real time), so
+    #: the sweep is seen running in steady state too, not only between kills.
+    linger_s: float = 0.0
 
 
 @dataclass
@@ -89,10 +105,16 @@ class ChaosResult:
     refused: list[str] = field(default_factory=list)
 
 
-def write_config(path: Path, db: Path, server_url: str, webhook_port: int | None = None) -> Path:
+def write_config(path: Path, db: Path | str, server_url: str, webhook_port: int | None = None,
+                 public_url: str = "", sweep_interval_s: int | None = None) -> Path:
     """The smallest config the bot runs with, pointed at the emulator; limits raised for a load of residents.
-    With `webhook_port`: the webhook server's table (the same port at every restart, as behind a proxy)."""
+    With `webhook_port`: the webhook server's table (the same port at every restart, as behind a proxy), and
+    `public_url` the address Telegram posts to (the front) when there is one."""
     hook = f"[telegram.webhook]\nlisten_port = {webhook_port}\n" if webhook_port else ""
+    if hook and public_url:
+        hook += f'url = "{public_url}"\n'
+    if sweep_interval_s:
+        hook += f"[reminders]\nsweep_interval_s = {sweep_interval_s}\n"
     path.write_text(f"""
 city = "{ROOT / 'examples/fuyang/city.toml'}"
 [telegram]
@@ -114,22 +136,39 @@ backoff_base_s = 0.5
 class BotProcess:
     """`python -m bot.cli run` against the emulator; killed with SIGKILL and started again."""
 
-    def __init__(self, config: Path, log: Path, webhook: bool = False) -> None:
+    def __init__(self, config: Path, log: Path, webhook: bool = False, env: dict[str, str] | None = None,
+                 port: int | None = None) -> None:
         self.config = config
+        self.port = port
         self.log = log
         self.webhook = webhook
+        self.env = env or {}
         self.proc: asyncio.subprocess.Process | None = None
         self.starts = 0
 
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.returncode is None
+
     async def start(self) -> None:
         env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
-               "PYTHONPATH": str(ROOT)}
+               "PYTHONPATH": str(ROOT), **self.env}
         mode = ["--webhook"] if self.webhook else []
         with self.log.open("ab") as out:
             self.proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "bot.cli", "run", "--config", str(self.config), *mode, env=env,
                 stdout=out, stderr=out, cwd=ROOT)
         self.starts += 1
+
+    async def listening(self, within_s: float = 60.0) -> None:
+        """Until its webhook server accepts connections (it is up: stored updates are processed)."""
+        deadline = time.monotonic() + within_s
+        while self.port and time.monotonic() < deadline and self.running:
+            with contextlib.suppress(OSError):
+                _, writer = await asyncio.open_connection("127.0.0.1", self.port)
+                writer.close()
+                return
+            await asyncio.sleep(0.1)
 
     async def kill(self) -> None:
         assert self.proc is not None
@@ -309,9 +348,19 @@ def _tap_key(message: dict[str, Any], label: str) -> tuple[int, int, str]:
     return message["message_id"], message.get("edit_count", 0), label
 
 
-def _drafts(db: Path) -> set[int]:
+def _select(db: Path | str, sql: str) -> list[Any]:
+    """Rows of one query, read from outside the bot (the SQLite file read-only, or a PostgreSQL connection)."""
+    if isinstance(db, str):
+        import psycopg
+
+        with psycopg.connect(db, autocommit=True) as conn:
+            return conn.execute(sql).fetchall()  # type: ignore[arg-type]
     with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)) as c:
-        return {row[0] for row in c.execute("SELECT user_id FROM drafts")}
+        return c.execute(sql).fetchall()
+
+
+def _drafts(db: Path | str) -> set[int]:
+    return {row[0] for row in _select(db, "SELECT user_id FROM drafts")}
 
 
 def emulator_record(server: Sandbox) -> list[dict[str, Any]]:
@@ -322,17 +371,33 @@ def emulator_record(server: Sandbox) -> list[dict[str, Any]]:
             for m in state.messages.values() if m.outgoing]
 
 
-async def run_chaos(plan: ChaosPlan, work: Path, progress: Callable[[str], None] = lambda line: None
-                    ) -> ChaosResult:
-    """The whole run: world, bot process, people, kills, the finish, the invariants."""
+#: Given the instances' local ports, runs the front (a load balancer) and yields the URL Telegram posts to.
+Front = Callable[[list[int]], contextlib.AbstractContextManager[str]]
+
+
+async def run_chaos(plan: ChaosPlan, work: Path, progress: Callable[[str], None] = lambda line: None, *,
+                    database: str | None = None, front: Front | None = None) -> ChaosResult:
+    """The whole run: world, bot process(es), people, kills, the finish, the invariants. `database`: a
+    PostgreSQL URL (default: a SQLite file in `work`); `front`: a load balancer before the instances."""
+    if plan.instances > 1 and not (plan.webhook and database and front):
+        raise ValueError("several instances need webhook mode, a PostgreSQL database and a front")
     began = time.monotonic()
     work.mkdir(parents=True, exist_ok=True)
-    db = work / "chaos.sqlite3"
+    db: Path | str = database or work / "chaos.sqlite3"
+    ports = [_free_port() for _ in range(plan.instances)] if plan.webhook else [None]
+    stack = contextlib.ExitStack()
+    public = stack.enter_context(front([p for p in ports if p])) if front else ""  # may skip: nothing started yet
     server = Sandbox()
     await server.start(port=0)
+    if plan.flood_limits:
+        server.flood.configure(FloodConfig(enabled=True))
     client = SandboxClient(server.url, token=TOKEN)
-    port = _free_port() if plan.webhook else None
-    bot = BotProcess(write_config(work / "chaos.toml", db, server.url, port), work / "bot.log", plan.webhook)
+    # A few pooled connections per instance: N instances share the server's max_connections (see the README).
+    pool = {"COMPLAINT_BOT_DB_POOL": "4"} if database else {}
+    bots = [BotProcess(write_config(work / f"chaos{i or ''}.toml", db, server.url, port, public,
+                                    plan.sweep_interval_s),
+                       work / f"bot{i or ''}.log", plan.webhook, pool, port) for i, port in enumerate(ports)]
+    bot = bots[0]
     stop_liaisons = asyncio.Event()
     tasks: list[asyncio.Task[None]] = []
     try:
@@ -340,7 +405,10 @@ async def run_chaos(plan: ChaosPlan, work: Path, progress: Callable[[str], None]
         config = load_config(work / "chaos.toml")
         world = World(server, client, plan.patience_s)
         liaisons = await _bind_groups(client, config, db)
-        await bot.start()
+        for one in bots:
+            await one.start()
+        if len(bots) > 1:  # all of them up before the people start (the chaos is in the kills)
+            await asyncio.gather(*(one.listening() for one in bots))
         confirmed: dict[int, set[str]] = {}
         done: list[asyncio.Event] = []
         for i in range(plan.residents):
@@ -354,10 +422,12 @@ async def run_chaos(plan: ChaosPlan, work: Path, progress: Callable[[str], None]
         drafts_at_kills: list[set[int]] = []
         for k in range(plan.kills):
             await asyncio.sleep(rng.uniform(*plan.kill_after_s))  # the chaos itself: a random instant
-            await bot.kill()
+            victim = bots[rng.randrange(len(bots))]
+            await victim.kill()
             drafts_at_kills.append(_drafts(db))
-            progress(f"kill {k + 1}/{plan.kills}: {sum(e.is_set() for e in done)}/{plan.residents} residents done")
-            await bot.start()
+            progress(f"kill {k + 1}/{plan.kills} (instance {bots.index(victim)}): "
+                     f"{sum(e.is_set() for e in done)}/{plan.residents} residents done")
+            await victim.start()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.gather(*(e.wait() for e in done)), plan.finish_within_s)
         stop_liaisons.set()
@@ -367,9 +437,12 @@ async def run_chaos(plan: ChaosPlan, work: Path, progress: Callable[[str], None]
             if isinstance(outcome, Exception):
                 progress(f"a scripted person failed: {outcome!r}")
         await _outbox_quiet(db, plan.patience_s * 10)  # the people stopped: what the bot owes goes out
-        exit_code = await bot.stop()
-        if exit_code != 0:
-            progress(f"the bot exited with {exit_code} on SIGTERM; see {bot.log}")
+        if plan.linger_s:
+            await asyncio.sleep(plan.linger_s)
+        for one in bots:
+            exit_code = await one.stop()
+            if exit_code != 0:
+                progress(f"the bot exited with {exit_code} on SIGTERM; see {one.log}")
         if _pending_due(db):  # the last updates were handled during the stop: the next start sends what they owed
             await bot.start()
             await _outbox_quiet(db, plan.patience_s * 10)
@@ -377,7 +450,10 @@ async def run_chaos(plan: ChaosPlan, work: Path, progress: Callable[[str], None]
         record = emulator_record(server)
         figures = check(db, record, kills=plan.kills, drafts_at_kills=drafts_at_kills,
                         confirmed=confirmed)
-        return ChaosResult(figures=figures, kills=plan.kills, restarts=bot.starts - 1,
+        figures.flood_429 = server.stats.flood_429
+        if plan.instances > 1 or plan.sweep_interval_s:
+            figures.count_sweeps(sweep_runs([one.log for one in bots]), plan.sweep_interval_s or 60)
+        return ChaosResult(figures=figures, kills=plan.kills, restarts=sum(one.starts for one in bots) - len(bots),
                            wall_s=time.monotonic() - began, repeats=world.repeats, confirmed=confirmed,
                            finished=sum(e.is_set() for e in done), residents=plan.residents,
                            untracked_taps=world.untracked_taps, drafts_at_kills=drafts_at_kills,
@@ -385,10 +461,12 @@ async def run_chaos(plan: ChaosPlan, work: Path, progress: Callable[[str], None]
     finally:
         for task in tasks:
             task.cancel()
-        if bot.proc is not None and bot.proc.returncode is None:
-            await bot.kill()
+        for one in bots:
+            if one.running:
+                await one.kill()
         await client.close()
         await server.stop()
+        stack.close()
 
 
 def _free_port() -> int:
@@ -399,7 +477,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-async def _bind_groups(client: SandboxClient, config: Any, db_path: Path) -> list[tuple[Person, int]]:
+async def _bind_groups(client: SandboxClient, config: Any, db_path: Path | str) -> list[tuple[Person, int]]:
     """The units' group chats, each with its liaison, bound as /code and /bind would (before the bot starts)."""
     db = await Database.open(db_path)
     out: list[tuple[Person, int]] = []
@@ -422,13 +500,29 @@ def _now() -> Any:
     return SystemClock().now()
 
 
-async def _outbox_quiet(db: Path, within_s: float) -> None:
+async def _outbox_quiet(db: Path | str, within_s: float) -> None:
     """Wait until the outbox holds no row due now (the restarted bot has sent what it owed)."""
     deadline = time.monotonic() + within_s
     while time.monotonic() < deadline and _pending_due(db):
         await asyncio.sleep(0.5)
 
 
-def _pending_due(db: Path) -> bool:
-    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)) as c:
-        return due_now(r[0] for r in c.execute("SELECT not_before FROM outbox WHERE status = 'pending'"))
+def _pending_due(db: Path | str) -> bool:
+    return due_now(r[0] for r in _select(db, "SELECT not_before FROM outbox WHERE status = 'pending'"))
+
+
+_SWEEP_LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) INFO scheduler\.schedule: sweep: ")
+
+
+def sweep_runs(logs: list[Path]) -> list[float]:
+    """When the scheduled sweep ran, in any instance (its one log line per run), as sorted epoch seconds."""
+    from datetime import datetime as dt
+
+    found = []
+    for log in logs:
+        if log.exists():
+            for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+                m = _SWEEP_LINE.match(line)
+                if m:
+                    found.append(dt.strptime(m.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp())
+    return sorted(found)

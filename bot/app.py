@@ -29,6 +29,7 @@ from bot.callbacks import IntakeButton
 from bot.clock import Clock
 from bot.config import Config, WebhookConfig
 from bot.logs import hold_back_libraries
+from bot.send_limits import SharedRateLimiter
 from bot.services import Services
 from bot.telegram_http import AiohttpRequest
 from bot.texts import LANGUAGES, Texts
@@ -39,7 +40,7 @@ from handlers.context import BotApp, BotContext
 from scheduler import schedule
 from scheduler.outbox import OutboxSender
 from storage.db import Database
-from storage.leadership import Leadership, SoleProcess
+from storage.leadership import Leadership, PostgresLeadership, SoleProcess
 from storage.running import RunningLock
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,9 @@ MENU = ("new", "status", "my", "cancel", "lang", "help")
 
 
 def build_application(config: Config, db: Database, clock: Clock, token: str,
-                      leadership: Leadership | None = None) -> BotApp:
+                      leadership: Leadership | None = None, shared_limits: bool = False) -> BotApp:
+    """`shared_limits`: Telegram's send limits counted in the database for the bot as a whole (several webhook
+    instances on PostgreSQL: `complaint-bot run --webhook` on a PostgreSQL URL); otherwise per process."""
     hold_back_libraries(token)  # however the bot is run: no request URLs (which hold the token) in the log
     tg = config.telegram
     builder = (
@@ -81,12 +84,15 @@ def build_application(config: Config, db: Database, clock: Clock, token: str,
         # where the default capacity of 30 lets a burst of 30 through and then 30 more within the same second.
         # Per group (20/min): the default bucket, so a liaison's button presses are answered at once; digests keep
         # the scheduler's share of a group's minute small. A 429 that still comes is the outbox's to handle.
-        builder = builder.rate_limiter(AIORateLimiter(overall_max_rate=1, overall_time_period=1 / 29,
-                                                      max_retries=0))
+        # Several webhook instances (PostgreSQL): the same limits counted in the database, for the bot as a whole.
+        builder = builder.rate_limiter(
+            SharedRateLimiter(db) if shared_limits and _shared(db) else
+            AIORateLimiter(overall_max_rate=1, overall_time_period=1 / 29, max_retries=0))
     app: BotApp = builder.build()  # type: ignore[assignment]
     services = Services.build(config, db, clock, Texts())
-    # Who runs the once-only jobs (storage/leadership.py): on SQLite this process, always.
-    leadership = leadership or SoleProcess()
+    # Who runs the once-only jobs (storage/leadership.py): on SQLite this process, always; on PostgreSQL the
+    # holder of each job's advisory lock (a follower asks again every tick, so failover is within one interval).
+    leadership = leadership or default_leadership(db)
     sender = OutboxSender(db, app.bot, clock, config.outbox, leadership=leadership)
     services.set_outbox_kick(sender.kick)
     sender.on_unreachable = services.forget_user
@@ -97,6 +103,15 @@ def build_application(config: Config, db: Database, clock: Clock, token: str,
     app.bot_data["leadership"] = leadership
     _register(app)
     return app
+
+
+def _shared(db: Database) -> bool:
+    """Whether other processes may share this database (PostgreSQL: it has a URL, no file)."""
+    return db.path is None and bool(getattr(db, "url", None))
+
+
+def default_leadership(db: Database) -> Leadership:
+    return PostgresLeadership(db.url) if _shared(db) else SoleProcess()  # type: ignore[attr-defined]
 
 
 def _register(app: BotApp) -> None:

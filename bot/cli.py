@@ -171,7 +171,9 @@ async def _run(config: Config, token: str, webhook_secret: str | None = None) ->
     from storage.db import Database
 
     db = await Database.open(config.storage.database)
-    runner = BotRunner(build_application(config, db, SystemClock(), token), config.telegram.poll_timeout_s,
+    # Webhook mode on PostgreSQL is how several instances run: their send limits are shared (bot/send_limits.py).
+    app = build_application(config, db, SystemClock(), token, shared_limits=bool(webhook_secret))
+    runner = BotRunner(app, config.telegram.poll_timeout_s,
                        webhook=config.webhook if webhook_secret else None, webhook_secret=webhook_secret or "")
     try:
         await runner.start()

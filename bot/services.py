@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.config import Config
@@ -19,6 +19,7 @@ from bot.workflow.dispatch import Dispatcher
 from bot.workflow.hotline import Hotline
 from bot.workflow.importing import LedgerImport
 from bot.workflow.inquiry import Inquiries
+from bot.workflow.limits import count_message
 from bot.workflow.merging import Merging
 from bot.workflow.messages import Messages
 from bot.workflow.open311 import Open311
@@ -104,6 +105,17 @@ class Services:
         self.intake.forget_places()
         if new.limits.messages_per_minute != old.limits.messages_per_minute:
             self.message_limit = SlidingWindow(new.limits.messages_per_minute, timedelta(minutes=1))
+
+    async def count_message(self, user_id: int, now: datetime) -> timedelta | None:
+        """Count one update of `user_id` against ``limits.messages_per_minute``: None when within it, else how
+        long until it would be. In memory where this process owns the database (SQLite); in the database where
+        several instances share it (PostgreSQL), so the limit holds for the user, not per instance."""
+        if self.intake.caching:  # the same test: no other process writes this database
+            if self.message_limit.hit(user_id, now):
+                return None
+            return self.message_limit.retry_in(user_id, now)
+        wait = await count_message(self.db, user_id, self.config.limits.messages_per_minute, now.timestamp())
+        return None if wait <= 0 else timedelta(seconds=wait)
 
     @property
     def group_lang(self) -> str:

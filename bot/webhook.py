@@ -58,6 +58,11 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+def instance_name(cfg: WebhookConfig) -> str:
+    """This instance, as it signs its claims when several share the inbox: host and the address it listens on."""
+    return f"{socket.gethostname()}:{cfg.listen_host}:{cfg.listen_port}"
+
+
 def chat_of(update: Update) -> int | None:
     """The chat whose order the update keeps: the same key the update processor uses when polling."""
     return PerChatUpdateProcessor._key(update)
@@ -71,7 +76,10 @@ class InboxProcessor:
         self.clock = clock
         self.cfg = cfg
         self.sole_process = sole_process
-        self.worker = worker or worker_name()
+        # With several instances the name is the instance's own (host and listening address: no two running
+        # processes can have it), so a restart after kill -9 takes its predecessor's claims back at once instead
+        # of waiting for their leases (`lease_s`) to run out; other instances' claims still wait for theirs.
+        self.worker = worker or (instance_name(cfg) if not sole_process and cfg.listen_port else worker_name())
         self.poll_interval_s = poll_interval_s
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -93,8 +101,10 @@ class InboxProcessor:
         their rows are processed at once (elsewhere their leases run out)."""
         if self.sole_process:
             released = await self.db.write(inbox.release_all)
-            if released:
-                log.info("inbox: %s update(s) left in hand by a crash are processed again", released)
+        else:  # several instances: only this instance's own claims, from its run that crashed (same name)
+            released = await self.db.write(lambda c: inbox.release_worker(c, self.worker))
+        if released:
+            log.info("inbox: %s update(s) left in hand by a crash are processed again", released)
         self._stopping = False
         self._task = asyncio.create_task(self._run(), name="inbox-processor")
         self.kick()

@@ -22,7 +22,8 @@ async def gatekeeper(update: Update, context: BotContext) -> None:
     s = context.services
     now = s.clock.now()
     user_data = user_data_of(context)
-    if s.message_limit.hit(user.id, now):
+    retry_in = await s.count_message(user.id, now)
+    if retry_in is None:
         user_data.pop("throttled", None)
         if user.id not in s.chosen_langs:
             s.chosen_langs[user.id] = await s.people.chosen_language(user.id)
@@ -34,7 +35,7 @@ async def gatekeeper(update: Update, context: BotContext) -> None:
         return
     if not user_data.get("throttled"):
         user_data["throttled"] = True
-        seconds = max(1, math.ceil(s.message_limit.retry_in(user.id, now).total_seconds()))
+        seconds = max(1, math.ceil(retry_in.total_seconds()))
         text = context.t(update, "limits.messages_per_minute", seconds=seconds)
         if update.callback_query:
             await update.callback_query.answer(text, show_alert=True)

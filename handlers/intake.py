@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from html import escape
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, ReplyKeyboardRemove, Update
@@ -332,11 +333,13 @@ class _AlbumAck:
     chat_id: int
     media_group_id: str
     lang: str
+    since: datetime | None = None  # when this instance took its latest picture of the album
 
 
 def _acknowledge_album_later(update: Update, context: BotContext, media_group_id: str) -> None:
     """An album arrives as one update per picture: acknowledge it once, when no more have come for a moment."""
-    ack = _AlbumAck(user_of(update).id, chat_id_of(update), media_group_id, context.lang(update))
+    ack = _AlbumAck(user_of(update).id, chat_id_of(update), media_group_id, context.lang(update),
+                    context.services.clock.now())
     name = f"album:{ack.user_id}:{media_group_id}"
     jobs = job_queue_of(context)
     for job in jobs.get_jobs_by_name(name):
@@ -349,7 +352,7 @@ async def _album_settled(context: BotContext) -> None:
     ack = job_of(context).data
     if not isinstance(ack, _AlbumAck):
         raise TypeError(f"an album job with {ack!r}")
-    added = await context.services.intake.album_settled(ack.user_id, ack.media_group_id)
+    added = await context.services.intake.album_settled(ack.user_id, ack.media_group_id, ack.since)
     if added is not None:
         await _ack_photos(context, ack.chat_id, ack.lang, added)
 

@@ -100,16 +100,24 @@ class Album:
     location_from_exif: bool
 
 
-def note_album(conn: sqlite3.Connection, user_id: int, media_group_id: str, ignored: int, from_exif: bool
-               ) -> None:
-    """Add one picture's outcome to the album's pending row (created by the album's first picture)."""
+def note_album(conn: sqlite3.Connection, user_id: int, media_group_id: str, ignored: int, from_exif: bool,
+               now: datetime | None = None) -> None:
+    """Add one picture's outcome to the album's pending row (created by the album's first picture), noting when."""
     conn.execute(
-        "INSERT INTO draft_albums(user_id, media_group_id, ignored, location_from_exif) VALUES (?, ?, ?, ?) "
+        "INSERT INTO draft_albums(user_id, media_group_id, ignored, location_from_exif, noted_at) "
+        "VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT(user_id, media_group_id) DO UPDATE SET ignored = draft_albums.ignored + excluded.ignored, "
         "location_from_exif = CASE WHEN excluded.location_from_exif > draft_albums.location_from_exif "
-        "THEN excluded.location_from_exif ELSE draft_albums.location_from_exif END",
-        (user_id, media_group_id, ignored, int(from_exif)),
+        "THEN excluded.location_from_exif ELSE draft_albums.location_from_exif END, noted_at = excluded.noted_at",
+        (user_id, media_group_id, ignored, int(from_exif), to_db(now) if now else None),
     )
+
+
+def album_noted_at(conn: sqlite3.Connection, user_id: int, media_group_id: str) -> tuple[bool, datetime | None]:
+    """Whether the album still waits for its acknowledgement, and when its last picture was noted."""
+    row = conn.execute("SELECT noted_at FROM draft_albums WHERE user_id = ? AND media_group_id = ?",
+                       (user_id, media_group_id)).fetchone()
+    return (row is not None, from_db(row["noted_at"]) if row else None)
 
 
 def album(conn: sqlite3.Connection, user_id: int, media_group_id: str) -> Album:

@@ -90,6 +90,14 @@ def release_all(conn: sqlite3.Connection) -> int:
     ).rowcount
 
 
+def release_worker(conn: sqlite3.Connection, worker: str) -> int:
+    """Drop the claims of `worker` (at start, where that name is this instance's: its previous run is gone)."""
+    return conn.execute(
+        "UPDATE inbox SET claimed_by = NULL, claimed_until = NULL WHERE state = 'pending' AND claimed_by = ?",
+        (worker,),
+    ).rowcount
+
+
 def prune(conn: sqlite3.Connection, before: datetime) -> int:
     """Forget rows processed before `before` (a delivery repeated later than that would be processed again)."""
     return conn.execute("DELETE FROM inbox WHERE state <> 'pending' AND processed_at < ?", (to_db(before),)).rowcount

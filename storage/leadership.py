@@ -9,8 +9,12 @@ without asking the database.
   so that process always leads.
 - `AdvisoryLockLeadership`: PostgreSQL, ``pg_try_advisory_lock`` on a connection of its own, held while the
   session lives (the server drops it when the process dies, ``kill -9`` included). Tested against a throwaway
-  PostgreSQL (tests/storage/test_leadership_pg.py); wiring it into `build_application` comes with the storage
-  port to PostgreSQL, which brings the connection settings.
+  PostgreSQL (tests/storage/test_leadership_pg.py).
+- `PostgresLeadership`: what `build_application` uses on PostgreSQL: an `AdvisoryLockLeadership` on a dedicated
+  autocommit connection opened at the first ask and opened again at the next tick after it broke.
+
+Every change of leadership is logged at INFO ("leadership: this process now runs sweep" / "... no longer runs"):
+job names only, nothing about anyone.
 """
 
 from __future__ import annotations
@@ -84,7 +88,7 @@ class AdvisoryLockLeadership:
             got = bool(await self._query("SELECT pg_try_advisory_lock(%s)", (lock_key(name),)))
         except Exception:  # the connection broke: whatever we held went with it
             log.exception("leadership: cannot ask for %s", name)
-            self._held.clear()
+            self.lost()
             return False
         if got:
             log.info("leadership: this process now runs %s", name)
@@ -96,6 +100,8 @@ class AdvisoryLockLeadership:
 
     def lost(self) -> None:
         """The connection was lost: nothing is held any more."""
+        for name in sorted(self._held):
+            log.info("leadership: this process no longer runs %s (its database session ended)", name)
         self._held.clear()
 
     async def release_all(self) -> None:
@@ -104,6 +110,8 @@ class AdvisoryLockLeadership:
                 await self._query("SELECT pg_advisory_unlock(%s)", (lock_key(name),))
             except Exception:  # the session is gone, and the lock with it
                 log.warning("leadership: could not release %s (the session ended, so it is free anyway)", name)
+            else:
+                log.info("leadership: this process no longer runs %s (released at stop)", name)
         self._held.clear()
 
 
@@ -118,3 +126,67 @@ def on_psycopg(conn: Any) -> Query:
             return row[0] if row else None
 
     return query
+
+
+class PostgresLeadership:
+    """`AdvisoryLockLeadership` on a connection of its own to `url`, opened at the first `try_acquire` (so the
+    synchronous `build_application` can create it) and opened again at the next tick after it broke; while it
+    is down this process leads nothing (a follower elsewhere takes over at its next tick)."""
+
+    def __init__(self, url: str, connect: Callable[[str], Awaitable[Any]] | None = None) -> None:
+        self.url = url
+        self._connect = connect or _psycopg_connect
+        self._conn: Any = None
+        self._locks: AdvisoryLockLeadership | None = None
+
+    async def _ready(self) -> AdvisoryLockLeadership | None:
+        if self._conn is not None and _broken(self._conn):
+            await self._drop()
+        if self._locks is None:
+            try:
+                self._conn = await self._connect(self.url)
+            except Exception as error:  # the database is away: lead nothing, ask again at the next tick
+                log.warning("leadership: cannot connect to the database (%s)", type(error).__name__)
+                return None
+            self._locks = AdvisoryLockLeadership(on_psycopg(self._conn))
+        return self._locks
+
+    async def _drop(self) -> None:
+        if self._locks is not None:
+            self._locks.lost()
+        conn, self._conn, self._locks = self._conn, None, None
+        if conn is not None:
+            try:
+                await conn.close()
+            except Exception:  # already broken
+                log.debug("leadership: closing a broken connection failed", exc_info=True)
+
+    async def try_acquire(self, name: str) -> bool:
+        locks = await self._ready()
+        if locks is None:
+            return False
+        got = await locks.try_acquire(name)
+        if not got and _broken(self._conn):
+            await self._drop()  # broken: a fresh session competes at the next tick
+        return got
+
+    def held(self, name: str) -> bool:
+        return self._locks is not None and self._locks.held(name)
+
+    async def release_all(self) -> None:
+        if self._locks is not None:
+            await self._locks.release_all()
+        await self._drop()
+
+
+async def _psycopg_connect(url: str) -> Any:
+    import psycopg
+
+    from storage.pg import APPLICATION_NAME, _connect_kwargs
+
+    return await psycopg.AsyncConnection.connect(url, **{**_connect_kwargs(), "autocommit": True},
+                                                 application_name=APPLICATION_NAME)  # restore sees it
+
+
+def _broken(conn: Any) -> bool:
+    return bool(getattr(conn, "broken", False) or getattr(conn, "closed", False))

@@ -90,7 +90,12 @@ def filled_steps(draft: Draft) -> frozenset[Step]:
 class Intake(PhotoSteps, CallSteps):
     """The intake's use-cases. Every write goes through here, so the drafts it last wrote are remembered (a
     read-through cache, bounded) and the next update of that resident needs no database read to find its step;
-    each write still checks the step against the row in its own transaction, and a restart starts empty."""
+    each write still checks the step against the row in its own transaction, and a restart starts empty.
+
+    On PostgreSQL the cache is off: several instances share the database and the resident's next update may be
+    handled by another one (the inbox keeps a chat's updates in order, not in one process), which moves the
+    draft on behind this one's back. Validating an entry would cost the same primary-key round trip as reading
+    the row, so every update reads it (README, "Several instances")."""
 
     CACHE_SIZE = 10_000
 
@@ -100,10 +105,14 @@ class Intake(PhotoSteps, CallSteps):
         self.d = deps
         self._route = route
         self._drafts: OrderedDict[int, Draft | None] = OrderedDict()
+        #: Off where other processes may write drafts too (a PostgreSQL database: it has a URL, not a path).
+        self.caching = getattr(deps.db, "url", None) is None
         self._place_names: list[PlaceName] | None = None
         self.suggestions = Suggestions(deps)
 
     def _remember(self, user_id: int, draft: Draft | None) -> Draft | None:
+        if not self.caching:
+            return draft
         self._drafts[user_id] = draft
         self._drafts.move_to_end(user_id)
         if len(self._drafts) > self.CACHE_SIZE:

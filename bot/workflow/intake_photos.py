@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.domain import geo
 from bot.domain.intake import Step
@@ -98,7 +99,7 @@ class PhotoSteps(PictureChecks):
                     outside = True
             ignored = max(0, len(photos) - room)
             for album in {p.media_group_id for p in photos if p.media_group_id}:
-                drafts.note_album(c, user_id, album, ignored, from_exif)
+                drafts.note_album(c, user_id, album, ignored, from_exif, now)
             draft = drafts.update(c, user_id, now)
             return AddedPhotos(draft, min(room, len(photos)), ignored, from_exif, outside)
 
@@ -106,13 +107,21 @@ class PhotoSteps(PictureChecks):
         self._remember(user_id, added.draft)
         return added
 
-    async def album_settled(self, user_id: int, media_group_id: str) -> AddedPhotos | None:
-        """No more pictures of the album came: its whole tally, to acknowledge once, and its pending row is
-        dropped. None if the draft is gone or has left the photo step (nothing to acknowledge)."""
+    async def album_settled(self, user_id: int, media_group_id: str, since: datetime | None = None
+                            ) -> AddedPhotos | None:
+        """No more pictures of the album came (after the one this timer was set for at `since`): its whole tally,
+        to acknowledge once, and its pending row is dropped. None if the draft is gone or has left the photo step
+        (nothing to acknowledge), the album was acknowledged already, or a later picture came (its own timer,
+        maybe in another instance, acknowledges)."""
 
         def tx(c: sqlite3.Connection) -> AddedPhotos | None:
             draft = drafts.get(c, user_id)
             if draft is None or draft.step != Step.PHOTOS:
+                return None
+            # With several instances each one that took a picture of the album set a timer: the album is
+            # acknowledged once (by the first timer after its last picture), never before its last picture.
+            waiting, noted_at = drafts.album_noted_at(c, user_id, media_group_id)
+            if not waiting or (since is not None and noted_at is not None and noted_at > since):
                 return None
             album = drafts.album(c, user_id, media_group_id)
             drafts.forget_album(c, user_id, media_group_id)

@@ -47,8 +47,9 @@ def _outbox(tmp_path: Path, rows: list[tuple]) -> sqlite3.Connection:
     c = sqlite3.connect(tmp_path / "o.sqlite3")
     c.row_factory = sqlite3.Row
     c.execute("CREATE TABLE outbox (id INTEGER PRIMARY KEY, chat_id INTEGER, kind TEXT, payload TEXT, status TEXT, "
-              "last_error TEXT, sent_message_id INTEGER, not_before TEXT)")
-    c.executemany("INSERT INTO outbox VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+              "last_error TEXT, sent_message_id INTEGER, not_before TEXT, created_at TEXT)")
+    c.executemany("INSERT INTO outbox VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                  [row if len(row) == 9 else (*row, row[7]) for row in rows])  # queued for at once
     return c
 
 
@@ -73,3 +74,29 @@ def test_outbox_rows_delivered_twice_dropped_silently_or_still_owed_are_counted(
     assert f.still_pending == [5]
     assert f.undelivered == [7]
     assert f.owed_text_rows == 3
+
+
+def test_a_reply_delivered_before_an_earlier_one_that_was_due_is_out_of_order(tmp_path: Path) -> None:
+    t0, t1, later = "2026-01-01T00:00:00+00:00", "2026-01-01T00:00:01+00:00", "2026-01-01T08:00:00+00:00"
+    c = _outbox(tmp_path, [
+        (1, 10, "message", '{"text": "a"}', "sent", None, 5, t0, t0),
+        (2, 10, "message", '{"text": "b"}', "sent", None, 4, t1, t1),  # queued while 1 was due, yet first
+        (3, 11, "message", '{"text": "held"}', "sent", None, 9, later, t0),  # held till the morning on purpose
+        (4, 11, "message", '{"text": "now"}', "sent", None, 8, t1, t1),
+    ])
+    f = Figures()
+    record = [{"chat_id": chat, "message_id": mid, "text": text}
+              for chat, mid, text in ((10, 5, "a"), (10, 4, "b"), (11, 9, "held"), (11, 8, "now"))]
+    check_outbox(c, f, record)
+    assert f.out_of_order == ["10: row 1 before row 2"] and not f.ok
+
+
+def test_sweeps_counted_once_per_interval() -> None:
+    f = Figures()
+    f.count_sweeps([0.0, 3.0, 6.1, 12.0, 15.0], 3)  # a failover: one interval missed, within bounds
+    assert (f.sweep_runs, f.sweep_expected, f.sweep_too_close, f.sweep_longest_gap_s) == (5, 6, 0, 12.0 - 6.1)
+    assert f.sweep_ok
+    f.count_sweeps([0.0, 3.0, 3.2, 6.0], 3)  # two instances swept in one interval
+    assert f.sweep_too_close == 1 and not f.sweep_ok and not f.ok
+    f.count_sweeps([0.0, 20.0], 3)  # nobody swept for six intervals
+    assert not f.sweep_ok
