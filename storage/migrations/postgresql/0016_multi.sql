@@ -1,4 +1,4 @@
--- (PostgreSQL twin of ../0015_multi.sql)
+-- (PostgreSQL twin of ../0016_multi.sql)
 -- Several bot instances on one database: sliding-window limits counted here, so they hold for the bot as a whole
 -- and not per process: the Bot API's send limits (all chats per second, each group per minute) and the
 -- per-user messages-per-minute limit. One row per hit, pruned as its window passes (a handful per key).
