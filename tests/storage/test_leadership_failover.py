@@ -31,7 +31,8 @@ async def test_a_follower_takes_over_when_the_leaders_session_dies(pg_url: str,
             held = admin.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = %s",
                                  (pid,)).fetchone()[0]
             assert held == 1
-            assert admin.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone()[0]
+            # with a timeout it returns once the backend is gone (and its locks with it), not when signalled
+            assert admin.execute("SELECT pg_terminate_backend(%s, 10000)", (pid,)).fetchone()[0]
         caplog.clear()
         assert await second.try_acquire("sweep")  # the follower's next tick
         assert not await first.try_acquire("sweep")  # the old leader notices, reconnects, follows
