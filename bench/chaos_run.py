@@ -184,6 +184,16 @@ class BotProcess:
         return await asyncio.wait_for(self.proc.wait(), 60)
 
 
+def bot_processes(work: Path, db: Path | str, server_url: str, ports: list[int | None], public: str = "",
+                  webhook: bool = False, sweep_interval_s: int | None = None) -> list[BotProcess]:
+    """One BotProcess per port (not started), each with its config (work/chaos{i}.toml) and log (work/bot{i}.log),
+    all on `db`; also used by bench/pg_bench.py's multi-instance intake."""
+    # A few pooled connections per instance: N instances share the server's max_connections (see the README).
+    pool = {"COMPLAINT_BOT_DB_POOL": "4"} if isinstance(db, str) else {}
+    return [BotProcess(write_config(work / f"chaos{i or ''}.toml", db, server_url, port, public, sweep_interval_s),
+                       work / f"bot{i or ''}.log", webhook, pool, port) for i, port in enumerate(ports)]
+
+
 class World:
     """The emulator with the city's group chats bound to their units, and the people's shared tallies."""
 
@@ -392,11 +402,7 @@ async def run_chaos(plan: ChaosPlan, work: Path, progress: Callable[[str], None]
     if plan.flood_limits:
         server.flood.configure(FloodConfig(enabled=True))
     client = SandboxClient(server.url, token=TOKEN)
-    # A few pooled connections per instance: N instances share the server's max_connections (see the README).
-    pool = {"COMPLAINT_BOT_DB_POOL": "4"} if database else {}
-    bots = [BotProcess(write_config(work / f"chaos{i or ''}.toml", db, server.url, port, public,
-                                    plan.sweep_interval_s),
-                       work / f"bot{i or ''}.log", plan.webhook, pool, port) for i, port in enumerate(ports)]
+    bots = bot_processes(work, db, server.url, ports, public, plan.webhook, plan.sweep_interval_s)
     bot = bots[0]
     stop_liaisons = asyncio.Event()
     tasks: list[asyncio.Task[None]] = []
