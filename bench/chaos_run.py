@@ -106,10 +106,11 @@ class ChaosResult:
 
 
 def write_config(path: Path, db: Path | str, server_url: str, webhook_port: int | None = None,
-                 public_url: str = "", sweep_interval_s: int | None = None) -> Path:
+                 public_url: str = "", sweep_interval_s: int | None = None, rate_limiter: bool = True) -> Path:
     """The smallest config the bot runs with, pointed at the emulator; limits raised for a load of residents.
     With `webhook_port`: the webhook server's table (the same port at every restart, as behind a proxy), and
-    `public_url` the address Telegram posts to (the front) when there is one."""
+    `public_url` the address Telegram posts to (the front) when there is one. `rate_limiter=False`: no client-side
+    pacing under Telegram's limits (a throughput bench against the emulator, as bench/intake_bench.py)."""
     hook = f"[telegram.webhook]\nlisten_port = {webhook_port}\n" if webhook_port else ""
     if hook and public_url:
         hook += f'url = "{public_url}"\n'
@@ -121,6 +122,7 @@ city = "{ROOT / 'examples/fuyang/city.toml'}"
 base_url = "{server_url}/bot"
 base_file_url = "{server_url}/file/bot"
 poll_timeout_s = 1
+{"" if rate_limiter else "rate_limiter = false"}
 [storage]
 database = "{db}"
 [limits]
@@ -182,6 +184,18 @@ class BotProcess:
         with contextlib.suppress(ProcessLookupError):
             self.proc.terminate()
         return await asyncio.wait_for(self.proc.wait(), 60)
+
+
+def bot_processes(work: Path, db: Path | str, server_url: str, ports: list[int | None], public: str = "",
+                  webhook: bool = False, sweep_interval_s: int | None = None,
+                  rate_limiter: bool = True) -> list[BotProcess]:
+    """One BotProcess per port (not started), each with its config (work/chaos{i}.toml) and log (work/bot{i}.log),
+    all on `db`; also used by bench/pg_bench.py's multi-instance intake."""
+    # A few pooled connections per instance: N instances share the server's max_connections (see the README).
+    pool = {"COMPLAINT_BOT_DB_POOL": "4"} if isinstance(db, str) else {}
+    return [BotProcess(write_config(work / f"chaos{i or ''}.toml", db, server_url, port, public, sweep_interval_s,
+                                    rate_limiter),
+                       work / f"bot{i or ''}.log", webhook, pool, port) for i, port in enumerate(ports)]
 
 
 class World:
@@ -392,11 +406,7 @@ async def run_chaos(plan: ChaosPlan, work: Path, progress: Callable[[str], None]
     if plan.flood_limits:
         server.flood.configure(FloodConfig(enabled=True))
     client = SandboxClient(server.url, token=TOKEN)
-    # A few pooled connections per instance: N instances share the server's max_connections (see the README).
-    pool = {"COMPLAINT_BOT_DB_POOL": "4"} if database else {}
-    bots = [BotProcess(write_config(work / f"chaos{i or ''}.toml", db, server.url, port, public,
-                                    plan.sweep_interval_s),
-                       work / f"bot{i or ''}.log", plan.webhook, pool, port) for i, port in enumerate(ports)]
+    bots = bot_processes(work, db, server.url, ports, public, plan.webhook, plan.sweep_interval_s)
     bot = bots[0]
     stop_liaisons = asyncio.Event()
     tasks: list[asyncio.Task[None]] = []

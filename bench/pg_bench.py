@@ -13,8 +13,10 @@ writes no figures.
    a temporary SQLite file, then the same residents against one bot on a fresh PostgreSQL database. Per update:
    the process's CPU, the database hops' time inside `process_update` (bench/meters.py) and the PostgreSQL
    server's own CPU (its processes' /proc times), so the scaling to N instances on a 2-core machine can be
-   projected: ceiling ≈ 2 cores ÷ (bot CPU + server CPU per update). 2 and 3 instances wait for the
-   multi-instance wiring (see `MULTI_INSTANCE`).
+   projected: ceiling ≈ 2 cores ÷ (bot CPU + server CPU per update). Then 1, 2 and 3 `complaint-bot run
+   --webhook` processes on one fresh PostgreSQL database behind nginx, fed by one emulator by webhook
+   (bench/chaos_run.py's wiring), the same scripted residents: updates/s, wall time, the bot processes' CPU
+   (/proc utime+stime) and the server's, per update. The 1-instance run is the like-for-like baseline.
 2. The year: seeded (or reused) by bench/report_bench.py's `ensure_seeded`, copied into an empty PostgreSQL
    database by the real `complaint-bot migrate-data` (a child process; rows, seconds and rows/s per table from its
    progress lines, its verification table), then ANALYZE (the planner's statistics of a freshly loaded database).
@@ -51,9 +53,6 @@ from bench.measure import machine_info, write_json  # noqa: E402
 from bench.report_bench import CITY, RESULTS, YEAR_END, ensure_seeded  # noqa: E402
 from tests.pg_cluster import Cluster, Unavailable  # noqa: E402
 
-#: Why 2 and 3 instances are not measured here yet (the multi-instance wiring is another branch's work).
-MULTI_INSTANCE = ("not measured: the multi-instance wiring (several bot processes on one PostgreSQL behind "
-                  "nginx, branch `multi`) was not on main when this bench was written")
 REPEAT = 3
 CORES = 2  # the machine the projection is for
 REPORT_CAP_S = 120.0  # the whole report is abandoned (its query cancelled) past this, and repeated only within it
@@ -123,13 +122,119 @@ def intake(cluster: Cluster, residents: int, concurrency: int, out_dir: Path) ->
                 CORES * 1000 / (process_cpu + server_cpu), 1)
         elif name.startswith("sqlite") and process_cpu > 0:
             figures[name]["projected_updates_per_s_per_core_pair"] = round(1000 / process_cpu, 1)
-    for n in (2, 3):
-        figures[f"postgresql_{n}"] = {"updates_per_s": None, "why": MULTI_INSTANCE}
+    for n in INSTANCES:
+        print(f"intake: {residents} residents, {n} `run --webhook` process(es) on PostgreSQL behind nginx "
+              "(the machine is shared with other runs: these figures carry their load)", flush=True)
+        key = "postgresql_1_processes" if n == 1 else f"postgresql_{n}"
+        try:
+            figures[key] = asyncio.run(multi_intake(cluster, n, residents, concurrency, out_dir / f"multi-{n}"))
+        except Exception as error:  # nginx missing or unable to start, a bot that never listened: say why
+            figures[key] = {"updates_per_s": None, "why": f"{type(error).__name__}: {str(error)[:300]}"}
+        print(f"  {json.dumps({k: v for k, v in figures[key].items() if k != 'first_failures'})}", flush=True)
     figures["projection_note"] = (
         "conservative: the process's CPU per update counts the emulator's and the residents' share as the bot's "
         "(bot CPU = that minus the echo phase's, when the noise leaves it positive); PostgreSQL's ceiling on a "
         "2-core machine = 2 × 1000 ms ÷ (process CPU + server CPU) per update, however many instances; SQLite's = "
         "1000 ms ÷ process CPU (one process, one event loop, one writer)")
+    return figures
+
+
+INSTANCES = (1, 2, 3)  # 1 through the same path (separate processes, webhook, nginx): the like-for-like baseline
+
+
+def _process_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system, its reaped children's included) a live process has used."""
+    _, own, reaped = _ticks(pid)
+    return (own + reaped) / os.sysconf("SC_CLK_TCK")
+
+
+async def multi_intake(cluster: Cluster, n: int, residents: int, concurrency: int, work: Path) -> dict[str, Any]:
+    """N `complaint-bot run --webhook` processes on one fresh PostgreSQL database behind nginx, fed by one
+    emulator delivering by webhook (bench/chaos_run.py's wiring), driven by intake_bench's scripted residents."""
+    from bench import chaos_run
+    from bench.measure import PhaseResult
+    from bot.config import load_config
+    from sandbox.client import SandboxClient
+    from sandbox.server import Sandbox
+    from tests.e2e.nginx import running_nginx
+
+    work.mkdir(parents=True, exist_ok=True)
+    database = cluster.new_database()
+    ports: list[int | None] = [chaos_run._free_port() for _ in range(n)]
+    server_cpu = server_cpu_reader(cluster)
+    try:
+        nginx_cm = running_nginx(work / "nginx", [p for p in ports if p])
+        nginx = nginx_cm.__enter__()
+    except BaseException as skipped:  # running_nginx skips (a pytest outcome) where nginx cannot start
+        if isinstance(skipped, KeyboardInterrupt | SystemExit):
+            raise
+        raise RuntimeError(f"no nginx front: {skipped}") from None
+    server = Sandbox()
+    await server.start(port=0)
+    client = SandboxClient(server.url, token=chaos_run.TOKEN)
+    # rate limiter off, as intake_bench's bot: on, the shared limiter paces the bot as a whole to Telegram's 30/s
+    bots = chaos_run.bot_processes(work, database, server.url, ports, nginx.url, webhook=True, rate_limiter=False)
+    try:
+        await client.create_bot(chaos_run.TOKEN, username="scale_bot")
+        config = load_config(work / "chaos.toml")
+        city = config.city
+        category = next((c for c in city.categories if c.key == "housing"), city.categories[0]).name_zh
+        pages = -(-len(city.categories) // config.intake.categories_per_page)
+        photo = intake_bench.jpeg()
+        for bot in bots:
+            await bot.start()
+        await asyncio.gather(*(bot.listening() for bot in bots))
+        if not all(bot.running for bot in bots):
+            raise RuntimeError(f"an instance exited at start; see {work}/bot*.log")
+
+        async def talk(result: PhaseResult, i: int, person: Any) -> None:
+            await intake_bench.file_complaint(person, result, category, intake_bench.point_for(i), pages, photo)
+
+        async def phase(name: str, count: int, offset: int) -> PhaseResult:
+            result = PhaseResult(name, count, concurrency)
+            people = await intake_bench.make_people(client, count, f"{name}-{n}-", None)
+
+            async def at(result: PhaseResult, i: int, person: Any) -> None:
+                await talk(result, i + offset, person)  # a point of its own: never offered as a duplicate
+
+            await intake_bench.run_phase(result, people, at)
+            return result
+
+        warm = await phase("warmup", 2, 0)  # first-call costs in every instance are behind us
+        if warm.failures:
+            raise RuntimeError(f"warm-up failed: {warm.failures[0]}")
+        pids = [bot.proc.pid for bot in bots if bot.proc is not None]
+        bots_before = sum(_process_cpu_s(pid) for pid in pids)
+        server_before = server_cpu() if server_cpu else None
+        calls_before = sum(server.stats.methods.values())
+        ours = await phase("measure", residents, 2)
+        api_calls = sum(server.stats.methods.values()) - calls_before
+        bots_cpu = sum(_process_cpu_s(pid) for pid in pids) - bots_before
+        server_used = server_cpu() - server_before if server_cpu and server_before is not None else None
+        restarts = sum(bot.starts for bot in bots) - len(bots)
+    finally:
+        for bot in bots:
+            if bot.running:
+                await bot.stop()
+        await client.close()
+        await server.stop()
+        nginx_cm.__exit__(None, None, None)
+    r = ours.as_dict()
+    updates = ours.updates or 1
+    figures: dict[str, Any] = {
+        "instances": n, "updates": ours.updates, "failures": r["failures"], "first_failures": r["first_failures"],
+        "wall_s": r["wall_s"], "updates_per_s": r["updates_per_s"],
+        "latency_p50_ms": r["latency"]["p50_ms"], "latency_p99_ms": r["latency"]["p99_ms"],
+        "bot_processes_cpu_s": round(bots_cpu, 2),
+        "bot_processes_cpu_ms_per_update": round(bots_cpu / updates * 1000, 2),
+        "bench_process_cpu_ms_per_update": r["cpu_ms_per_update"],  # the emulator and the residents
+        "server_cpu_s": None if server_used is None else round(server_used, 2),
+        "server_cpu_ms_per_update": None if server_used is None else round(server_used / updates * 1000, 2),
+        "restarts": restarts, "bot_api_calls_per_update": round(api_calls / updates, 2),
+        "telegram.rate_limiter": False,
+    }
+    total = figures["bot_processes_cpu_ms_per_update"] + (figures["server_cpu_ms_per_update"] or 0)
+    figures["bot_plus_server_cpu_ms_per_update"] = round(total, 2)
     return figures
 
 
@@ -328,7 +433,21 @@ def table(r: dict[str, Any]) -> str:
             lines.append(f"{label:<40} {cells[0]:>10} {cells[1]:>11}")
         lines.append(f"echo bot on the same emulator: {i['sqlite_1']['echo_updates_per_s']} / "
                      f"{i['postgresql_1']['echo_updates_per_s']} upd/s")
-        lines.append(f"2 and 3 instances: {i['postgresql_2']['why']}")
+        keys = [k for k in ("postgresql_1_processes", "postgresql_2", "postgresql_3") if k in i]
+        lines += ["", "PostgreSQL, N `run --webhook` processes behind nginx, one emulator, rate limiter off (machine "
+                  "shared with other runs: loaded)",
+                  f"{'instances':<40} " + " ".join(f"{i[k].get('instances', '?'):>9}" for k in keys)]
+        for label, key in (("updates/s", "updates_per_s"), ("wall time (s)", "wall_s"),
+                           ("reply p99 (ms)", "latency_p99_ms"),
+                           ("bot processes CPU ms/update", "bot_processes_cpu_ms_per_update"),
+                           ("server CPU ms/update", "server_cpu_ms_per_update"),
+                           ("bench process (emulator+residents) ms/upd", "bench_process_cpu_ms_per_update"),
+                           ("Bot API calls/update", "bot_api_calls_per_update"),
+                           ("failures", "failures")):
+            lines.append(f"{label:<40} " + " ".join(f"{_f(i[k].get(key)):>9}" for k in keys))
+        for k in keys:
+            if i[k].get("why"):
+                lines.append(f"{k}: not measured: {i[k]['why']}")
     if "year" in r:
         y = r["year"]
         m = y["migrate"]
@@ -408,6 +527,8 @@ def main(argv: list[str] | None = None) -> int:
     print(table(result))
     print(f"\nwritten: {args.output}")
     failed = (result.get("intake", {}).get("sqlite_1", {}).get("failures")
+              or any(result.get("intake", {}).get(k, {}).get("failures")
+                     for k in ("postgresql_1_processes", "postgresql_2", "postgresql_3"))
               or result.get("intake", {}).get("postgresql_1", {}).get("failures")
               or ("year" in result and not result["year"]["migrate"]["verified"])
               or ("year" in result and "postgresql" in result["year"]
