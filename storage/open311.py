@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from storage.records import Event, Ticket, from_db, to_db
+from storage.states import placeholders as _marks
 from storage.tickets import ticket_from_row
 
 
@@ -37,10 +38,6 @@ def get(conn: sqlite3.Connection, ticket_id: int) -> RequestExtras | None:
     if row is None:
         return None
     return RequestExtras(row[0], row[1], json.loads(row[2]), row[3], row[4], row[5])
-
-
-def _marks(values: Sequence[object]) -> str:
-    return ", ".join("?" * len(values))
 
 
 def search(conn: sqlite3.Connection, *, numbers: Sequence[str] = (), categories: Sequence[str] = (),

@@ -16,6 +16,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 
+from storage.states import placeholders as _marks
 from storage.states import state_in
 
 #: The placeholder reporter of purged tickets (Telegram ids are positive, so it is nobody).
@@ -48,11 +49,6 @@ def candidates(conn: sqlite3.Connection, final_states: Iterable, closed_before: 
     sql = (f"SELECT id FROM tickets WHERE id > ? AND {state_in(final_states)} "
            "AND coalesce(closed_at, updated_at) < ? AND reporter_id != ? ORDER BY id LIMIT ?")
     return [row[0] for row in conn.execute(sql, (after_id, closed_before, PURGED_USER, limit))]
-
-
-def _marks(ids: Sequence[int]) -> str:
-    """``?, ?, …`` for an IN list: only placeholders are formatted into the SQL, the ids go as parameters."""
-    return ", ".join("?" * len(ids))
 
 
 def people_of(conn: sqlite3.Connection, ids: Sequence[int]) -> set[int]:

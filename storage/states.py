@@ -7,7 +7,7 @@ are spelled exactly as the migrations spell them; the migrations themselves stay
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sized
 
 from bot.domain.lifecycle import HANDLING_CLOCK_STATES, OPEN_STATES_IN_ORDER, SIGN_CLOCK_STATES, TicketState
 
@@ -16,6 +16,11 @@ def state_in(states: Iterable[TicketState], column: str = "state") -> str:
     """``state = 'x'`` for one state, ``state IN ('x', 'y')`` for several (the migrations' spelling)."""
     values = [f"'{s.value}'" for s in states]
     return f"{column} = {values[0]}" if len(values) == 1 else f"{column} IN ({', '.join(values)})"
+
+
+def placeholders(values: Sized) -> str:
+    """``?, ?, …`` for an IN list of ``values``: only placeholders go into the SQL, the values as parameters."""
+    return ", ".join("?" * len(values))
 
 
 #: Open states, in the order the partial indexes list them.
